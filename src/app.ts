@@ -1,0 +1,59 @@
+/**
+ * The Hono app, built from its dependencies. `AppType` carries every chained route, so
+ * `hc<AppType>` (src/client.ts) is typed end to end.
+ */
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { Deps } from "./deps.ts";
+import { AppError } from "./errors.ts";
+import { accessLog } from "./http/middleware.ts";
+import { payloadTooLarge, problem, toAppError } from "./http/problem.ts";
+import { createRouter } from "./http/router.ts";
+import { authRoutes } from "./routes/auth.ts";
+import { compatRoutes } from "./routes/compat.ts";
+import { orgRoutes } from "./routes/orgs.ts";
+import { docsRoutes, platformRoutes } from "./routes/platform.ts";
+
+export const API_VERSION = "1.0.0";
+
+export function createApp(deps: Deps) {
+  const app = createRouter();
+  app.use(requestId());
+  app.use(accessLog(deps.log));
+  app.use(secureHeaders());
+  app.use(bodyLimit({
+    maxSize: deps.config.bodyLimitBytes,
+    onError: (c) => problem(c, payloadTooLarge()),
+  }));
+  app.onError((err, c) => problem(c, toAppError(err, deps.log, c.get("requestId"))));
+  app.notFound((c) =>
+    problem(c, new AppError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`))
+  );
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "An access token from POST /v1/auth/login",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Organization management service",
+      version: API_VERSION,
+      description: "Multi-tenant organizations, each with its own MongoDB database. Every error " +
+        "is RFC 9457 application/problem+json with a stable `code`.",
+    },
+  });
+
+  const routes = app
+    .route("/", platformRoutes(deps))
+    .route("/", orgRoutes(deps))
+    .route("/", authRoutes(deps))
+    .route("/", compatRoutes(deps));
+  app.route("/", docsRoutes());
+  return routes;
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,138 @@
+/**
+ * Configuration: the environment parsed once by zod. `loadConfig` never reads `Deno.env`
+ * itself; `src/main.ts` passes the environment in, so tests can build any configuration.
+ */
+import { z } from "zod";
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = typeof LOG_LEVELS[number];
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  APP_ENV: z.enum(["development", "production"]).default("development"),
+  PORT: int(0, 65535).default(8000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  MONGO_URI: z.string().regex(
+    /^mongodb(\+srv)?:\/\//,
+    "must start with mongodb:// or mongodb+srv://",
+  )
+    .optional(),
+  MASTER_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "must match ^[A-Za-z0-9_-]{1,63}$")
+    .default("orgservice"),
+  TENANT_DB_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,30}$/, "must match ^[A-Za-z0-9_-]{1,30}$")
+    .default("org_"),
+  DATA_DIR: z.string().min(1).default(".data"),
+  JWT_SECRET: z.string().optional(),
+  ACCESS_TOKEN_TTL_SECONDS: int(60, 86_400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: int(1, 365).default(30),
+  BCRYPT_COST: int(4, 15).default(12),
+  HASH_WORKERS: int(1, 64).optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  DB_TIMEOUT_MS: int(100, 60_000).default(5000),
+  AUTH_CACHE_TTL_MS: int(0, 5000).default(5000),
+  ORG_CREATION: z.enum(["open", "operators"]).default("open"),
+  RECONCILE_INTERVAL_SECONDS: int(1, 3600).default(60),
+  PROVISIONING_GRACE_SECONDS: int(0, 3600).default(60),
+  AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
+  INVITATION_TTL_DAYS: int(1, 90).default(7),
+  TRUSTED_PROXIES: z.string().default(""),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  env: "development" | "production";
+  port: number;
+  host: string;
+  /** Unset: start the embedded FerretDB. */
+  mongoUri?: string;
+  masterDb: string;
+  tenantDbPrefix: string;
+  dataDir: string;
+  jwtSecret: string;
+  /** True when the secret was generated for this process (development only). */
+  jwtSecretGenerated: boolean;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  bcryptCost: number;
+  hashWorkers: number;
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+  dbTimeoutMs: number;
+  authCacheTtlMs: number;
+  orgCreation: "open" | "operators";
+  reconcileIntervalSeconds: number;
+  provisioningGraceSeconds: number;
+  auditRetentionDays: number;
+  invitationTtlDays: number;
+  /** Addresses of proxies whose X-Forwarded-For is believed ("*" trusts any). */
+  trustedProxies: string[];
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parse the environment; throws `ConfigError` naming every bad variable. */
+export function loadConfig(env: Env): Config {
+  // Empty strings count as unset, as most deployment tools write them for "no value".
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  let jwtSecret = e.JWT_SECRET ?? "";
+  let jwtSecretGenerated = false;
+  const secretBytes = new TextEncoder().encode(jwtSecret).length;
+  if (e.APP_ENV === "production") {
+    if (secretBytes < 32) {
+      problems.push("JWT_SECRET: must be set to at least 32 bytes in production");
+    }
+    if (e.BCRYPT_COST < 10) problems.push("BCRYPT_COST: must be at least 10 in production");
+  } else if (!jwtSecret) {
+    jwtSecret = randomSecret();
+    jwtSecretGenerated = true;
+  } else if (secretBytes < 32) {
+    problems.push("JWT_SECRET: must be at least 32 bytes");
+  }
+  if (problems.length) {
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  return {
+    env: e.APP_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    mongoUri: e.MONGO_URI,
+    masterDb: e.MASTER_DB,
+    tenantDbPrefix: e.TENANT_DB_PREFIX,
+    dataDir: e.DATA_DIR,
+    jwtSecret,
+    jwtSecretGenerated,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    bcryptCost: e.BCRYPT_COST,
+    hashWorkers: e.HASH_WORKERS ?? Math.max(1, navigator.hardwareConcurrency ?? 1),
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    dbTimeoutMs: e.DB_TIMEOUT_MS,
+    authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
+    orgCreation: e.ORG_CREATION,
+    reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    provisioningGraceSeconds: e.PROVISIONING_GRACE_SECONDS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    invitationTtlDays: e.INVITATION_TTL_DAYS,
+    trustedProxies: e.TRUSTED_PROXIES.split(",").map((s) => s.trim()).filter(Boolean),
+  };
+}
+
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

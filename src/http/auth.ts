@@ -1,0 +1,37 @@
+/** Bearer-token authentication and role checks for routes. */
+import type { MiddlewareHandler } from "hono";
+import type { Deps } from "../deps.ts";
+import { AppError } from "../errors.ts";
+import type { Role } from "../identity/memberships.ts";
+import type { Principal } from "../identity/principal.ts";
+import { verifyAccessToken } from "../identity/tokens.ts";
+import type { AppEnv } from "./env.ts";
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+const unauthorized = () => new AppError(401, "unauthorized", "Missing or invalid access token");
+
+/** Resolve the bearer token (if any) to a principal; throws 401/403 for a bad one. */
+export async function authenticate(deps: Deps, header: string | undefined): Promise<Principal> {
+  if (!header || header.length > 4096) throw unauthorized();
+  const m = BEARER.exec(header);
+  if (!m) throw unauthorized();
+  const claims = await verifyAccessToken(deps.config.jwtSecret, m[1]);
+  if (!claims) throw unauthorized();
+  return await deps.authCache.resolve(deps.db.master, claims);
+}
+
+/** Middleware: a valid token is required; the principal goes to `c.var.principal`. */
+export function requireAuth(deps: Deps): MiddlewareHandler<AppEnv> {
+  return async function requireAuth(c, next) {
+    c.set("principal", await authenticate(deps, c.req.header("Authorization")));
+    await next();
+  };
+}
+
+/** Throw 403 unless the principal has one of `roles`. */
+export function requireRole(p: Principal, roles: readonly Role[]): void {
+  if (!roles.includes(p.role)) {
+    throw new AppError(403, "forbidden", `This action needs the role ${roles.join(" or ")}`);
+  }
+}

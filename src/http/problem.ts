@@ -1,0 +1,106 @@
+/** RFC 9457 problem+json: the one shape of every error this service sends. */
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { isUnavailable } from "../db.ts";
+import { AppError, type ErrorStatus, type FieldError } from "../errors.ts";
+import { describeError, type Logger } from "../log.ts";
+
+export const ProblemSchema = z.object({
+  type: z.string().openapi({ example: "about:blank" }),
+  title: z.string().openapi({ example: "Bad Request" }),
+  status: z.number().int().openapi({ example: 400 }),
+  detail: z.string(),
+  code: z.string().openapi({
+    description: "Stable machine-readable error code",
+    example: "validation_failed",
+  }),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+}).openapi("Problem");
+
+const TITLES: Record<ErrorStatus, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** Seconds a client should wait before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export function problem(c: Context, err: AppError): Response {
+  const { errors, headers, ...extra } = err.extra;
+  const body = {
+    type: "about:blank",
+    title: TITLES[err.status],
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+    ...extra,
+    ...(errors ? { errors } : {}),
+  };
+  // c.body keeps the headers middleware already set (X-Request-Id).
+  return c.body(JSON.stringify(body), err.status, {
+    ...(err.status === 401 ? { "WWW-Authenticate": "Bearer" } : {}),
+    ...headers,
+    "Content-Type": "application/problem+json",
+  });
+}
+
+/** Map anything thrown to a problem; log what clients must not see. */
+export function toAppError(e: unknown, log: Logger, requestId?: string): AppError {
+  if (e instanceof AppError) return e;
+  if (e instanceof HTTPException) {
+    switch (e.status) {
+      case 400:
+        return new AppError(400, "validation_failed", e.message || "Bad request", {
+          errors: [{ path: "", message: e.message || "Bad request" }],
+        });
+      case 401:
+        return new AppError(401, "unauthorized", "Missing or invalid access token");
+      case 413:
+        return payloadTooLarge();
+      case 415:
+        return unsupportedMediaType();
+    }
+  }
+  if (isUnavailable(e)) {
+    log.warn("database unavailable", { requestId, ...describeError(e) });
+    return unavailable();
+  }
+  log.error("unhandled error", { requestId, ...describeError(e) });
+  return new AppError(500, "internal", "An unexpected error occurred");
+}
+
+export const unavailable = () =>
+  new AppError(503, "unavailable", "The database is unavailable; retry later", {
+    headers: { "Retry-After": String(RETRY_AFTER_SECONDS) },
+  });
+
+export const payloadTooLarge = () =>
+  new AppError(413, "payload_too_large", "The request body is too large");
+
+export const unsupportedMediaType = () =>
+  new AppError(415, "unsupported_media_type", "Send the body as application/json");
+
+/** The zod-openapi hook: validation failures become 400 `validation_failed` with field errors. */
+export function validationHook(
+  result: { success: boolean; error?: { issues: z.core.$ZodIssue[] } },
+  c: Context,
+): Response | undefined {
+  if (result.success || !result.error) return;
+  const errors: FieldError[] = result.error.issues.map((i) => ({
+    path: i.path.map(String).join("."),
+    message: i.message,
+  }));
+  return problem(
+    c,
+    new AppError(400, "validation_failed", "The request is not valid", { errors }),
+  );
+}

@@ -1,0 +1,100 @@
+/** Request and response schemas shared by several routes (they also make the OpenAPI document). */
+import { z } from "@hono/zod-openapi";
+import { ROLES } from "../identity/memberships.ts";
+import { PASSWORD_MAX, PASSWORD_MIN } from "../identity/passwords.ts";
+import type { Org } from "../tenants/orgs.ts";
+import { ProblemSchema } from "./problem.ts";
+
+export const Id = z.string().regex(/^[0-9a-f]{24}$/).openapi({
+  example: "6745f1c2a9e4b1d2c3f4a5b6",
+});
+export const Email = z.string().trim().toLowerCase().max(254).email()
+  .openapi({ example: "ada@example.com" });
+export const Password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX)
+  .openapi({ example: "correct horse battery staple" });
+/** Login takes any string up to the maximum: a short one is simply a wrong password. */
+export const AnyPassword = z.string().min(1).max(PASSWORD_MAX);
+export const OrgName = z.string().trim().min(3).max(50).openapi({
+  description: "3–50 characters after trimming; its slug (ASCII letters, digits, hyphens) must " +
+    "have at least 3 characters",
+  example: "Acme Corp",
+});
+export const Slug = z.string().min(1).max(64).openapi({
+  param: { name: "slug", in: "path" },
+  example: "acme-corp",
+});
+export const Role = z.enum(ROLES);
+
+export const OrgSchema = z.object({
+  id: Id,
+  slug: z.string(),
+  name: z.string(),
+  status: z.enum(["provisioning", "active", "suspended", "deleting"]),
+  createdAt: z.string().openapi({ format: "date-time" }),
+  updatedAt: z.string().openapi({ format: "date-time" }),
+  databaseName: z.string().optional().openapi({ description: "Members only" }),
+  cluster: z.string().optional().openapi({ description: "Members only" }),
+  role: Role.optional().openapi({ description: "Members only: the caller's role" }),
+  memberCount: z.number().int().optional().openapi({ description: "Members only" }),
+}).openapi("Org");
+
+export function publicOrg(org: Org) {
+  return {
+    id: org.id,
+    slug: org.slug,
+    name: org.name,
+    status: org.status,
+    createdAt: org.createdAt.toISOString(),
+    updatedAt: org.updatedAt.toISOString(),
+  };
+}
+
+export function memberOrg(org: Org, role: z.infer<typeof Role>, memberCount: number) {
+  return {
+    ...publicOrg(org),
+    databaseName: org.databaseName,
+    cluster: org.cluster,
+    role,
+    memberCount,
+  };
+}
+
+export const TokenPairSchema = z.object({
+  accessToken: z.string(),
+  tokenType: z.literal("Bearer"),
+  expiresIn: z.number().int().openapi({ description: "Seconds until the access token expires" }),
+  refreshToken: z.string(),
+  org: z.object({ id: Id, slug: z.string() }),
+  role: Role,
+}).openapi("TokenPair");
+
+const problemContent = { "application/problem+json": { schema: ProblemSchema } };
+const DESCRIPTIONS: Record<number, string> = {
+  400: "Invalid input (validation_failed, weak_password, org_required, ...)",
+  401: "Missing, invalid or expired credentials",
+  403: "Not allowed for this role, or the org is suspended",
+  404: "Not found, or in an org the caller does not belong to",
+  409: "Conflict",
+  413: "Body too large",
+  415: "Body is not application/json",
+  429: "Rate limited (see Retry-After)",
+  503: "Database unavailable (see Retry-After)",
+};
+
+/** Problem responses for a route's OpenAPI description. */
+export function errors(...statuses: number[]) {
+  return Object.fromEntries(
+    [...statuses, 503].map((s) => [s, { description: DESCRIPTIONS[s], content: problemContent }]),
+  );
+}
+
+export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
+  body: { content: { "application/json": { schema } }, required: true, description },
+});
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+export const bearer = [{ bearerAuth: [] }];

@@ -1,0 +1,75 @@
+/** The `users` collection of the master database. Only this module queries it. */
+import { type Db, ObjectId } from "mongodb";
+
+interface UserDoc {
+  _id: ObjectId;
+  email: string;
+  passwordHash: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  passwordHash: string;
+  createdAt: Date;
+}
+
+const users = (db: Db) => db.collection<UserDoc>("users");
+const toUser = (d: UserDoc): User => ({
+  id: d._id.toHexString(),
+  email: d.email,
+  passwordHash: d.passwordHash,
+  createdAt: d.createdAt,
+});
+
+export async function ensureUserIndexes(db: Db): Promise<void> {
+  await users(db).createIndex({ email: 1 }, { unique: true, name: "email_unique" });
+}
+
+/** Emails are stored trimmed and lower-cased; the unique index then makes them unique. */
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export async function findUserByEmail(db: Db, email: string): Promise<User | null> {
+  const d = await users(db).findOne({ email: normalizeEmail(email) });
+  return d ? toUser(d) : null;
+}
+
+export async function findUserById(db: Db, id: string): Promise<User | null> {
+  if (!ObjectId.isValid(id) || id.length !== 24) return null;
+  const d = await users(db).findOne({ _id: new ObjectId(id) });
+  return d ? toUser(d) : null;
+}
+
+export async function findUsersByIds(db: Db, ids: string[]): Promise<User[]> {
+  const docs = await users(db).find({ _id: { $in: ids.map((i) => new ObjectId(i)) } }).toArray();
+  return docs.map(toUser);
+}
+
+/** Insert a user with a chosen id; throws the driver's duplicate-key error when the email exists. */
+export async function insertUser(
+  db: Db,
+  user: { id: string; email: string; passwordHash: string },
+  now: Date,
+): Promise<User> {
+  const doc: UserDoc = {
+    _id: new ObjectId(user.id),
+    email: normalizeEmail(user.email),
+    passwordHash: user.passwordHash,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await users(db).insertOne(doc);
+  return toUser(doc);
+}
+
+export async function setPasswordHash(db: Db, id: string, hash: string, now: Date) {
+  await users(db).updateOne({ _id: new ObjectId(id) }, {
+    $set: { passwordHash: hash, updatedAt: now },
+  });
+}
+
+export async function deleteUser(db: Db, id: string): Promise<void> {
+  await users(db).deleteOne({ _id: new ObjectId(id) });
+}

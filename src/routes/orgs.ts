@@ -1,0 +1,140 @@
+/** Organization lifecycle routes (API.md, "Organizations"). */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Deps } from "../deps.ts";
+import { AppError } from "../errors.ts";
+import { authenticate, requireAuth, requireRole } from "../http/auth.ts";
+import { createRouter } from "../http/router.ts";
+import {
+  bearer,
+  Email,
+  errors,
+  Id,
+  json,
+  jsonBody,
+  memberOrg,
+  OrgName,
+  OrgSchema,
+  Password,
+  publicOrg,
+  Slug,
+} from "../http/schemas.ts";
+import { countMembers } from "../identity/memberships.ts";
+import type { Principal } from "../identity/principal.ts";
+import { createOrg, deleteOrg, renameOrg } from "../tenants/lifecycle.ts";
+import { findOrgById, findOrgBySlug, type Org } from "../tenants/orgs.ts";
+
+const SlugParams = z.object({ slug: Slug });
+
+const create = createRoute({
+  method: "post",
+  path: "/v1/orgs",
+  tags: ["orgs"],
+  summary: "Create an organization, its database and its owner",
+  description: "If `admin.email` already belongs to a user, `admin.password` must be that " +
+    "user's password (else 401 `invalid_credentials`); the user becomes the new org's owner. " +
+    "Two names that give the same slug conflict (409 `org_exists`).",
+  request: jsonBody(z.strictObject({
+    name: OrgName,
+    admin: z.strictObject({ email: Email, password: Password }),
+  })),
+  responses: {
+    201: json(
+      z.object({ org: OrgSchema, admin: z.object({ id: Id, email: z.string() }) }),
+      "Created; the org's database exists with its collections and indexes",
+    ),
+    ...errors(400, 401, 403, 409, 413, 415),
+  },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/v1/orgs/{slug}",
+  tags: ["orgs"],
+  summary: "Get an organization (public fields; members of it also see theirs)",
+  description: "Anyone may call it. With a valid token for this org, the member fields are " +
+    "included. An invalid token is 401, not silently ignored.",
+  request: { params: SlugParams },
+  responses: { 200: json(OrgSchema, "The organization"), ...errors(401, 404) },
+});
+
+const patch = createRoute({
+  method: "patch",
+  path: "/v1/orgs/{slug}",
+  tags: ["orgs"],
+  summary: "Rename an organization (owner or admin)",
+  description: "Name and slug change together; the old slug is 404 afterwards. The org's " +
+    "database is named by its immutable id, so no data moves.",
+  security: bearer,
+  request: { params: SlugParams, ...jsonBody(z.strictObject({ name: OrgName })) },
+  responses: {
+    200: json(OrgSchema, "The renamed organization"),
+    ...errors(400, 401, 403, 404, 409),
+  },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/v1/orgs/{slug}",
+  tags: ["orgs"],
+  summary: "Delete an organization (owner)",
+  description: "Drops its database and removes its memberships, invitations and sessions; " +
+    "every token scoped to it stops working at once.",
+  security: bearer,
+  request: { params: SlugParams },
+  responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) },
+});
+
+/** The caller's own org by slug; another org's slug is 404, as if it did not exist. */
+export async function orgOfPrincipal(deps: Deps, slug: string, p: Principal): Promise<Org> {
+  const org = p.orgSlug === slug ? await findOrgById(deps.db.master, p.orgId) : null;
+  if (!org || org.slug !== slug || org.status === "provisioning" || org.status === "deleting") {
+    throw new AppError(404, "org_not_found", "Organization not found");
+  }
+  return org;
+}
+
+export function orgRoutes(deps: Deps) {
+  const auth = requireAuth(deps);
+  const router = createRouter();
+  router.use("/v1/orgs/:slug", async (c, next) => {
+    // PATCH and DELETE need a token; GET answers anyone (and checks a token itself if sent).
+    if (c.req.method === "GET") return await next();
+    return await auth(c, next);
+  });
+  return router
+    .openapi(create, async (c) => {
+      if (deps.config.orgCreation === "operators") {
+        throw new AppError(403, "forbidden", "Organizations are created by operators here");
+      }
+      const { org, admin } = await createOrg(deps, c.req.valid("json"));
+      return c.json({ org: memberOrg(org, "owner", 1), admin }, 201);
+    })
+    .openapi(get, async (c) => {
+      const { slug } = c.req.valid("param");
+      const header = c.req.header("Authorization");
+      const principal = header ? await authenticate(deps, header) : null;
+      const org = await findOrgBySlug(deps.db.master, slug);
+      if (!org || org.status === "provisioning" || org.status === "deleting") {
+        throw new AppError(404, "org_not_found", "Organization not found");
+      }
+      if (principal?.orgId === org.id) {
+        const count = await countMembers(deps.db.master, org.id);
+        return c.json(memberOrg(org, principal.role, count), 200);
+      }
+      return c.json(publicOrg(org), 200);
+    })
+    .openapi(patch, async (c) => {
+      const p = c.var.principal;
+      const org = await orgOfPrincipal(deps, c.req.valid("param").slug, p);
+      requireRole(p, ["owner", "admin"]);
+      const renamed = await renameOrg(deps, org, c.req.valid("json").name);
+      return c.json(memberOrg(renamed, p.role, await countMembers(deps.db.master, org.id)), 200);
+    })
+    .openapi(remove, async (c) => {
+      const p = c.var.principal;
+      const org = await orgOfPrincipal(deps, c.req.valid("param").slug, p);
+      requireRole(p, ["owner"]);
+      await deleteOrg(deps, org);
+      return c.body(null, 204);
+    });
+}

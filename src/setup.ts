@@ -1,0 +1,53 @@
+/** Building the dependencies from a configuration: shared by `src/main.ts`, tasks and tests. */
+import type { Config } from "./config.ts";
+import { connectDatabase, type Database } from "./db.ts";
+import type { Deps, Hooks } from "./deps.ts";
+import { createHasher, type Hasher } from "./identity/hasher.ts";
+import { ensureMembershipIndexes } from "./identity/memberships.ts";
+import { createAuthCache } from "./identity/principal.ts";
+import { ensureSessionIndexes } from "./identity/sessions.ts";
+import { ensureUserIndexes } from "./identity/users.ts";
+import type { Logger } from "./log.ts";
+import { ensureOrgIndexes } from "./tenants/orgs.ts";
+
+/** Create the master database's indexes (idempotent). The unique ones are what make names, emails and memberships unique. */
+export async function ensureMasterIndexes(db: Database, log?: Logger): Promise<void> {
+  await ensureOrgIndexes(db.master);
+  await ensureUserIndexes(db.master);
+  await ensureMembershipIndexes(db.master);
+  await ensureSessionIndexes(db.master, log);
+}
+
+export interface DepsOptions {
+  config: Config;
+  uri: string;
+  log: Logger;
+  hooks?: Hooks;
+  hasher?: Hasher;
+  now?: () => Date;
+}
+
+export function createDeps(opts: DepsOptions): Deps {
+  const { config } = opts;
+  const db = connectDatabase({
+    uri: opts.uri,
+    masterDb: config.masterDb,
+    timeoutMs: config.dbTimeoutMs,
+  });
+  return {
+    config,
+    db,
+    hasher: opts.hasher ?? createHasher({ cost: config.bcryptCost, workers: config.hashWorkers }),
+    log: opts.log,
+    authCache: createAuthCache(config.authCacheTtlMs),
+    now: opts.now ?? (() => new Date()),
+    hooks: opts.hooks ?? {},
+    instanceId: crypto.randomUUID(),
+  };
+}
+
+/** Release what `createDeps` opened. */
+export async function closeDeps(deps: Deps): Promise<void> {
+  deps.hasher.close();
+  await deps.db.close();
+}

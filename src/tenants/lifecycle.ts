@@ -1,0 +1,204 @@
+/**
+ * The org lifecycle (DESIGN.md, "Org lifecycle"): provisioning and deletion as resumable state
+ * machines recorded on the org document, so that the reconciler can finish or roll back
+ * whatever a crash interrupts. No step relies on a multi-document transaction.
+ */
+import { ObjectId } from "mongodb";
+import { DEFAULT_CLUSTER, isDuplicateKey } from "../db.ts";
+import type { Deps } from "../deps.ts";
+import { AppError } from "../errors.ts";
+import { addMembership, hasMemberships, removeOrgMemberships } from "../identity/memberships.ts";
+import { assertStrongPassword } from "../identity/passwords.ts";
+import { deleteOrgSessions } from "../identity/sessions.ts";
+import { deleteUser, findUserByEmail, insertUser, normalizeEmail } from "../identity/users.ts";
+import { describeError } from "../log.ts";
+import { migrateTenant } from "./migrations/mod.ts";
+import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
+import {
+  deleteOrgDoc,
+  findOrgById,
+  insertOrg,
+  type Org,
+  type OrgDoc,
+  renameOrg as renameOrgDoc,
+  setOrgOwner,
+  transitionOrg,
+} from "./orgs.ts";
+
+/** Trim and check a name; returns it with its slug, or throws 400 `validation_failed`. */
+export function checkName(raw: string, path = "name"): { name: string; slug: string } {
+  const name = raw.trim();
+  const fail = (message: string) =>
+    new AppError(400, "validation_failed", message, { errors: [{ path, message }] });
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw fail("Name must not contain control characters");
+  const n = charLength(name);
+  if (n < NAME_MIN || n > NAME_MAX) {
+    throw fail(`Name must be ${NAME_MIN}–${NAME_MAX} characters after trimming`);
+  }
+  const slug = slugify(name);
+  if (slug.length < SLUG_MIN) {
+    throw fail(`Name must contain at least ${SLUG_MIN} letters or digits usable in a slug`);
+  }
+  return { name, slug };
+}
+
+const orgExists = () =>
+  new AppError(
+    409,
+    "org_exists",
+    "An organization with this name (or one that gives the same slug) exists",
+  );
+
+export interface CreateOrgInput {
+  name: string;
+  admin: { email: string; password: string };
+}
+
+/** Create an org, its database and its owner (DESIGN.md steps 1–4). */
+export async function createOrg(
+  deps: Deps,
+  input: CreateOrgInput,
+): Promise<{ org: Org; admin: { id: string; email: string } }> {
+  const { db, hasher, hooks } = deps;
+  const { name, slug } = checkName(input.name);
+  const email = normalizeEmail(input.admin.email);
+
+  // Check the credentials before claiming the name: a rejected request changes nothing.
+  let user = await findUserByEmail(db.master, email);
+  let passwordHash: string | undefined;
+  if (user) {
+    if (!await hasher.verify(input.admin.password, user.passwordHash)) {
+      throw new AppError(401, "invalid_credentials", "The email or password is wrong");
+    }
+  } else {
+    assertStrongPassword(input.admin.password, [email, name]);
+    passwordHash = await hasher.hash(input.admin.password);
+  }
+
+  // Step 1: the unique slug index claims the name atomically.
+  const now = deps.now();
+  const orgId = new ObjectId();
+  const doc: OrgDoc = {
+    _id: orgId,
+    slug,
+    name,
+    status: "provisioning",
+    cluster: DEFAULT_CLUSTER,
+    databaseName: `${deps.config.tenantDbPrefix}${orgId.toHexString()}`,
+    schemaVersion: 0,
+    ownerId: user ? new ObjectId(user.id) : new ObjectId(),
+    provisioning: { userCreated: !user },
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await insertOrg(db.master, doc);
+  } catch (e) {
+    if (isDuplicateKey(e)) throw orgExists();
+    throw e;
+  }
+  const id = orgId.toHexString();
+  await hooks.afterProvisioningStep?.("claimed", id);
+
+  try {
+    // Step 2: the tenant database, its collections and indexes.
+    const schemaVersion = await migrateTenant(
+      db.tenantDb({ cluster: doc.cluster, databaseName: doc.databaseName }),
+      deps.log,
+    );
+    await hooks.afterProvisioningStep?.("database", id);
+
+    // Step 3: the owner, new or existing, and the owner membership.
+    if (!user) {
+      try {
+        user = await insertUser(db.master, {
+          id: doc.ownerId.toHexString(),
+          email,
+          passwordHash: passwordHash!,
+        }, now);
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+        // The same email signed up concurrently: it is an existing user now.
+        const existing = await findUserByEmail(db.master, email);
+        if (!existing || !await hasher.verify(input.admin.password, existing.passwordHash)) {
+          throw new AppError(401, "invalid_credentials", "The email or password is wrong");
+        }
+        await setOrgOwner(db.master, id, existing.id);
+        user = existing;
+      }
+    }
+    await addMembership(db.master, { userId: user.id, orgId: id, role: "owner" }, now);
+    await hooks.afterProvisioningStep?.("owner", id);
+
+    // Step 4: active. If the reconciler rolled us back meanwhile, the org is gone.
+    const active = await transitionOrg(db.master, id, ["provisioning"], "active", deps.now(), {
+      schemaVersion,
+    });
+    if (!active) {
+      throw new AppError(503, "unavailable", "Provisioning took too long; try again");
+    }
+    return { org: active, admin: { id: user.id, email: user.email } };
+  } catch (e) {
+    // Best effort: undo at once. If this fails too (database down), the reconciler will.
+    const org = await findOrgById(db.master, id).catch(() => null);
+    if (org?.status === "provisioning") {
+      await rollbackProvisioning(deps, org).catch((err) =>
+        deps.log.warn("rollback deferred to the reconciler", { orgId: id, ...describeError(err) })
+      );
+    }
+    throw e;
+  }
+}
+
+/** Undo a provisioning that did not finish: database, memberships, a user it created, the claim. */
+export async function rollbackProvisioning(deps: Deps, org: Org): Promise<void> {
+  const { db } = deps;
+  await db.tenantDb(org).dropDatabase();
+  await removeOrgMemberships(db.master, org.id);
+  if (org.userCreated && !await hasMemberships(db.master, org.ownerId)) {
+    await deleteUser(db.master, org.ownerId);
+  }
+  await deleteOrgDoc(db.master, org.id, "provisioning");
+}
+
+/** Rename: name and slug change in one update; the database (named by id) does not move. */
+export async function renameOrg(deps: Deps, org: Org, rawName: string): Promise<Org> {
+  const { name, slug } = checkName(rawName);
+  if (name === org.name && slug === org.slug) return org;
+  try {
+    const renamed = await renameOrgDoc(deps.db.master, org.id, name, slug, deps.now());
+    if (!renamed) throw new AppError(404, "org_not_found", "Organization not found");
+    deps.authCache.forgetOrg(org.id);
+    return renamed;
+  } catch (e) {
+    if (isDuplicateKey(e)) throw orgExists();
+    throw e;
+  }
+}
+
+/** Delete an org: mark it `deleting` (tokens stop working), then finish the deletion. */
+export async function deleteOrg(deps: Deps, org: Org): Promise<void> {
+  const marked = await transitionOrg(
+    deps.db.master,
+    org.id,
+    ["active", "suspended"],
+    "deleting",
+    deps.now(),
+  );
+  deps.authCache.forgetOrg(org.id);
+  if (!marked) throw new AppError(404, "org_not_found", "Organization not found");
+  await deps.hooks.afterDeletionStep?.("marked", org.id);
+  await finishDeletion(deps, marked);
+}
+
+/** The idempotent tail of a deletion, also run by the reconciler. */
+export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
+  const { db, hooks } = deps;
+  await db.tenantDb(org).dropDatabase();
+  await hooks.afterDeletionStep?.("database", org.id);
+  await removeOrgMemberships(db.master, org.id);
+  await deleteOrgSessions(db.master, org.id);
+  await hooks.afterDeletionStep?.("references", org.id);
+  await deleteOrgDoc(db.master, org.id, "deleting");
+}
