@@ -60,7 +60,10 @@ export function isUnavailable(e: unknown): boolean {
 }
 
 export function isDuplicateKey(e: unknown): boolean {
-  return e instanceof MongoServerError && e.code === 11000;
+  if (!(e instanceof MongoServerError)) return false;
+  // FerretDB v1 answers an update that breaks a unique index with InternalError (code 1) and
+  // SQLite's message instead of MongoDB's E11000; both mean the same here.
+  return e.code === 11000 || (e.code === 1 && e.message.includes("UNIQUE constraint failed"));
 }
 
 /**

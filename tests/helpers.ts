@@ -112,3 +112,8 @@ export const json = (body: unknown, headers: Record<string, string> = {}): Reque
 
 /** Deno.test options for database tests: the driver keeps pooled sockets and timers open. */
 export const dbTest = { sanitizeOps: false, sanitizeResources: false };
+
+/** The problem `code` of an error response (typed client responses only type their successes). */
+export async function codeOf(res: { json(): Promise<unknown> }): Promise<string> {
+  return ((await res.json()) as { code: string }).code;
+}

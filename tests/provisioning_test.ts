@@ -1,0 +1,176 @@
+import { assert, assertEquals } from "./assert.ts";
+import type { DeletionStep, ProvisioningStep } from "../src/deps.ts";
+import { runMaintenance } from "../src/maintenance.ts";
+import { createOrg, deleteOrg } from "../src/tenants/lifecycle.ts";
+import { findOrgBySlug } from "../src/tenants/orgs.ts";
+import { reconcileOrgs } from "../src/tenants/reconciler.ts";
+import { createTestApp, dbTest, PASSWORD, type TestApp } from "./helpers.ts";
+
+/** A hook that freezes the work after `step`, as a crash there would: the promise never settles. */
+const stopAfter = <S extends string>(target: S) => (step: S) =>
+  step === target ? new Promise<void>(() => {}) : undefined;
+
+async function waitFor(cond: () => Promise<boolean>, what: string) {
+  for (let i = 0; i < 200; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const counts = async (app: TestApp) => ({
+  orgs: await app.deps.db.master.collection("orgs").countDocuments({}),
+  users: await app.deps.db.master.collection("users").countDocuments({}),
+  memberships: await app.deps.db.master.collection("memberships").countDocuments({}),
+  databases: (await app.tenantDatabases()).length,
+});
+
+for (const step of ["claimed", "database", "owner"] as ProvisioningStep[]) {
+  Deno.test(
+    `a crash after provisioning step "${step}" leaves nothing once the reconciler runs`,
+    dbTest,
+    async () => {
+      const crashed = await createTestApp({ hooks: { afterProvisioningStep: stopAfter(step) } });
+      // The "restarted" instance: same database, no hook.
+      const app = await createTestApp({ sameDatabaseAs: crashed });
+      try {
+        // Started and never finished, like a process killed at that point.
+        createOrg(crashed.deps, {
+          name: "Half Made",
+          admin: { email: "half@example.com", password: PASSWORD },
+        });
+        await waitFor(async () => {
+          const org = await findOrgBySlug(app.deps.db.master, "half-made");
+          if (!org) return false;
+          if (step === "claimed") return true;
+          if (step === "database") return (await app.tenantDatabases()).length === 1;
+          return (await counts(app)).memberships === 1;
+        }, `step ${step}`);
+        assertEquals(
+          (await findOrgBySlug(app.deps.db.master, "half-made"))?.status,
+          "provisioning",
+        );
+        const visible = await app.client().v1.orgs[":slug"].$get({ param: { slug: "half-made" } });
+        assertEquals(visible.status, 404, "a half-made org is not visible");
+
+        const report = await reconcileOrgs(app.deps);
+        assertEquals(report.rolledBack, 1);
+        assertEquals(await counts(app), { orgs: 0, users: 0, memberships: 0, databases: 0 });
+
+        const again = await app.client().v1.orgs.$post({
+          json: { name: "Half Made", admin: { email: "half@example.com", password: PASSWORD } },
+        });
+        assertEquals(again.status, 201, "the name and the email are usable again");
+        assertEquals(await counts(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
+      } finally {
+        crashed.deps.hasher.close();
+        await app.close();
+      }
+    },
+  );
+}
+
+Deno.test(
+  "a provisioning younger than the grace period is left to its instance",
+  dbTest,
+  async () => {
+    const crashed = await createTestApp({
+      hooks: { afterProvisioningStep: stopAfter("database") },
+    });
+    const app = await createTestApp({
+      sameDatabaseAs: crashed,
+      env: { PROVISIONING_GRACE_SECONDS: "600" },
+    });
+    try {
+      createOrg(crashed.deps, {
+        name: "Still Going",
+        admin: { email: "s@example.com", password: PASSWORD },
+      });
+      await waitFor(async () => (await app.tenantDatabases()).length === 1, "the database");
+      assertEquals((await reconcileOrgs(app.deps)).rolledBack, 0);
+      assertEquals((await counts(app)).orgs, 1);
+    } finally {
+      crashed.deps.hasher.close();
+      await app.close();
+    }
+  },
+);
+
+for (const step of ["marked", "database", "references"] as DeletionStep[]) {
+  Deno.test(
+    `a crash after deletion step "${step}" is finished by the reconciler`,
+    dbTest,
+    async () => {
+      const crashed = await createTestApp({ hooks: { afterDeletionStep: stopAfter(step) } });
+      const app = await createTestApp({ sameDatabaseAs: crashed });
+      try {
+        const { org } = await createOrg(app.deps, {
+          name: "Doomed Co",
+          admin: { email: "d@example.com", password: PASSWORD },
+        });
+        await app.client().v1.auth.login.$post({
+          json: { email: "d@example.com", password: PASSWORD },
+        });
+        deleteOrg(crashed.deps, org);
+        await waitFor(async () => {
+          const o = await findOrgBySlug(app.deps.db.master, "doomed-co");
+          if (o?.status !== "deleting") return false;
+          if (step === "marked") return true;
+          if (step === "database") return (await app.tenantDatabases()).length === 0;
+          return (await counts(app)).memberships === 0;
+        }, `step ${step}`);
+        assertEquals(
+          (await app.client().v1.orgs[":slug"].$get({ param: { slug: "doomed-co" } })).status,
+          404,
+        );
+
+        assert(await runMaintenance(app.deps), "the maintenance lease is free");
+        const after = await counts(app);
+        assertEquals({ ...after, users: 0 }, { orgs: 0, users: 0, memberships: 0, databases: 0 });
+        assertEquals(await app.deps.db.master.collection("sessions").countDocuments({}), 0);
+      } finally {
+        crashed.deps.hasher.close();
+        await app.close();
+      }
+    },
+  );
+}
+
+Deno.test(
+  "the reconciler drops tenant databases that no org owns, and only those",
+  dbTest,
+  async () => {
+    const app = await createTestApp();
+    try {
+      await createOrg(app.deps, {
+        name: "Kept Co",
+        admin: { email: "k@example.com", password: PASSWORD },
+      });
+      const orphan = `${app.config.tenantDbPrefix}${"a".repeat(24)}`;
+      await app.deps.db.clients.default.db(orphan).collection("x").insertOne({ a: 1 });
+      const unrelated = `${app.config.tenantDbPrefix}notatenant`;
+      await app.deps.db.clients.default.db(unrelated).collection("x").insertOne({ a: 1 });
+      const report = await reconcileOrgs(app.deps);
+      assertEquals(report.orphansDropped, 1);
+      const left = await app.tenantDatabases();
+      assert(!left.includes(orphan));
+      assert(left.includes(unrelated));
+      assertEquals(left.length, 2);
+    } finally {
+      await app.close();
+    }
+  },
+);
+
+Deno.test("only one instance holds the maintenance lease at a time", dbTest, async () => {
+  const a = await createTestApp();
+  const b = await createTestApp({ sameDatabaseAs: a });
+  try {
+    assert(await runMaintenance(a.deps));
+    assertEquals(await runMaintenance(b.deps), false);
+    assert(await runMaintenance(a.deps), "the holder may run again");
+  } finally {
+    b.deps.hasher.close();
+    await a.close();
+  }
+});
