@@ -3,9 +3,11 @@ import type { Config } from "./config.ts";
 import { connectDatabase, type Database } from "./db.ts";
 import type { Deps, Hooks } from "./deps.ts";
 import { createHasher, type Hasher } from "./identity/hasher.ts";
+import { ensureInvitationIndexes } from "./identity/invitations.ts";
 import { ensureMembershipIndexes } from "./identity/memberships.ts";
 import { createAuthCache } from "./identity/principal.ts";
 import { ensureSessionIndexes } from "./identity/sessions.ts";
+import { ensureThrottleIndexes } from "./identity/throttle.ts";
 import { ensureUserIndexes } from "./identity/users.ts";
 import type { Logger } from "./log.ts";
 import { ensureOrgIndexes } from "./tenants/orgs.ts";
@@ -16,6 +18,8 @@ export async function ensureMasterIndexes(db: Database, log?: Logger): Promise<v
   await ensureUserIndexes(db.master);
   await ensureMembershipIndexes(db.master);
   await ensureSessionIndexes(db.master, log);
+  await ensureInvitationIndexes(db.master, log);
+  await ensureThrottleIndexes(db.master, log);
 }
 
 export interface DepsOptions {

@@ -6,6 +6,8 @@ import { findOrgBySlug } from "../src/tenants/orgs.ts";
 import { reconcileOrgs } from "../src/tenants/reconciler.ts";
 import { createTestApp, dbTest, PASSWORD, type TestApp } from "./helpers.ts";
 
+const CTX = { ip: "127.0.0.1" };
+
 /** A hook that freezes the work after `step`, as a crash there would: the promise never settles. */
 const stopAfter = <S extends string>(target: S) => (step: S) =>
   step === target ? new Promise<void>(() => {}) : undefined;
@@ -38,7 +40,7 @@ for (const step of ["claimed", "database", "owner"] as ProvisioningStep[]) {
         createOrg(crashed.deps, {
           name: "Half Made",
           admin: { email: "half@example.com", password: PASSWORD },
-        });
+        }, CTX);
         await waitFor(async () => {
           const org = await findOrgBySlug(app.deps.db.master, "half-made");
           if (!org) return false;
@@ -85,7 +87,7 @@ Deno.test(
       createOrg(crashed.deps, {
         name: "Still Going",
         admin: { email: "s@example.com", password: PASSWORD },
-      });
+      }, CTX);
       await waitFor(async () => (await app.tenantDatabases()).length === 1, "the database");
       assertEquals((await reconcileOrgs(app.deps)).rolledBack, 0);
       assertEquals((await counts(app)).orgs, 1);
@@ -107,7 +109,7 @@ for (const step of ["marked", "database", "references"] as DeletionStep[]) {
         const { org } = await createOrg(app.deps, {
           name: "Doomed Co",
           admin: { email: "d@example.com", password: PASSWORD },
-        });
+        }, CTX);
         await app.client().v1.auth.login.$post({
           json: { email: "d@example.com", password: PASSWORD },
         });
@@ -145,7 +147,7 @@ Deno.test(
       await createOrg(app.deps, {
         name: "Kept Co",
         admin: { email: "k@example.com", password: PASSWORD },
-      });
+      }, CTX);
       const orphan = `${app.config.tenantDbPrefix}${"a".repeat(24)}`;
       await app.deps.db.clients.default.db(orphan).collection("x").insertOne({ a: 1 });
       const unrelated = `${app.config.tenantDbPrefix}notatenant`;

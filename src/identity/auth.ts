@@ -2,6 +2,7 @@
  * Sign-in flows: login, refresh, logout, org switch, password change. Each returns plain
  * objects; the routes shape them.
  */
+import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { findOrgById, findOrgsByIds, type Org } from "../tenants/orgs.ts";
@@ -15,8 +16,15 @@ import {
   rotateRefreshToken,
   type Session,
 } from "./sessions.ts";
+import { assertNotThrottled, clearEmailThrottle, recordFailedLogin } from "./throttle.ts";
 import { signAccessToken } from "./tokens.ts";
-import { findUserByEmail, findUserById, setPasswordHash, type User } from "./users.ts";
+import {
+  findUserByEmail,
+  findUserById,
+  normalizeEmail,
+  setPasswordHash,
+  type User,
+} from "./users.ts";
 
 export interface TokenPair {
   accessToken: string;
@@ -82,29 +90,34 @@ async function usableOrgs(deps: Deps, userId: string) {
   });
 }
 
-/** Check email and password; an unknown email costs one hash comparison too. */
-export async function checkCredentials(deps: Deps, email: string, password: string): Promise<User> {
-  const user = await findUserByEmail(deps.db.master, email);
-  if (!user) {
-    await deps.hasher.verifyDummy(password);
-    throw invalidCredentials();
-  }
-  if (!await deps.hasher.verify(password, user.passwordHash)) throw invalidCredentials();
-  return user;
-}
-
 /**
  * Sign in. With `org` (slug or id) the token is for that org; without, the user's only org,
  * or 400 `org_required` listing their orgs; with `pickOldest`, their oldest membership
- * (the compatibility route, whose clients cannot name an org).
+ * (the compatibility route, whose clients cannot name an org). Failed attempts are throttled
+ * per email and per client address; an unknown email costs one hash comparison too.
  */
 export async function login(
   deps: Deps,
   input: { email: string; password: string; org?: string },
+  ctx: RequestContext,
   opts: { pickOldest?: boolean } = {},
 ): Promise<TokenPair> {
-  const user = await checkCredentials(deps, input.email, input.password);
-  const orgs = await usableOrgs(deps, user.id);
+  const db = deps.db.master;
+  const email = normalizeEmail(input.email);
+  await assertNotThrottled(db, email, ctx.ip, deps.now());
+  const user = await findUserByEmail(db, email);
+  const ok = user
+    ? await deps.hasher.verify(input.password, user.passwordHash)
+    : await deps.hasher.verifyDummy(input.password);
+  const orgs = user ? await usableOrgs(deps, user.id) : [];
+  if (!user || !ok) {
+    await recordFailedLogin(db, email, ctx.ip, deps.now());
+    const actor = { ...ctx, actor: user ? { userId: user.id, email } : undefined };
+    for (const { org } of orgs) await recordEvent(deps, org, "login.failed", actor, { email });
+    throw invalidCredentials();
+  }
+  await clearEmailThrottle(db, email);
+
   let chosen: { org: Org; m: Membership } | undefined;
   if (input.org) {
     chosen = orgs.find(({ org }) => org.slug === input.org || org.id === input.org);
@@ -124,14 +137,31 @@ export async function login(
   if (chosen.org.status === "suspended") {
     throw new AppError(403, "org_suspended", "The organization is suspended");
   }
-  return await startSession(deps, user, chosen.org, chosen.m.role);
+  const pair = await startSession(deps, user, chosen.org, chosen.m.role);
+  await recordEvent(deps, chosen.org, "login.succeeded", {
+    ...ctx,
+    actor: { userId: user.id, email },
+  });
+  return pair;
 }
 
 /** Rotate a refresh token (API.md `POST /v1/auth/refresh`). */
-export async function refresh(deps: Deps, refreshToken: string): Promise<TokenPair> {
+export async function refresh(
+  deps: Deps,
+  refreshToken: string,
+  ctx: RequestContext,
+): Promise<TokenPair> {
   const r = await rotateRefreshToken(deps.db.master, refreshToken, deps.now());
   if (r.kind === "reused") {
     deps.authCache.forgetSession(r.session.id);
+    const org = await findOrgById(deps.db.master, r.session.orgId);
+    if (org) {
+      await recordEvent(deps, org, "session.revoked", ctx, {
+        sessionId: r.session.id,
+        userId: r.session.userId,
+        reason: "refresh_reused",
+      });
+    }
     throw new AppError(
       401,
       "refresh_reused",
@@ -158,9 +188,16 @@ async function pairForSession(deps: Deps, session: Session, refreshToken: string
   return await tokenPair(deps, session, refreshToken, org, m.role);
 }
 
-export async function logout(deps: Deps, p: Principal): Promise<void> {
+export async function logout(deps: Deps, p: Principal, ctx: RequestContext): Promise<void> {
   await revokeSession(deps.db.master, p.sessionId, "logout", deps.now());
   deps.authCache.forgetSession(p.sessionId);
+  const org = await findOrgById(deps.db.master, p.orgId);
+  if (org) {
+    await recordEvent(deps, org, "session.revoked", ctx, {
+      sessionId: p.sessionId,
+      reason: "logout",
+    });
+  }
 }
 
 /**
@@ -202,6 +239,7 @@ export async function changePassword(
   deps: Deps,
   p: Principal,
   input: { currentPassword: string; newPassword: string },
+  ctx: RequestContext,
 ): Promise<void> {
   const user = await findUserById(deps.db.master, p.userId);
   if (!user) throw new AppError(401, "unauthorized", "The token is no longer valid");
@@ -214,4 +252,6 @@ export async function changePassword(
   await setPasswordHash(deps.db.master, user.id, hash, now);
   await revokeUserSessions(deps.db.master, user.id, "password_changed", now, p.sessionId);
   deps.authCache.forgetUser(user.id);
+  const org = await findOrgById(deps.db.master, p.orgId);
+  if (org) await recordEvent(deps, org, "password.changed", ctx, { userId: user.id });
 }

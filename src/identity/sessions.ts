@@ -7,7 +7,7 @@
 import { type Db, ObjectId } from "mongodb";
 import { ensureTtlIndex } from "../db.ts";
 import type { Logger } from "../log.ts";
-import { encodeBase64Url } from "./encoding.ts";
+import { encodeBase64Url, sha256Hex as sha256 } from "./encoding.ts";
 
 /** How many spent refresh-token hashes a session remembers for reuse detection. */
 const SPENT_KEPT = 50;
@@ -49,11 +49,6 @@ export async function ensureSessionIndexes(db: Db, log?: Logger): Promise<void> 
 }
 
 export const isLive = (s: Session, now: Date) => s.revokedAt === null && s.expiresAt > now;
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 const newSecret = () => encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 
@@ -161,4 +156,18 @@ export async function deleteOrgSessions(db: Db, orgId: string): Promise<void> {
 /** Remove expired sessions (the sweeper; a TTL index does the same where supported). */
 export async function deleteExpiredSessions(db: Db, now: Date): Promise<number> {
   return (await sessions(db).deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+}
+
+/** Revoke a user's live sessions in one org (removed from it). */
+export async function revokeMemberSessions(
+  db: Db,
+  userId: string,
+  orgId: string,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await sessions(db).updateMany(
+    { userId: new ObjectId(userId), orgId: new ObjectId(orgId), revokedAt: null },
+    { $set: { revokedAt: now, revokedReason: reason } },
+  );
 }

@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../deps.ts";
 import { requireAuth } from "../http/auth.ts";
+import { requestContext } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
 import {
   AnyPassword,
@@ -102,17 +103,19 @@ const passwordRoute = createRoute({
 
 export function authRoutes(deps: Deps) {
   const auth = requireAuth(deps);
+  const ctx = (c: Parameters<typeof requestContext>[0]) =>
+    requestContext(c, deps.config.trustedProxies);
   const router = createRouter();
   for (const path of ["/v1/auth/logout", "/v1/auth/switch", "/v1/me", "/v1/me/*"]) {
     router.use(path, auth);
   }
   return router
-    .openapi(loginRoute, async (c) => c.json(await login(deps, c.req.valid("json")), 200))
+    .openapi(loginRoute, async (c) => c.json(await login(deps, c.req.valid("json"), ctx(c)), 200))
     .openapi(refreshRoute, async (c) => {
-      return c.json(await refresh(deps, c.req.valid("json").refreshToken), 200);
+      return c.json(await refresh(deps, c.req.valid("json").refreshToken, ctx(c)), 200);
     })
     .openapi(logoutRoute, async (c) => {
-      await logout(deps, c.var.principal);
+      await logout(deps, c.var.principal, ctx(c));
       return c.body(null, 204);
     })
     .openapi(switchRoute, async (c) => {
@@ -123,7 +126,7 @@ export function authRoutes(deps: Deps) {
       return c.json({ ...r, org: publicOrg(r.org) }, 200);
     })
     .openapi(passwordRoute, async (c) => {
-      await changePassword(deps, c.var.principal, c.req.valid("json"));
+      await changePassword(deps, c.var.principal, c.req.valid("json"), ctx(c));
       return c.body(null, 204);
     });
 }

@@ -7,6 +7,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { authenticate } from "../http/auth.ts";
+import { requestContext } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
 import { AnyPassword, Email, errors, json, jsonBody, Password } from "../http/schemas.ts";
 import { login } from "../identity/auth.ts";
@@ -121,17 +122,19 @@ async function ownOrg(deps: Deps, header: string | undefined, name: string, owne
   if (!(owner ? ["owner"] : ["owner", "admin"]).includes(p.role)) {
     throw new AppError(403, "forbidden", "Not allowed for your role");
   }
-  return org;
+  return { org, actor: { userId: p.userId } };
 }
 
 export function compatRoutes(deps: Deps) {
+  const ctx = (c: Parameters<typeof requestContext>[0]) =>
+    requestContext(c, deps.config.trustedProxies);
   return createRouter()
     .openapi(createCompat, async (c) => {
       const b = c.req.valid("json");
       const { org } = await createOrg(deps, {
         name: b.organization_name,
         admin: { email: b.email, password: b.password },
-      }).catch(asBadRequest);
+      }, ctx(c)).catch(asBadRequest);
       return c.json(
         { message: "Organization created successfully", organization: compatOrg(org) },
         201,
@@ -142,8 +145,11 @@ export function compatRoutes(deps: Deps) {
     })
     .openapi(updateCompat, async (c) => {
       const b = c.req.valid("json");
-      const org = await ownOrg(deps, c.req.header("Authorization"), b.organization_name);
-      const renamed = await renameOrg(deps, org, b.new_organization_name).catch(asBadRequest);
+      const { org, actor } = await ownOrg(deps, c.req.header("Authorization"), b.organization_name);
+      const renamed = await renameOrg(deps, org, b.new_organization_name, { ...ctx(c), actor })
+        .catch(
+          asBadRequest,
+        );
       return c.json({
         message: "Organization updated successfully",
         organization_name: renamed.name,
@@ -152,12 +158,12 @@ export function compatRoutes(deps: Deps) {
     })
     .openapi(deleteCompat, async (c) => {
       const b = c.req.valid("json");
-      const org = await ownOrg(deps, c.req.header("Authorization"), b.organization_name, true);
+      const { org } = await ownOrg(deps, c.req.header("Authorization"), b.organization_name, true);
       await deleteOrg(deps, org);
       return c.json({ message: "Organization deleted successfully" }, 200);
     })
     .openapi(loginCompat, async (c) => {
-      const pair = await login(deps, c.req.valid("json"), { pickOldest: true });
+      const pair = await login(deps, c.req.valid("json"), ctx(c), { pickOldest: true });
       return c.json({ access_token: pair.accessToken, token_type: "bearer" as const }, 200);
     });
 }

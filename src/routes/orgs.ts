@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { authenticate, requireAuth, requireRole } from "../http/auth.ts";
+import { requestContext } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
 import {
   bearer,
@@ -95,6 +96,8 @@ export async function orgOfPrincipal(deps: Deps, slug: string, p: Principal): Pr
 
 export function orgRoutes(deps: Deps) {
   const auth = requireAuth(deps);
+  const ctx = (c: Parameters<typeof requestContext>[0]) =>
+    requestContext(c, deps.config.trustedProxies);
   const router = createRouter();
   router.use("/v1/orgs/:slug", async (c, next) => {
     // PATCH and DELETE need a token; GET answers anyone (and checks a token itself if sent).
@@ -106,7 +109,7 @@ export function orgRoutes(deps: Deps) {
       if (deps.config.orgCreation === "operators") {
         throw new AppError(403, "forbidden", "Organizations are created by operators here");
       }
-      const { org, admin } = await createOrg(deps, c.req.valid("json"));
+      const { org, admin } = await createOrg(deps, c.req.valid("json"), ctx(c));
       return c.json({ org: memberOrg(org, "owner", 1), admin }, 201);
     })
     .openapi(get, async (c) => {
@@ -127,7 +130,7 @@ export function orgRoutes(deps: Deps) {
       const p = c.var.principal;
       const org = await orgOfPrincipal(deps, c.req.valid("param").slug, p);
       requireRole(p, ["owner", "admin"]);
-      const renamed = await renameOrg(deps, org, c.req.valid("json").name);
+      const renamed = await renameOrg(deps, org, c.req.valid("json").name, ctx(c));
       return c.json(memberOrg(renamed, p.role, await countMembers(deps.db.master, org.id)), 200);
     })
     .openapi(remove, async (c) => {

@@ -4,9 +4,11 @@
  * whatever a crash interrupts. No step relies on a multi-document transaction.
  */
 import { ObjectId } from "mongodb";
+import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import { DEFAULT_CLUSTER, isDuplicateKey } from "../db.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
+import { deleteOrgInvitations } from "../identity/invitations.ts";
 import { addMembership, hasMemberships, removeOrgMemberships } from "../identity/memberships.ts";
 import { assertStrongPassword } from "../identity/passwords.ts";
 import { deleteOrgSessions } from "../identity/sessions.ts";
@@ -59,6 +61,7 @@ export interface CreateOrgInput {
 export async function createOrg(
   deps: Deps,
   input: CreateOrgInput,
+  ctx: RequestContext,
 ): Promise<{ org: Org; admin: { id: string; email: string } }> {
   const { db, hasher, hooks } = deps;
   const { name, slug } = checkName(input.name);
@@ -138,6 +141,10 @@ export async function createOrg(
     if (!active) {
       throw new AppError(503, "unavailable", "Provisioning took too long; try again");
     }
+    await recordEvent(deps, active, "org.created", {
+      ...ctx,
+      actor: { userId: user.id, email: user.email },
+    }, { name: active.name, slug: active.slug });
     return { org: active, admin: { id: user.id, email: user.email } };
   } catch (e) {
     // Best effort: undo at once. If this fails too (database down), the reconciler will.
@@ -163,13 +170,19 @@ export async function rollbackProvisioning(deps: Deps, org: Org): Promise<void> 
 }
 
 /** Rename: name and slug change in one update; the database (named by id) does not move. */
-export async function renameOrg(deps: Deps, org: Org, rawName: string): Promise<Org> {
+export async function renameOrg(
+  deps: Deps,
+  org: Org,
+  rawName: string,
+  ctx: RequestContext,
+): Promise<Org> {
   const { name, slug } = checkName(rawName);
   if (name === org.name && slug === org.slug) return org;
   try {
     const renamed = await renameOrgDoc(deps.db.master, org.id, name, slug, deps.now());
     if (!renamed) throw new AppError(404, "org_not_found", "Organization not found");
     deps.authCache.forgetOrg(org.id);
+    await recordEvent(deps, renamed, "org.renamed", ctx, { from: org.name, to: renamed.name });
     return renamed;
   } catch (e) {
     if (isDuplicateKey(e)) throw orgExists();
@@ -199,6 +212,7 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   await hooks.afterDeletionStep?.("database", org.id);
   await removeOrgMemberships(db.master, org.id);
   await deleteOrgSessions(db.master, org.id);
+  await deleteOrgInvitations(db.master, org.id);
   await hooks.afterDeletionStep?.("references", org.id);
   await deleteOrgDoc(db.master, org.id, "deleting");
 }

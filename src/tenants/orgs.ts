@@ -148,3 +148,8 @@ export async function setOrgOwner(db: Db, id: string, userId: string): Promise<v
     { $set: { ownerId: new ObjectId(userId), "provisioning.userCreated": false } },
   );
 }
+
+/** Every org with a database in use (the sweeper's list). */
+export async function activeOrgs(db: Db): Promise<Org[]> {
+  return (await orgs(db).find({ status: { $in: ["active", "suspended"] } }).toArray()).map(toOrg);
+}

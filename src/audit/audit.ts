@@ -1,0 +1,112 @@
+/**
+ * The audit log, kept in each org's own database (`audit_log`), newest first. Entries carry an
+ * `expiresAt` (retention, `AUDIT_RETENTION_DAYS`): a TTL index removes them where the server
+ * supports it, the sweeper elsewhere, and reads ignore expired ones either way.
+ */
+import { type Db, ObjectId } from "mongodb";
+import type { Deps } from "../deps.ts";
+import { describeError } from "../log.ts";
+
+export const AUDIT_EVENTS = [
+  "org.created",
+  "org.renamed",
+  "member.invited",
+  "member.joined",
+  "member.removed",
+  "member.role_changed",
+  "invitation.revoked",
+  "login.succeeded",
+  "login.failed",
+  "session.revoked",
+  "password.changed",
+] as const;
+export type AuditEventType = typeof AUDIT_EVENTS[number];
+
+/** Who did it and from where: built from the request by the route. */
+export interface RequestContext {
+  requestId?: string;
+  ip: string;
+  actor?: { userId: string; email?: string };
+}
+
+interface AuditDoc {
+  _id: ObjectId;
+  type: AuditEventType;
+  at: Date;
+  actor: { userId: string | null; email: string | null };
+  target: Record<string, string> | null;
+  requestId: string | null;
+  ip: string;
+  expiresAt: Date;
+}
+
+export interface AuditEvent {
+  id: string;
+  type: AuditEventType;
+  at: Date;
+  actor: { userId: string | null; email: string | null };
+  target: Record<string, string> | null;
+  requestId: string | null;
+  ip: string;
+}
+
+const auditLog = (db: Db) => db.collection<AuditDoc>("audit_log");
+
+/**
+ * Record an event in the org's database. The action it describes has already happened, so a
+ * failed write is logged, not thrown.
+ */
+export async function recordEvent(
+  deps: Deps,
+  org: { cluster: string; databaseName: string },
+  type: AuditEventType,
+  ctx: RequestContext,
+  target: Record<string, string> | null = null,
+): Promise<void> {
+  const at = deps.now();
+  const doc: AuditDoc = {
+    _id: new ObjectId(),
+    type,
+    at,
+    actor: { userId: ctx.actor?.userId ?? null, email: ctx.actor?.email ?? null },
+    target,
+    requestId: ctx.requestId ?? null,
+    ip: ctx.ip,
+    expiresAt: new Date(at.getTime() + deps.config.auditRetentionDays * 86_400_000),
+  };
+  try {
+    await auditLog(deps.db.tenantDb(org)).insertOne(doc);
+  } catch (e) {
+    deps.log.error("audit write failed", { type, requestId: ctx.requestId, ...describeError(e) });
+  }
+}
+
+/** One page of events, newest first; `before` is the id of the last event of the previous page. */
+export async function listEvents(
+  db: Db,
+  now: Date,
+  limit: number,
+  before?: string,
+): Promise<AuditEvent[]> {
+  const docs = await auditLog(db)
+    .find({
+      expiresAt: { $gt: now },
+      ...(before ? { _id: { $lt: new ObjectId(before) } } : {}),
+    })
+    .sort({ _id: -1 })
+    .limit(limit)
+    .toArray();
+  return docs.map(({ _id, type, at, actor, target, requestId, ip }) => ({
+    id: _id.toHexString(),
+    type,
+    at,
+    actor,
+    target,
+    requestId,
+    ip,
+  }));
+}
+
+export async function deleteExpiredEvents(db: Db, now: Date): Promise<number> {
+  return (await auditLog(db).deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+}
