@@ -12,6 +12,7 @@ import { payloadTooLarge, problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { compatRoutes } from "./routes/compat.ts";
+import { memberRoutes } from "./routes/members.ts";
 import { orgRoutes } from "./routes/orgs.ts";
 import { docsRoutes, platformRoutes } from "./routes/platform.ts";
 
@@ -51,6 +52,7 @@ export function createApp(deps: Deps) {
     .route("/", platformRoutes(deps))
     .route("/", orgRoutes(deps))
     .route("/", authRoutes(deps))
+    .route("/", memberRoutes(deps))
     .route("/", compatRoutes(deps));
   app.route("/", docsRoutes());
   return routes;

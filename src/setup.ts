@@ -38,13 +38,14 @@ export function createDeps(opts: DepsOptions): Deps {
     masterDb: config.masterDb,
     timeoutMs: config.dbTimeoutMs,
   });
+  const now = opts.now ?? (() => new Date());
   return {
     config,
     db,
     hasher: opts.hasher ?? createHasher({ cost: config.bcryptCost, workers: config.hashWorkers }),
     log: opts.log,
-    authCache: createAuthCache(config.authCacheTtlMs),
-    now: opts.now ?? (() => new Date()),
+    authCache: createAuthCache(config.authCacheTtlMs, () => now().getTime()),
+    now,
     hooks: opts.hooks ?? {},
     instanceId: crypto.randomUUID(),
   };

@@ -25,6 +25,7 @@ export interface TestAppOptions {
   /** Share another test app's master database and tenant prefix (a second instance). */
   sameDatabaseAs?: TestApp;
   uri?: string;
+  now?: () => Date;
 }
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
@@ -50,6 +51,7 @@ export async function createTestApp(opts: TestAppOptions = {}) {
     log,
     hooks: opts.hooks,
     hasher: opts.hasher,
+    now: opts.now,
   });
   await ensureMasterIndexes(deps.db, log);
   const app = createApp(deps);
@@ -116,4 +118,31 @@ export const dbTest = { sanitizeOps: false, sanitizeResources: false };
 /** The problem `code` of an error response (typed client responses only type their successes). */
 export async function codeOf(res: { json(): Promise<unknown> }): Promise<string> {
   return ((await res.json()) as { code: string }).code;
+}
+
+/** Invite `email` into the org of `ownerToken` with `role`, accept, and return the member's tokens. */
+export async function addMember(
+  t: TestApp,
+  ownerToken: string,
+  slug: string,
+  role: "owner" | "admin" | "member",
+  email = `${rand()}@example.com`,
+) {
+  const inv = await t.client(ownerToken).v1.orgs[":slug"].invitations.$post({
+    param: { slug },
+    json: { email, role },
+  });
+  if (inv.status !== 201) throw new Error(`invite failed: ${inv.status} ${await inv.text()}`);
+  const { token } = await inv.json();
+  const accepted = await t.client().v1.invitations.accept.$post({
+    json: { token, password: PASSWORD },
+  });
+  if (accepted.status !== 200) {
+    throw new Error(`accept failed: ${accepted.status} ${await accepted.text()}`);
+  }
+  const pair = await accepted.json();
+  const me = await t.client(pair.accessToken).v1.me.$get();
+  if (me.status !== 200) throw new Error(`me failed: ${me.status}`);
+  const { user } = await me.json();
+  return { email, userId: user.id, token: pair.accessToken, refreshToken: pair.refreshToken };
 }

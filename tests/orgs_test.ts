@@ -262,6 +262,32 @@ Deno.test("cross-tenant: another org's token gets 404 and changes nothing", dbTe
       const still = await app.client().v1.orgs[":slug"].$get({ param: { slug: a.org.slug } });
       assertEquals((await still.json()).name, "Tenant A");
     });
+    await t.step("every org-scoped route with another org's token is 404", async () => {
+      const h = { Authorization: `Bearer ${b.token}`, "Content-Type": "application/json" };
+      const s = a.org.slug;
+      const calls: [string, string, unknown?][] = [
+        ["GET", `/v1/orgs/${s}/members`],
+        ["PATCH", `/v1/orgs/${s}/members/${a.admin.id}`, { role: "member" }],
+        ["DELETE", `/v1/orgs/${s}/members/${a.admin.id}`],
+        ["POST", `/v1/orgs/${s}/invitations`, { email: "spy@example.com", role: "owner" }],
+        ["GET", `/v1/orgs/${s}/invitations`],
+        ["DELETE", `/v1/orgs/${s}/invitations/${a.admin.id}`],
+        ["GET", `/v1/orgs/${s}/audit`],
+      ];
+      for (const [method, path, body] of calls) {
+        const res = await app.request(path, {
+          method,
+          headers: h,
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        assertEquals(res.status, 404, `${method} ${path}`);
+      }
+      const members = await app.client(a.token).v1.orgs[":slug"].members.$get({
+        param: { slug: s },
+        query: {},
+      });
+      assertEquals((await members.json()).items.length, 1, "nothing changed in org A");
+    });
     await t.step("a token is not accepted for a different slug of its own user", async () => {
       assertNotEquals(a.org.id, b.org.id);
       const res = await app.client(a.token).v1.orgs[":slug"].$delete({

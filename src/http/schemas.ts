@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { ROLES } from "../identity/memberships.ts";
 import { PASSWORD_MAX, PASSWORD_MIN } from "../identity/passwords.ts";
 import type { Org } from "../tenants/orgs.ts";
+import { AppError } from "../errors.ts";
 import { ProblemSchema } from "./problem.ts";
 
 export const Id = z.string().regex(/^[0-9a-f]{24}$/).openapi({
@@ -98,3 +99,42 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 
 export const bearer = [{ bearerAuth: [] }];
+
+export const PageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({
+    description: "Page size, 1–100 (default 20)",
+  }),
+  cursor: z.string().max(200).optional().openapi({
+    description: "Opaque: the `nextCursor` of the previous page",
+  }),
+});
+
+/** Cursors are opaque to clients; inside they are the id of the last item of a page. */
+export const encodeCursor = (id: string) => btoa(`v1:${id}`).replace(/=+$/, "");
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  let text = "";
+  try {
+    text = atob(cursor);
+  } catch { /* falls through to the error below */ }
+  const m = /^v1:([0-9a-f]{24})$/.exec(text);
+  if (!m) {
+    throw new AppError(400, "validation_failed", "Invalid cursor", {
+      errors: [{ path: "cursor", message: "Not a cursor this API returned" }],
+    });
+  }
+  return m[1];
+}
+
+/** A page of `items` fetched with one extra row to know whether there is a next page. */
+export function page<T extends { id: string }, U>(rows: T[], limit: number, view: (t: T) => U) {
+  const items = rows.slice(0, limit);
+  return {
+    items: items.map(view),
+    nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null,
+  };
+}
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -30,7 +30,14 @@ import {
 import { assertStrongPassword } from "./passwords.ts";
 import type { Principal } from "./principal.ts";
 import { revokeMemberSessions } from "./sessions.ts";
-import { findUserByEmail, findUsersByIds, insertUser, normalizeEmail, type User } from "./users.ts";
+import {
+  findUserByEmail,
+  findUserById,
+  findUsersByIds,
+  insertUser,
+  normalizeEmail,
+  type User,
+} from "./users.ts";
 
 const forbidden = (why: string) => new AppError(403, "forbidden", why);
 const lastOwner = () =>
@@ -58,12 +65,13 @@ export async function changeRole(
   userId: string,
   to: Role,
   ctx: RequestContext,
-): Promise<Membership> {
+): Promise<Membership & { email: string }> {
   const m = await memberOf(deps, org, userId);
   if (!mayChangeRole(actor.role, m.role, to)) {
     throw forbidden("Admins move people between member and admin only; owners make owners");
   }
-  if (m.role === to) return m;
+  const email = (await findUserById(deps.db.master, userId))?.email ?? "";
+  if (m.role === to) return { ...m, email };
   const db = deps.db.master;
   if (m.role === "owner" && await countMembers(db, org.id, "owner") <= 1) throw lastOwner();
   const updated = await setRole(db, userId, org.id, m.role, to);
@@ -75,7 +83,7 @@ export async function changeRole(
   }
   deps.authCache.forgetMember(userId, org.id);
   await recordEvent(deps, org, "member.role_changed", ctx, { userId, from: m.role, to });
-  return updated;
+  return { ...updated, email };
 }
 
 export async function removeMember(
