@@ -2,7 +2,7 @@
 import type { Config } from "./config.ts";
 import type { Database } from "./db.ts";
 import type { Hasher } from "./identity/hasher.ts";
-import type { AuthCache } from "./identity/principal.ts";
+import type { Cache } from "./cache.ts";
 import type { Logger } from "./log.ts";
 
 export type ProvisioningStep = "claimed" | "database" | "owner";
@@ -22,7 +22,8 @@ export interface Deps {
   db: Database;
   hasher: Hasher;
   log: Logger;
-  authCache: AuthCache;
+  /** Short-TTL cache of master data (≤ 5 s), forgotten locally on change. */
+  cache: Cache;
   now: () => Date;
   hooks: Hooks;
   /** Identifies this process as a lease holder. */

@@ -1,11 +1,11 @@
 /** Building the dependencies from a configuration: shared by `src/main.ts`, tasks and tests. */
+import { createCache } from "./cache.ts";
 import type { Config } from "./config.ts";
 import { connectDatabase, type Database } from "./db.ts";
 import type { Deps, Hooks } from "./deps.ts";
 import { createHasher, type Hasher } from "./identity/hasher.ts";
 import { ensureInvitationIndexes } from "./identity/invitations.ts";
 import { ensureMembershipIndexes } from "./identity/memberships.ts";
-import { createAuthCache } from "./identity/principal.ts";
 import { ensureSessionIndexes } from "./identity/sessions.ts";
 import { ensureThrottleIndexes } from "./identity/throttle.ts";
 import { ensureUserIndexes } from "./identity/users.ts";
@@ -44,7 +44,7 @@ export function createDeps(opts: DepsOptions): Deps {
     db,
     hasher: opts.hasher ?? createHasher({ cost: config.bcryptCost, workers: config.hashWorkers }),
     log: opts.log,
-    authCache: createAuthCache(config.authCacheTtlMs, () => now().getTime()),
+    cache: createCache(config.authCacheTtlMs, () => now().getTime()),
     now,
     hooks: opts.hooks ?? {},
     instanceId: crypto.randomUUID(),

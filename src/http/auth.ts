@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import type { Role } from "../identity/memberships.ts";
-import type { Principal } from "../identity/principal.ts";
+import { type Principal, resolvePrincipal } from "../identity/principal.ts";
 import { verifyAccessToken } from "../identity/tokens.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -18,7 +18,7 @@ export async function authenticate(deps: Deps, header: string | undefined): Prom
   if (!m) throw unauthorized();
   const claims = await verifyAccessToken(deps.config.jwtSecret, m[1]);
   if (!claims) throw unauthorized();
-  return await deps.authCache.resolve(deps.db.master, claims);
+  return await resolvePrincipal(deps.cache, deps.db.master, claims, deps.now);
 }
 
 /** Middleware: a valid token is required; the principal goes to `c.var.principal`. */

@@ -3,6 +3,7 @@
  * objects; the routes shape them.
  */
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
+import { tag } from "../cache.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { findOrgById, findOrgsByIds, type Org } from "../tenants/orgs.ts";
@@ -153,7 +154,7 @@ export async function refresh(
 ): Promise<TokenPair> {
   const r = await rotateRefreshToken(deps.db.master, refreshToken, deps.now());
   if (r.kind === "reused") {
-    deps.authCache.forgetSession(r.session.id);
+    deps.cache.forget(tag.session(r.session.id));
     const org = await findOrgById(deps.db.master, r.session.orgId);
     if (org) {
       await recordEvent(deps, org, "session.revoked", ctx, {
@@ -190,7 +191,7 @@ async function pairForSession(deps: Deps, session: Session, refreshToken: string
 
 export async function logout(deps: Deps, p: Principal, ctx: RequestContext): Promise<void> {
   await revokeSession(deps.db.master, p.sessionId, "logout", deps.now());
-  deps.authCache.forgetSession(p.sessionId);
+  deps.cache.forget(tag.session(p.sessionId));
   const org = await findOrgById(deps.db.master, p.orgId);
   if (org) {
     await recordEvent(deps, org, "session.revoked", ctx, {
@@ -219,18 +220,30 @@ export async function switchOrg(deps: Deps, p: Principal, org: string): Promise<
   return await startSession(deps, user, target.org, target.m.role);
 }
 
+/** `GET /v1/me`, from the short-TTL cache when warm (no database round trip). */
 export async function me(deps: Deps, p: Principal) {
-  const [user, orgs] = await Promise.all([
-    findUserById(deps.db.master, p.userId),
-    usableOrgs(deps, p.userId),
-  ]);
-  const current = orgs.find(({ org }) => org.id === p.orgId);
-  if (!user || !current) throw new AppError(401, "unauthorized", "The token is no longer valid");
+  const view = await deps.cache.get(`me:${p.userId}`, async () => {
+    const [user, orgs] = await Promise.all([
+      findUserById(deps.db.master, p.userId),
+      usableOrgs(deps, p.userId),
+    ]);
+    return {
+      value: user ? { user: { id: user.id, email: user.email }, orgs } : null,
+      tags: [tag.user(p.userId), ...orgs.map(({ org }) => tag.org(org.id))],
+    };
+  });
+  const current = view?.orgs.find(({ org }) => org.id === p.orgId);
+  if (!view || !current) throw new AppError(401, "unauthorized", "The token is no longer valid");
   return {
-    user: { id: user.id, email: user.email },
+    user: view.user,
     org: current.org,
     role: current.m.role,
-    orgs: orgs.map(({ org, m }) => ({ id: org.id, slug: org.slug, name: org.name, role: m.role })),
+    orgs: view.orgs.map(({ org, m }) => ({
+      id: org.id,
+      slug: org.slug,
+      name: org.name,
+      role: m.role,
+    })),
   };
 }
 
@@ -251,7 +264,7 @@ export async function changePassword(
   const now = deps.now();
   await setPasswordHash(deps.db.master, user.id, hash, now);
   await revokeUserSessions(deps.db.master, user.id, "password_changed", now, p.sessionId);
-  deps.authCache.forgetUser(user.id);
+  deps.cache.forget(tag.user(user.id));
   const org = await findOrgById(deps.db.master, p.orgId);
   if (org) await recordEvent(deps, org, "password.changed", ctx, { userId: user.id });
 }

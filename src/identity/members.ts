@@ -6,6 +6,7 @@
 import { ObjectId } from "mongodb";
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import { isDuplicateKey } from "../db.ts";
+import { tag } from "../cache.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import type { Org } from "../tenants/orgs.ts";
@@ -81,7 +82,7 @@ export async function changeRole(
     await setRole(db, userId, org.id, to, "owner");
     throw lastOwner();
   }
-  deps.authCache.forgetMember(userId, org.id);
+  deps.cache.forget(tag.user(userId));
   await recordEvent(deps, org, "member.role_changed", ctx, { userId, from: m.role, to });
   return { ...updated, email };
 }
@@ -109,7 +110,7 @@ export async function removeMember(
     throw lastOwner();
   }
   await revokeMemberSessions(db, userId, org.id, "member_removed", deps.now());
-  deps.authCache.forgetMember(userId, org.id);
+  deps.cache.forget(tag.user(userId));
   await recordEvent(deps, org, "member.removed", ctx, { userId, role: m.role });
 }
 
@@ -216,6 +217,7 @@ export async function acceptInvitation(
     await unmarkAccepted(db, inv.id);
     throw e;
   }
+  deps.cache.forget(tag.user(user.id));
   await recordEvent(deps, org, "member.joined", {
     ...ctx,
     actor: { userId: user.id, email: user.email },

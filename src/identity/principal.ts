@@ -1,10 +1,10 @@
 /**
  * Turning a verified access token into a principal: the session must be live, the membership
- * present (its current role wins over the token's) and the org active. The answer is cached
- * per session for at most `ttlMs` (≤ 5 s), and dropped at once on this instance by the
- * `forget*` calls that every revoking change makes.
+ * present (its current role wins over the token's) and the org active. Cached per session and
+ * org in the short-TTL cache (src/cache.ts); every revoking change forgets its tags.
  */
 import type { Db } from "mongodb";
+import { type Cache, tag } from "../cache.ts";
 import { AppError } from "../errors.ts";
 import { findOrgById, type OrgStatus } from "../tenants/orgs.ts";
 import { findMembership, type Role } from "./memberships.ts";
@@ -19,76 +19,36 @@ export interface Principal {
   sessionId: string;
 }
 
-interface Entry {
-  /** null: the session, membership or org is gone. */
-  value: { role: Role; orgStatus: OrgStatus; orgSlug: string } | null;
-  sessionId: string;
-  userId: string;
-  orgId: string;
-  until: number;
-}
+type Check = { role: Role; orgStatus: OrgStatus; orgSlug: string } | null;
 
-export interface AuthCache {
-  resolve(db: Db, claims: AccessClaims): Promise<Principal>;
-  forgetSession(sessionId: string): void;
-  forgetUser(userId: string): void;
-  forgetOrg(orgId: string): void;
-  forgetMember(userId: string, orgId: string): void;
-}
-
-export function createAuthCache(ttlMs: number, clock: () => number = Date.now): AuthCache {
-  const entries = new Map<string, Entry>();
-  // Bumped by every forget: a load that started before a revocation is not cached after it.
-  let epoch = 0;
-  const forgetWhere = (pred: (e: Entry) => boolean) => {
-    epoch++;
-    for (const [k, e] of entries) if (pred(e)) entries.delete(k);
-  };
-
-  async function load(db: Db, claims: AccessClaims): Promise<Entry> {
+export async function resolvePrincipal(
+  cache: Cache,
+  db: Db,
+  claims: AccessClaims,
+  now: () => Date,
+): Promise<Principal> {
+  const check = await cache.get<Check>(`principal:${claims.sid}:${claims.org}`, async () => {
     const [session, membership, org] = await Promise.all([
       findSession(db, claims.sid),
       findMembership(db, claims.sub, claims.org),
       findOrgById(db, claims.org),
     ]);
-    const ok = session && isLive(session, new Date(clock())) && session.userId === claims.sub &&
+    const ok = session && isLive(session, now()) && session.userId === claims.sub &&
       membership && org && (org.status === "active" || org.status === "suspended");
     return {
       value: ok ? { role: membership.role, orgStatus: org.status, orgSlug: org.slug } : null,
-      sessionId: claims.sid,
-      userId: claims.sub,
-      orgId: claims.org,
-      until: clock() + ttlMs,
+      tags: [tag.session(claims.sid), tag.user(claims.sub), tag.org(claims.org)],
     };
+  });
+  if (!check) throw new AppError(401, "unauthorized", "The token is no longer valid");
+  if (check.orgStatus === "suspended") {
+    throw new AppError(403, "org_suspended", "The organization is suspended");
   }
-
   return {
-    async resolve(db, claims) {
-      const key = `${claims.sid}:${claims.org}`;
-      let e = entries.get(key);
-      if (!e || e.until <= clock()) {
-        const started = epoch;
-        e = await load(db, claims);
-        if (ttlMs > 0 && started === epoch) {
-          if (entries.size >= 100_000) entries.clear(); // a bound, not an LRU: simple and safe
-          entries.set(key, e);
-        }
-      }
-      if (!e.value) throw new AppError(401, "unauthorized", "The token is no longer valid");
-      if (e.value.orgStatus === "suspended") {
-        throw new AppError(403, "org_suspended", "The organization is suspended");
-      }
-      return {
-        userId: claims.sub,
-        orgId: claims.org,
-        orgSlug: e.value.orgSlug,
-        role: e.value.role,
-        sessionId: claims.sid,
-      };
-    },
-    forgetSession: (sid) => forgetWhere((e) => e.sessionId === sid),
-    forgetUser: (userId) => forgetWhere((e) => e.userId === userId),
-    forgetOrg: (orgId) => forgetWhere((e) => e.orgId === orgId),
-    forgetMember: (userId, orgId) => forgetWhere((e) => e.userId === userId && e.orgId === orgId),
+    userId: claims.sub,
+    orgId: claims.org,
+    orgSlug: check.orgSlug,
+    role: check.role,
+    sessionId: claims.sid,
   };
 }

@@ -21,8 +21,8 @@ import {
 } from "../http/schemas.ts";
 import { countMembers } from "../identity/memberships.ts";
 import type { Principal } from "../identity/principal.ts";
-import { createOrg, deleteOrg, renameOrg } from "../tenants/lifecycle.ts";
-import { findOrgById, findOrgBySlug, type Org } from "../tenants/orgs.ts";
+import { createOrg, deleteOrg, renameOrg, visibleOrg } from "../tenants/lifecycle.ts";
+import type { Org } from "../tenants/orgs.ts";
 
 const SlugParams = z.object({ slug: Slug });
 
@@ -87,10 +87,8 @@ const remove = createRoute({
 
 /** The caller's own org by slug; another org's slug is 404, as if it did not exist. */
 export async function orgOfPrincipal(deps: Deps, slug: string, p: Principal): Promise<Org> {
-  const org = p.orgSlug === slug ? await findOrgById(deps.db.master, p.orgId) : null;
-  if (!org || org.slug !== slug || org.status === "provisioning" || org.status === "deleting") {
-    throw new AppError(404, "org_not_found", "Organization not found");
-  }
+  const org = p.orgSlug === slug ? await visibleOrg(deps, { id: p.orgId }) : null;
+  if (!org || org.slug !== slug) throw new AppError(404, "org_not_found", "Organization not found");
   return org;
 }
 
@@ -116,10 +114,7 @@ export function orgRoutes(deps: Deps) {
       const { slug } = c.req.valid("param");
       const header = c.req.header("Authorization");
       const principal = header ? await authenticate(deps, header) : null;
-      const org = await findOrgBySlug(deps.db.master, slug);
-      if (!org || org.status === "provisioning" || org.status === "deleting") {
-        throw new AppError(404, "org_not_found", "Organization not found");
-      }
+      const org = await visibleOrg(deps, { slug });
       if (principal?.orgId === org.id) {
         const count = await countMembers(deps.db.master, org.id);
         return c.json(memberOrg(org, principal.role, count), 200);

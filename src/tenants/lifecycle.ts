@@ -6,6 +6,7 @@
 import { ObjectId } from "mongodb";
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import { DEFAULT_CLUSTER, isDuplicateKey } from "../db.ts";
+import { tag } from "../cache.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { deleteOrgInvitations } from "../identity/invitations.ts";
@@ -19,6 +20,7 @@ import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
 import {
   deleteOrgDoc,
   findOrgById,
+  findOrgBySlug,
   insertOrg,
   type Org,
   type OrgDoc,
@@ -141,6 +143,7 @@ export async function createOrg(
     if (!active) {
       throw new AppError(503, "unavailable", "Provisioning took too long; try again");
     }
+    deps.cache.forget(tag.user(user.id)); // an existing user's list of orgs grew
     await recordEvent(deps, active, "org.created", {
       ...ctx,
       actor: { userId: user.id, email: user.email },
@@ -181,7 +184,7 @@ export async function renameOrg(
   try {
     const renamed = await renameOrgDoc(deps.db.master, org.id, name, slug, deps.now());
     if (!renamed) throw new AppError(404, "org_not_found", "Organization not found");
-    deps.authCache.forgetOrg(org.id);
+    deps.cache.forget(tag.org(org.id));
     await recordEvent(deps, renamed, "org.renamed", ctx, { from: org.name, to: renamed.name });
     return renamed;
   } catch (e) {
@@ -199,7 +202,7 @@ export async function deleteOrg(deps: Deps, org: Org): Promise<void> {
     "deleting",
     deps.now(),
   );
-  deps.authCache.forgetOrg(org.id);
+  deps.cache.forget(tag.org(org.id));
   if (!marked) throw new AppError(404, "org_not_found", "Organization not found");
   await deps.hooks.afterDeletionStep?.("marked", org.id);
   await finishDeletion(deps, marked);
@@ -215,4 +218,22 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   await deleteOrgInvitations(db.master, org.id);
   await hooks.afterDeletionStep?.("references", org.id);
   await deleteOrgDoc(db.master, org.id, "deleting");
+}
+
+const orgNotFound = () => new AppError(404, "org_not_found", "Organization not found");
+
+/**
+ * An org clients may see (active or suspended), by slug or id, through the short-TTL cache:
+ * a rename or deletion on this instance shows at once, on others within the cache TTL.
+ * Unknown orgs are not cached, so a new org is visible everywhere at once.
+ */
+export async function visibleOrg(deps: Deps, by: { slug: string } | { id: string }): Promise<Org> {
+  const key = "slug" in by ? `org-slug:${by.slug}` : `org-id:${by.id}`;
+  return await deps.cache.get(key, async () => {
+    const org = "slug" in by
+      ? await findOrgBySlug(deps.db.master, by.slug)
+      : await findOrgById(deps.db.master, by.id);
+    if (!org || (org.status !== "active" && org.status !== "suspended")) throw orgNotFound();
+    return { value: org, tags: [tag.org(org.id)] };
+  });
 }
