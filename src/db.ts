@@ -35,6 +35,9 @@ export function connectDatabase(
   const client = new MongoClient(opts.uri, {
     serverSelectionTimeoutMS: opts.timeoutMs,
     connectTimeoutMS: opts.timeoutMs,
+    // A server that stops answering mid-operation (paused, partitioned) frees the request
+    // after this; one that goes away closes the socket and fails the request at once.
+    socketTimeoutMS: opts.timeoutMs * 2,
     appName: "orgservice",
   });
   const clients: Record<string, MongoClient> = { [DEFAULT_CLUSTER]: client };
