@@ -40,15 +40,7 @@ interface AuditDoc {
   expiresAt: Date;
 }
 
-export interface AuditEvent {
-  id: string;
-  type: AuditEventType;
-  at: Date;
-  actor: { userId: string | null; email: string | null };
-  target: Record<string, string> | null;
-  requestId: string | null;
-  ip: string;
-}
+export type AuditEvent = Omit<AuditDoc, "_id" | "expiresAt"> & { id: string };
 
 const auditLog = (db: Db) => db.collection<AuditDoc>("audit_log");
 
@@ -96,15 +88,7 @@ export async function listEvents(
     .sort({ _id: -1 })
     .limit(limit)
     .toArray();
-  return docs.map(({ _id, type, at, actor, target, requestId, ip }) => ({
-    id: _id.toHexString(),
-    type,
-    at,
-    actor,
-    target,
-    requestId,
-    ip,
-  }));
+  return docs.map(({ _id, expiresAt: _, ...rest }) => ({ id: _id.toHexString(), ...rest }));
 }
 
 export async function deleteExpiredEvents(db: Db, now: Date): Promise<number> {

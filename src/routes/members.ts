@@ -21,7 +21,8 @@ import {
   Slug,
   TokenPairSchema,
 } from "../http/schemas.ts";
-import { pendingPage } from "../identity/invitations.ts";
+import { type Invitation, pendingPage } from "../identity/invitations.ts";
+import type { Membership } from "../identity/memberships.ts";
 import {
   acceptInvitation,
   cancelInvitation,
@@ -166,6 +167,21 @@ const auditRoute = createRoute({
 
 const iso = (d: Date) => d.toISOString();
 
+const memberView = (m: Membership & { email: string }) => ({
+  userId: m.userId,
+  email: m.email,
+  role: m.role,
+  joinedAt: iso(m.joinedAt),
+});
+
+const invitationView = (i: Invitation) => ({
+  id: i.id,
+  email: i.email,
+  role: i.role,
+  createdAt: iso(i.createdAt),
+  expiresAt: iso(i.expiresAt),
+});
+
 export function memberRoutes(deps: Deps) {
   const ctx = (c: Parameters<typeof requestContext>[0]) =>
     requestContext(c, deps.config.trustedProxies);
@@ -187,14 +203,7 @@ export function memberRoutes(deps: Deps) {
       const org = await orgOfPrincipal(deps, c.req.valid("param").slug, c.var.principal);
       const { limit, cursor } = c.req.valid("query");
       const rows = await listMembers(deps, org, limit + 1, decodeCursor(cursor));
-      return c.json(
-        page(
-          rows,
-          limit,
-          (m) => ({ userId: m.userId, email: m.email, role: m.role, joinedAt: iso(m.joinedAt) }),
-        ),
-        200,
-      );
+      return c.json(page(rows, limit, memberView), 200);
     })
     .openapi(patchMemberRoute, async (c) => {
       const { slug, userId } = c.req.valid("param");
@@ -207,10 +216,7 @@ export function memberRoutes(deps: Deps) {
         c.req.valid("json").role,
         ctx(c),
       );
-      return c.json(
-        { userId: m.userId, email: m.email, role: m.role, joinedAt: iso(m.joinedAt) },
-        200,
-      );
+      return c.json(memberView(m), 200);
     })
     .openapi(deleteMemberRoute, async (c) => {
       const { slug, userId } = c.req.valid("param");
@@ -227,14 +233,7 @@ export function memberRoutes(deps: Deps) {
         c.req.valid("json"),
         ctx(c),
       );
-      return c.json({
-        id: invitation.id,
-        email: invitation.email,
-        role: invitation.role,
-        createdAt: iso(invitation.createdAt),
-        expiresAt: iso(invitation.expiresAt),
-        token,
-      }, 201);
+      return c.json({ ...invitationView(invitation), token }, 201);
     })
     .openapi(listInvitationsRoute, async (c) => {
       const p = c.var.principal;
@@ -248,16 +247,7 @@ export function memberRoutes(deps: Deps) {
         limit + 1,
         decodeCursor(cursor),
       );
-      return c.json(
-        page(rows, limit, (i) => ({
-          id: i.id,
-          email: i.email,
-          role: i.role,
-          createdAt: iso(i.createdAt),
-          expiresAt: iso(i.expiresAt),
-        })),
-        200,
-      );
+      return c.json(page(rows, limit, invitationView), 200);
     })
     .openapi(deleteInvitationRoute, async (c) => {
       const { slug, id } = c.req.valid("param");
