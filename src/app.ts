@@ -2,13 +2,10 @@
  * The Hono app, built from its dependencies. `AppType` carries every chained route, so
  * `hc<AppType>` (src/client.ts) is typed end to end.
  */
-import { bodyLimit } from "hono/body-limit";
-import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
-import { accessLog } from "./http/middleware.ts";
-import { payloadTooLarge, problem, toAppError } from "./http/problem.ts";
+import { accessLog, baseHeaders, bodyLimit } from "./http/middleware.ts";
+import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { compatRoutes } from "./routes/compat.ts";
@@ -20,13 +17,9 @@ export const API_VERSION = "1.0.0";
 
 export function createApp(deps: Deps) {
   const app = createRouter();
-  app.use(requestId());
+  app.use(baseHeaders());
   app.use(accessLog(deps.log));
-  app.use(secureHeaders());
-  app.use(bodyLimit({
-    maxSize: deps.config.bodyLimitBytes,
-    onError: (c) => problem(c, payloadTooLarge()),
-  }));
+  app.use(bodyLimit(deps.config.bodyLimitBytes));
   app.onError((err, c) => problem(c, toAppError(err, deps.log, c.get("requestId"))));
   app.notFound((c) =>
     problem(c, new AppError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`))

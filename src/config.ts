@@ -118,7 +118,9 @@ export function loadConfig(env: Env): Config {
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     bcryptCost: e.BCRYPT_COST,
-    hashWorkers: e.HASH_WORKERS ?? Math.max(1, navigator.hardwareConcurrency ?? 1),
+    // One core is left to the event loop (and the database): hashing at full pool never
+    // starves other requests.
+    hashWorkers: e.HASH_WORKERS ?? Math.max(1, (navigator.hardwareConcurrency ?? 1) - 1),
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     dbTimeoutMs: e.DB_TIMEOUT_MS,

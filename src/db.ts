@@ -55,8 +55,23 @@ export function connectDatabase(
   };
 }
 
+/**
+ * Server errors that mean "stopping, stepping down or restarted; try again": HostUnreachable,
+ * HostNotFound, CursorNotFound (the server restarted under a cursor), NetworkTimeout,
+ * ShutdownInProgress, PrimarySteppedDown, SocketException, NotWritablePrimary,
+ * InterruptedAtShutdown, InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk,
+ * NotPrimaryOrSecondary.
+ */
+const TRANSIENT_CODES = new Set([6, 7, 43, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
+
 /** True for errors that mean "the database cannot be reached right now" (answer 503). */
 export function isUnavailable(e: unknown): boolean {
+  if (e instanceof MongoServerError) {
+    // FerretDB v1 answers InternalError with the Go error of an operation cut off by its
+    // shutdown (a canceled context, a closed SQLite transaction or handle).
+    return TRANSIENT_CODES.has(Number(e.code)) || (e.code === 1 &&
+      /context canceled|sql: (database is closed|transaction has already been)/.test(e.message));
+  }
   return e instanceof MongoNetworkError || e instanceof MongoServerSelectionError ||
     e instanceof MongoTopologyClosedError || e instanceof MongoNotConnectedError ||
     e instanceof MongoOperationTimeoutError;

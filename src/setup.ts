@@ -44,7 +44,7 @@ export function createDeps(opts: DepsOptions): Deps {
     db,
     hasher: opts.hasher ?? createHasher({ cost: config.bcryptCost, workers: config.hashWorkers }),
     log: opts.log,
-    cache: createCache(config.authCacheTtlMs, () => now().getTime()),
+    cache: createCache(config.authCacheTtlMs, opts.now ? () => now().getTime() : Date.now),
     now,
     hooks: opts.hooks ?? {},
     instanceId: crypto.randomUUID(),

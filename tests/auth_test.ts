@@ -11,6 +11,7 @@ function countingHasher() {
     hash: (p) => (calls.hash++, inner.hash(p)),
     verify: (p, h) => (calls.compare++, inner.verify(p, h)),
     verifyDummy: (p) => (calls.compare++, inner.verifyDummy(p)),
+    weakness: (p, inputs) => inner.weakness(p, inputs),
     close: () => inner.close(),
   };
   return { hasher, calls };

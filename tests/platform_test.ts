@@ -137,6 +137,7 @@ Deno.test("an unexpected exception is a 500 that reveals nothing", dbTest, async
     hash: () => Promise.reject(new Error("secret internal detail at /srv/x.ts:12")),
     verify: () => Promise.resolve(false),
     verifyDummy: () => Promise.resolve(false),
+    weakness: () => Promise.resolve(null),
     close() {},
   };
   const app = await createTestApp({ hasher: failing });

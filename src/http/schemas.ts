@@ -39,15 +39,28 @@ export const OrgSchema = z.object({
   memberCount: z.number().int().optional().openapi({ description: "Members only" }),
 }).openapi("Org");
 
-export function publicOrg(org: Org) {
-  return {
-    id: org.id,
-    slug: org.slug,
-    name: org.name,
-    status: org.status,
-    createdAt: org.createdAt.toISOString(),
-    updatedAt: org.updatedAt.toISOString(),
-  };
+type PublicOrg = Pick<Org, "id" | "slug" | "name" | "status"> & {
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** Views of cached orgs are made once per org object (a hot path: GET /v1/orgs/{slug}, /v1/me). */
+const publicViews = new WeakMap<Org, PublicOrg>();
+
+export function publicOrg(org: Org): PublicOrg {
+  let view = publicViews.get(org);
+  if (!view) {
+    view = {
+      id: org.id,
+      slug: org.slug,
+      name: org.name,
+      status: org.status,
+      createdAt: org.createdAt.toISOString(),
+      updatedAt: org.updatedAt.toISOString(),
+    };
+    publicViews.set(org, view);
+  }
+  return view;
 }
 
 export function memberOrg(org: Org, role: z.infer<typeof Role>, memberCount: number) {

@@ -259,7 +259,7 @@ export async function changePassword(
   if (!await deps.hasher.verify(input.currentPassword, user.passwordHash)) {
     throw new AppError(401, "invalid_credentials", "The current password is wrong");
   }
-  assertStrongPassword(input.newPassword, [user.email]);
+  await assertStrongPassword(deps.hasher, input.newPassword, [user.email]);
   const hash = await deps.hasher.hash(input.newPassword);
   const now = deps.now();
   await setPasswordHash(deps.db.master, user.id, hash, now);

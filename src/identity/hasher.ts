@@ -1,5 +1,5 @@
 /**
- * Password hashing with bcryptjs in a pool of Web Workers. Jobs queue when every worker is
+ * Password hashing with bcryptjs (and the password strength check) in a pool of Web Workers. Jobs queue when every worker is
  * busy, so a burst of logins costs throughput, never the latency of other requests.
  */
 import type { HashJob, HashResult } from "./hash-worker.ts";
@@ -9,6 +9,8 @@ export interface Hasher {
   verify(password: string, hash: string): Promise<boolean>;
   /** Verify against a hash of the configured cost that matches nothing (unknown users). */
   verifyDummy(password: string): Promise<false>;
+  /** Why the password is too weak (zxcvbn-ts), or null. */
+  weakness(password: string, userInputs: string[]): Promise<string | null>;
   close(): void;
 }
 
@@ -17,7 +19,7 @@ export interface HasherOptions {
   workers: number;
 }
 
-type Pending = { resolve: (v: string | boolean) => void; reject: (e: Error) => void };
+type Pending = { resolve: (v: string | boolean | null) => void; reject: (e: Error) => void };
 type Queued = { job: HashJob } & Pending;
 
 export function createHasher(opts: HasherOptions): Hasher {
@@ -55,7 +57,7 @@ export function createHasher(opts: HasherOptions): Hasher {
     w.postMessage(next.job);
   }
 
-  function run(job: HashJob): Promise<string | boolean> {
+  function run(job: HashJob): Promise<string | boolean | null> {
     if (closed) return Promise.reject(new Error("hasher is closed"));
     return new Promise((resolve, reject) => {
       queue.push({ job, resolve, reject });
@@ -79,6 +81,8 @@ export function createHasher(opts: HasherOptions): Hasher {
       await verify(password, await dummy);
       return false;
     },
+    weakness: (password, userInputs) =>
+      run({ id: nextId++, op: "weakness", password, userInputs }) as Promise<string | null>,
     close() {
       closed = true;
       for (const w of workers) w.terminate();

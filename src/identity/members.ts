@@ -187,7 +187,7 @@ export async function acceptInvitation(
       throw new AppError(401, "invalid_credentials", "The password is wrong for this email");
     }
   } else {
-    assertStrongPassword(input.password, [inv.email, org.name]);
+    await assertStrongPassword(deps.hasher, input.password, [inv.email, org.name]);
     newHash = await deps.hasher.hash(input.password);
   }
   if (!await markAccepted(db, inv.id, deps.now())) throw notFound();
@@ -214,7 +214,9 @@ export async function acceptInvitation(
       throw e;
     }
   } catch (e) {
-    await unmarkAccepted(db, inv.id);
+    // The invited email is a member (perhaps by a concurrent accept of this very invitation,
+    // which FerretDB's non-atomic conditional update lets through): the invitation stays used.
+    if (!(e instanceof AppError && e.code === "already_member")) await unmarkAccepted(db, inv.id);
     throw e;
   }
   deps.cache.forget(tag.user(user.id));

@@ -1,7 +1,8 @@
 /**
- * Turning a verified access token into a principal: the session must be live, the membership
- * present (its current role wins over the token's) and the org active. Cached per session and
- * org in the short-TTL cache (src/cache.ts); every revoking change forgets its tags.
+ * Turning a verified access token into a principal: the session must be live, the user still
+ * there, the membership present (its current role wins over the token's) and the org active.
+ * Cached per session and org in the short-TTL cache (src/cache.ts); every revoking change
+ * forgets its tags.
  */
 import type { Db } from "mongodb";
 import { type Cache, tag } from "../cache.ts";
@@ -9,6 +10,7 @@ import { AppError } from "../errors.ts";
 import { findOrgById, type OrgStatus } from "../tenants/orgs.ts";
 import { findMembership, type Role } from "./memberships.ts";
 import { findSession, isLive } from "./sessions.ts";
+import { findUserById } from "./users.ts";
 import type { AccessClaims } from "./tokens.ts";
 
 export interface Principal {
@@ -28,13 +30,14 @@ export async function resolvePrincipal(
   now: () => Date,
 ): Promise<Principal> {
   const check = await cache.get<Check>(`principal:${claims.sid}:${claims.org}`, async () => {
-    const [session, membership, org] = await Promise.all([
+    const [session, membership, org, user] = await Promise.all([
       findSession(db, claims.sid),
       findMembership(db, claims.sub, claims.org),
       findOrgById(db, claims.org),
+      findUserById(db, claims.sub),
     ]);
     const ok = session && isLive(session, now()) && session.userId === claims.sub &&
-      membership && org && (org.status === "active" || org.status === "suspended");
+      membership && user && org && (org.status === "active" || org.status === "suspended");
     return {
       value: ok ? { role: membership.role, orgStatus: org.status, orgSlug: org.slug } : null,
       tags: [tag.session(claims.sid), tag.user(claims.sub), tag.org(claims.org)],

@@ -5,7 +5,7 @@
  * stored.
  */
 import { type Db, ObjectId } from "mongodb";
-import { ensureTtlIndex } from "../db.ts";
+import { ensureTtlIndex, isDuplicateKey } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { encodeBase64Url, sha256Hex as sha256 } from "./encoding.ts";
 
@@ -34,6 +34,7 @@ export interface Session {
 }
 
 const sessions = (db: Db) => db.collection<SessionDoc>("sessions");
+
 const toSession = (d: SessionDoc): Session => ({
   id: d._id.toHexString(),
   userId: d.userId.toHexString(),
@@ -42,10 +43,26 @@ const toSession = (d: SessionDoc): Session => ({
   revokedAt: d.revokedAt,
 });
 
+/**
+ * One document per spent refresh token (`_id`: its hash). Inserting it is how a rotation claims
+ * the token: a unique-key insert has exactly one winner on every server, while FerretDB's
+ * conditional updates do not (it reads, then writes by `_id`, so two concurrent rotations would
+ * both match the filter on the current hash).
+ */
+interface SpentDoc {
+  _id: string;
+  sessionId: ObjectId;
+  expiresAt: Date;
+  /** Presented again while it was being spent. */
+  reusedAt?: Date;
+}
+const spentTokens = (db: Db) => db.collection<SpentDoc>("spent_refresh_tokens");
+
 export async function ensureSessionIndexes(db: Db, log?: Logger): Promise<void> {
   await sessions(db).createIndex({ userId: 1 }, { name: "user" });
   await sessions(db).createIndex({ orgId: 1 }, { name: "org" });
   await ensureTtlIndex(sessions(db), "expiresAt", log);
+  await ensureTtlIndex(spentTokens(db), "expiresAt", log);
 }
 
 export const isLive = (s: Session, now: Date) => s.revokedAt === null && s.expiresAt > now;
@@ -102,6 +119,16 @@ export async function rotateRefreshToken(
     await revokeSession(db, sid, "refresh_reused", now);
     return { kind: "reused", session: toSession(doc) };
   }
+  try {
+    await spentTokens(db).insertOne({ _id: hash, sessionId: doc._id, expiresAt: doc.expiresAt });
+  } catch (e) {
+    if (!isDuplicateKey(e)) throw e;
+    // Spent concurrently. Mark it reused first: the winner's session write below may land
+    // after our revocation and (FerretDB writes whole documents) undo it; it then sees this.
+    await spentTokens(db).updateOne({ _id: hash }, { $set: { reusedAt: now } });
+    await revokeSession(db, sid, "refresh_reused", now);
+    return { kind: "reused", session: toSession(doc) };
+  }
   const next = newSecret();
   // The filter on the current hash makes the rotation atomic: of two concurrent refreshes
   // with one token, exactly one wins; the other then finds a spent token (reuse).
@@ -116,7 +143,7 @@ export async function rotateRefreshToken(
     },
     { returnDocument: "after" },
   );
-  if (!updated) {
+  if (!updated || (await spentTokens(db).findOne({ _id: hash }))?.reusedAt) {
     await revokeSession(db, sid, "refresh_reused", now);
     return { kind: "reused", session: toSession(doc) };
   }
@@ -155,6 +182,7 @@ export async function deleteOrgSessions(db: Db, orgId: string): Promise<void> {
 
 /** Remove expired sessions (the sweeper; a TTL index does the same where supported). */
 export async function deleteExpiredSessions(db: Db, now: Date): Promise<number> {
+  await spentTokens(db).deleteMany({ expiresAt: { $lte: now } });
   return (await sessions(db).deleteMany({ expiresAt: { $lte: now } })).deletedCount;
 }
 

@@ -26,16 +26,51 @@ export async function signAccessToken(
   return await sign({ ...c, iat, exp: iat + ttlSeconds }, secret, "HS256");
 }
 
+/**
+ * Per secret: the HMAC key, imported once (importing it per request costs more than the
+ * signature check), and the claims of tokens already verified, so a client's repeated token
+ * costs a map lookup and an expiry check until it expires.
+ */
+interface Verifier {
+  key: Promise<CryptoKey>;
+  verified: Map<string, AccessClaims>;
+}
+const verifiers = new Map<string, Verifier>();
+const VERIFIED_MAX = 10_000;
+
+function verifierFor(secret: string): Verifier {
+  let v = verifiers.get(secret);
+  if (!v) {
+    const key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
+    v = { key, verified: new Map() };
+    verifiers.set(secret, v);
+  }
+  return v;
+}
+
 /** Verify signature (HS256 only: the algorithm is pinned), expiry and claim shapes; null if any fails. */
 export async function verifyAccessToken(
   secret: string,
   token: string,
+  nowMs = Date.now(),
 ): Promise<AccessClaims | null> {
   if (token.length > 4096) return null;
+  const v = verifierFor(secret);
+  const known = v.verified.get(token);
+  if (known) return known.exp * 1000 > nowMs ? known : null;
   try {
-    const payload = await verify(token, secret, { alg: "HS256" });
+    const payload = await verify(token, await v.key, { alg: "HS256" });
     const parsed = claimsSchema.safeParse(payload);
-    return parsed.success ? parsed.data : null;
+    if (!parsed.success) return null;
+    if (v.verified.size >= VERIFIED_MAX) v.verified.clear();
+    v.verified.set(token, parsed.data);
+    return parsed.data;
   } catch {
     return null;
   }

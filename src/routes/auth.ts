@@ -115,18 +115,18 @@ export function authRoutes(deps: Deps) {
       return c.json(await refresh(deps, c.req.valid("json").refreshToken, ctx(c)), 200);
     })
     .openapi(logoutRoute, async (c) => {
-      await logout(deps, c.var.principal, ctx(c));
+      await logout(deps, c.get("principal"), ctx(c));
       return c.body(null, 204);
     })
     .openapi(switchRoute, async (c) => {
-      return c.json(await switchOrg(deps, c.var.principal, c.req.valid("json").org), 200);
+      return c.json(await switchOrg(deps, c.get("principal"), c.req.valid("json").org), 200);
     })
     .openapi(meRoute, async (c) => {
-      const r = await me(deps, c.var.principal);
+      const r = await me(deps, c.get("principal"));
       return c.json({ ...r, org: publicOrg(r.org) }, 200);
     })
     .openapi(passwordRoute, async (c) => {
-      await changePassword(deps, c.var.principal, c.req.valid("json"), ctx(c));
+      await changePassword(deps, c.get("principal"), c.req.valid("json"), ctx(c));
       return c.body(null, 204);
     });
 }

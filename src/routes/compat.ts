@@ -94,7 +94,7 @@ const loginCompat = createRoute({
   request: jsonBody(z.strictObject({ email: Email, password: AnyPassword })),
   responses: {
     200: json(z.object({ access_token: z.string(), token_type: z.literal("bearer") }), "Signed in"),
-    ...errors(400, 401, 403),
+    ...errors(400, 401, 403, 429),
   },
 });
 

@@ -98,7 +98,7 @@ const deleteMemberRoute = createRoute({
     "The member's sessions in this org are revoked.",
   security: bearer,
   request: { params: MemberParams },
-  responses: { 204: { description: "Removed" }, ...errors(401, 403, 404, 409) },
+  responses: { 204: { description: "Removed" }, ...errors(400, 401, 403, 404, 409) },
 });
 
 const createInvitationRoute = createRoute({
@@ -134,7 +134,7 @@ const deleteInvitationRoute = createRoute({
   summary: "Revoke a pending invitation (owner or admin)",
   security: bearer,
   request: { params: InvitationParams },
-  responses: { 204: { description: "Revoked" }, ...errors(401, 403, 404) },
+  responses: { 204: { description: "Revoked" }, ...errors(400, 401, 403, 404) },
 });
 
 const acceptRoute = createRoute({
@@ -200,18 +200,18 @@ export function memberRoutes(deps: Deps) {
   }
   return router
     .openapi(listMembersRoute, async (c) => {
-      const org = await orgOfPrincipal(deps, c.req.valid("param").slug, c.var.principal);
+      const org = await orgOfPrincipal(deps, c.req.valid("param").slug, c.get("principal"));
       const { limit, cursor } = c.req.valid("query");
       const rows = await listMembers(deps, org, limit + 1, decodeCursor(cursor));
       return c.json(page(rows, limit, memberView), 200);
     })
     .openapi(patchMemberRoute, async (c) => {
       const { slug, userId } = c.req.valid("param");
-      const org = await orgOfPrincipal(deps, slug, c.var.principal);
+      const org = await orgOfPrincipal(deps, slug, c.get("principal"));
       const m = await changeRole(
         deps,
         org,
-        c.var.principal,
+        c.get("principal"),
         userId,
         c.req.valid("json").role,
         ctx(c),
@@ -220,23 +220,23 @@ export function memberRoutes(deps: Deps) {
     })
     .openapi(deleteMemberRoute, async (c) => {
       const { slug, userId } = c.req.valid("param");
-      const org = await orgOfPrincipal(deps, slug, c.var.principal);
-      await removeMember(deps, org, c.var.principal, userId, ctx(c));
+      const org = await orgOfPrincipal(deps, slug, c.get("principal"));
+      await removeMember(deps, org, c.get("principal"), userId, ctx(c));
       return c.body(null, 204);
     })
     .openapi(createInvitationRoute, async (c) => {
-      const org = await orgOfPrincipal(deps, c.req.valid("param").slug, c.var.principal);
+      const org = await orgOfPrincipal(deps, c.req.valid("param").slug, c.get("principal"));
       const { invitation, token } = await invite(
         deps,
         org,
-        c.var.principal,
+        c.get("principal"),
         c.req.valid("json"),
         ctx(c),
       );
       return c.json({ ...invitationView(invitation), token }, 201);
     })
     .openapi(listInvitationsRoute, async (c) => {
-      const p = c.var.principal;
+      const p = c.get("principal");
       const org = await orgOfPrincipal(deps, c.req.valid("param").slug, p);
       requireRole(p, ["owner", "admin"]);
       const { limit, cursor } = c.req.valid("query");
@@ -251,8 +251,8 @@ export function memberRoutes(deps: Deps) {
     })
     .openapi(deleteInvitationRoute, async (c) => {
       const { slug, id } = c.req.valid("param");
-      const org = await orgOfPrincipal(deps, slug, c.var.principal);
-      await cancelInvitation(deps, org, c.var.principal, id, ctx(c));
+      const org = await orgOfPrincipal(deps, slug, c.get("principal"));
+      await cancelInvitation(deps, org, c.get("principal"), id, ctx(c));
       return c.body(null, 204);
     })
     .openapi(acceptRoute, async (c) => {
@@ -265,7 +265,7 @@ export function memberRoutes(deps: Deps) {
       return c.json(pair, 200);
     })
     .openapi(auditRoute, async (c) => {
-      const p = c.var.principal;
+      const p = c.get("principal");
       const org = await orgOfPrincipal(deps, c.req.valid("param").slug, p);
       requireRole(p, ["owner", "admin"]);
       const { limit, cursor } = c.req.valid("query");

@@ -55,7 +55,7 @@ const get = createRoute({
   description: "Anyone may call it. With a valid token for this org, the member fields are " +
     "included. An invalid token is 401, not silently ignored.",
   request: { params: SlugParams },
-  responses: { 200: json(OrgSchema, "The organization"), ...errors(401, 404) },
+  responses: { 200: json(OrgSchema, "The organization"), ...errors(400, 401, 404) },
 });
 
 const patch = createRoute({
@@ -82,7 +82,7 @@ const remove = createRoute({
     "every token scoped to it stops working at once.",
   security: bearer,
   request: { params: SlugParams },
-  responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) },
+  responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
 });
 
 /** The caller's own org by slug; another org's slug is 404, as if it did not exist. */
@@ -122,14 +122,14 @@ export function orgRoutes(deps: Deps) {
       return c.json(publicOrg(org), 200);
     })
     .openapi(patch, async (c) => {
-      const p = c.var.principal;
+      const p = c.get("principal");
       const org = await orgOfPrincipal(deps, c.req.valid("param").slug, p);
       requireRole(p, ["owner", "admin"]);
       const renamed = await renameOrg(deps, org, c.req.valid("json").name, ctx(c));
       return c.json(memberOrg(renamed, p.role, await countMembers(deps.db.master, org.id)), 200);
     })
     .openapi(remove, async (c) => {
-      const p = c.var.principal;
+      const p = c.get("principal");
       const org = await orgOfPrincipal(deps, c.req.valid("param").slug, p);
       requireRole(p, ["owner"]);
       await deleteOrg(deps, org);

@@ -1,6 +1,7 @@
 /** Platform routes: liveness, readiness and the API documentation. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { getAbsoluteFSPath } from "swagger-ui-dist";
+import type { Context } from "hono";
+import getAbsoluteFSPath from "swagger-ui-dist/absolute-path.js";
 import { pingAll } from "../db.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
@@ -58,28 +59,28 @@ const DOCS_HTML = `<!doctype html>
 const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui" });\n`;
 
 /**
- * Swagger UI, served from the swagger-ui-dist package (no CDN, so it renders offline). The
- * two assets are read once, on first use.
+ * Swagger UI, served from the swagger-ui-dist package (no CDN, so it renders offline). Only the
+ * package's path helper is imported (not its 1.7 MB bundle); the two assets are read once, on
+ * first use. Static routes keep Hono on its fastest router.
  */
 export function docsRoutes() {
   const dir = getAbsoluteFSPath();
-  const assets: Record<string, { file: string; type: string; body?: Uint8Array }> = {
-    "swagger-ui.css": { file: "swagger-ui.css", type: "text/css; charset=utf-8" },
-    "swagger-ui-bundle.js": {
-      file: "swagger-ui-bundle.js",
-      type: "text/javascript; charset=utf-8",
-    },
+  const asset = (file: string, type: string) => {
+    let body: Promise<Uint8Array<ArrayBuffer>> | undefined;
+    return async (c: Context) => {
+      body ??= Deno.readFile(`${dir}/${file}`);
+      return c.body(await body, 200, {
+        "Content-Type": type,
+        "Cache-Control": "public, max-age=86400",
+      });
+    };
   };
   return createRouter()
     .get("/docs", (c) => c.html(DOCS_HTML))
     .get("/docs/init.js", (c) => c.body(DOCS_INIT, 200, { "Content-Type": "text/javascript" }))
-    .get("/docs/:asset", async (c) => {
-      const a = assets[c.req.param("asset")];
-      if (!a) throw new AppError(404, "not_found", "No such documentation asset");
-      a.body ??= await Deno.readFile(`${dir}/${a.file}`);
-      return c.body(a.body as Uint8Array<ArrayBuffer>, 200, {
-        "Content-Type": a.type,
-        "Cache-Control": "public, max-age=86400",
-      });
-    });
+    .get("/docs/swagger-ui.css", asset("swagger-ui.css", "text/css; charset=utf-8"))
+    .get(
+      "/docs/swagger-ui-bundle.js",
+      asset("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+    );
 }

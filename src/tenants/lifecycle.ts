@@ -10,7 +10,12 @@ import { tag } from "../cache.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { deleteOrgInvitations } from "../identity/invitations.ts";
-import { addMembership, hasMemberships, removeOrgMemberships } from "../identity/memberships.ts";
+import {
+  addMembership,
+  hasMemberships,
+  removeMembership,
+  removeOrgMemberships,
+} from "../identity/memberships.ts";
 import { assertStrongPassword } from "../identity/passwords.ts";
 import { deleteOrgSessions } from "../identity/sessions.ts";
 import { deleteUser, findUserByEmail, insertUser, normalizeEmail } from "../identity/users.ts";
@@ -77,7 +82,7 @@ export async function createOrg(
       throw new AppError(401, "invalid_credentials", "The email or password is wrong");
     }
   } else {
-    assertStrongPassword(input.admin.password, [email, name]);
+    await assertStrongPassword(hasher, input.admin.password, [email, name]);
     passwordHash = await hasher.hash(input.admin.password);
   }
 
@@ -106,6 +111,7 @@ export async function createOrg(
   const id = orgId.toHexString();
   await hooks.afterProvisioningStep?.("claimed", id);
 
+  let createdUser = false;
   try {
     // Step 2: the tenant database, its collections and indexes.
     const schemaVersion = await migrateTenant(
@@ -122,6 +128,7 @@ export async function createOrg(
           email,
           passwordHash: passwordHash!,
         }, now);
+        createdUser = true;
       } catch (e) {
         if (!isDuplicateKey(e)) throw e;
         // The same email signed up concurrently: it is an existing user now.
@@ -136,13 +143,11 @@ export async function createOrg(
     await addMembership(db.master, { userId: user.id, orgId: id, role: "owner" }, now);
     await hooks.afterProvisioningStep?.("owner", id);
 
-    // Step 4: active. If the reconciler rolled us back meanwhile, the org is gone.
+    // Step 4: active, unless a rollback took the org over meanwhile (handled below).
     const active = await transitionOrg(db.master, id, ["provisioning"], "active", deps.now(), {
       schemaVersion,
     });
-    if (!active) {
-      throw new AppError(503, "unavailable", "Provisioning took too long; try again");
-    }
+    if (!active) throw new Error("provisioning was rolled back");
     deps.cache.forget(tag.user(user.id)); // an existing user's list of orgs grew
     await recordEvent(deps, active, "org.created", {
       ...ctx,
@@ -151,25 +156,44 @@ export async function createOrg(
     return { org: active, admin: { id: user.id, email: user.email } };
   } catch (e) {
     // Best effort: undo at once. If this fails too (database down), the reconciler will.
-    const org = await findOrgById(db.master, id).catch(() => null);
+    const org = await findOrgById(db.master, id).catch(() => undefined);
     if (org?.status === "provisioning") {
       await rollbackProvisioning(deps, org).catch((err) =>
         deps.log.warn("rollback deferred to the reconciler", { orgId: id, ...describeError(err) })
       );
+    } else if (org === null || org?.status === "deleting") {
+      // The reconciler judged this provisioning stuck and rolled it back, perhaps before this
+      // request's later steps ran: undo those too (the org can no longer become active).
+      const undo = async () => {
+        if (user) await removeMembership(db.master, user.id, id);
+        if (createdUser && user && !await hasMemberships(db.master, user.id)) {
+          await deleteUser(db.master, user.id);
+        }
+        await db.tenantDb(doc).dropDatabase();
+      };
+      await undo().catch((err) =>
+        deps.log.warn("undo deferred to the reconciler", { orgId: id, ...describeError(err) })
+      );
+      throw new AppError(503, "unavailable", "Provisioning took too long; try again");
     }
     throw e;
   }
 }
 
-/** Undo a provisioning that did not finish: database, memberships, a user it created, the claim. */
+/**
+ * Undo a provisioning that did not finish: database, memberships, a user it created, the claim.
+ * The org is first moved to `deleting`, so an instance still working on it (slow, not dead) can
+ * no longer make it active; the rest is the deletion's idempotent tail.
+ */
 export async function rollbackProvisioning(deps: Deps, org: Org): Promise<void> {
-  const { db } = deps;
-  await db.tenantDb(org).dropDatabase();
-  await removeOrgMemberships(db.master, org.id);
-  if (org.userCreated && !await hasMemberships(db.master, org.ownerId)) {
-    await deleteUser(db.master, org.ownerId);
-  }
-  await deleteOrgDoc(db.master, org.id, "provisioning");
+  const claimed = await transitionOrg(
+    deps.db.master,
+    org.id,
+    ["provisioning"],
+    "deleting",
+    deps.now(),
+  );
+  if (claimed) await finishDeletion(deps, claimed);
 }
 
 /** Rename: name and slug change in one update; the database (named by id) does not move. */
@@ -214,6 +238,10 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   await db.tenantDb(org).dropDatabase();
   await hooks.afterDeletionStep?.("database", org.id);
   await removeOrgMemberships(db.master, org.id);
+  // A rolled-back provisioning also removes the user it created, unless it joined another org.
+  if (org.userCreated && !await hasMemberships(db.master, org.ownerId)) {
+    await deleteUser(db.master, org.ownerId);
+  }
   await deleteOrgSessions(db.master, org.id);
   await deleteOrgInvitations(db.master, org.id);
   await hooks.afterDeletionStep?.("references", org.id);
