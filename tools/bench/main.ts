@@ -1,0 +1,393 @@
+/**
+ * `deno task bench [--quick] [--profile] [--only=2,3,...]`: the service's benchmark.
+ *
+ * Starts an embedded FerretDB in a temporary folder and the service as a child process in
+ * production mode, drives it with wrk, and compares each scenario with a ceiling measured in
+ * the same run (a bare Hono hello-world; bcrypt through the service's own worker pool), since
+ * absolute numbers on a shared 2-core machine are noise. Prints a Markdown table and writes
+ * results/bench-<timestamp>.json and results/bench-latest.json.
+ *
+ * --quick    short runs, org documents without tenant databases (under 2 minutes)
+ * --profile  run the service with --cpu-prof into results/prof/<timestamp>/ and summarise it
+ * --only=    scenario numbers to run (their ceilings run too), e.g. --only=3,4
+ */
+import { MongoClient } from "mongodb";
+import { loadConfig } from "../../src/config.ts";
+import { startFerretDB } from "../../src/embedded/ferretdb.ts";
+import { createHasher } from "../../src/identity/hasher.ts";
+import { measureHashing } from "./hashing.ts";
+import { measureOrgCreation } from "./org-creation.ts";
+import {
+  type Load,
+  load as measure,
+  round2,
+  row,
+  summarizeProfiles,
+  timed,
+  versus,
+  watch,
+  wrkLine,
+} from "./measure.ts";
+import { type Child, childProcesses, procMemMiB, startHello, startService } from "./processes.ts";
+import { markdown, type Report, type Row, writeReport } from "./report.ts";
+import { createAccount, expectApi, login } from "./seed.ts";
+import { ensureWrk, runWrk, type WrkOptions } from "./wrk.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+const RESULTS = `${ROOT}/results`;
+
+const args = new Set(Deno.args.filter((a) => !a.startsWith("--only=")));
+const quick = args.has("--quick");
+const profile = args.has("--profile");
+const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const wanted = (n: number) => !only || only.includes(String(n));
+
+const T = quick
+  ? { durationS: 3, warmS: 1, loginS: 5, samples: 5 }
+  : { durationS: 10, warmS: 2, loginS: 15, samples: 20 };
+// Small client settings for 2 cores: one wrk thread leaves the other core to the server.
+const SATURATE = { threads: 1, connections: 32 };
+const LOGIN = { threads: 1, connections: 8, timeoutS: 30 };
+// A paced probe (4 connections, 10 ms pause each) measures latency, not its own queueing.
+const PROBE = { threads: 1, connections: 4, delayMs: 10 };
+const LEVELS = [100, 1000, 5000];
+const BARS = { health: 0.6, me: 0.5, org: 0.4, login: 0.9, probeP99Ms: 25, creation: 1.5 };
+const RSS_BAR_MIB = 256;
+
+/** Warm up, then measure one wrk load (the run's durations unless given). */
+const load = (
+  id: string,
+  child: Child,
+  path: string,
+  opts: Partial<WrkOptions> & { threads: number; connections: number },
+  durationS = T.durationS,
+  warmS = T.warmS,
+) => measure(id, child, path, opts, durationS, warmS);
+
+function openFilesLimit(pid: number): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(
+      Deno.readTextFileSync(`/proc/${pid}/limits`),
+    );
+    return !m || m[1] === "unlimited" ? Infinity : Number(m[1]);
+  } catch {
+    return 0;
+  }
+}
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const t0 = performance.now();
+  const loadAvgAtStart = Deno.loadavg().map((n) => n.toFixed(2)).join(" ");
+  let service = { bcryptCost: 0, hashWorkers: 0, env: "production" };
+  await ensureWrk();
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  // deno-lint-ignore no-explicit-any
+  const details: Record<string, any> = {};
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    cleanups.length = 0;
+  };
+  const onSigint = () => cleanup().finally(() => Deno.exit(130));
+  Deno.addSignalListener("SIGINT", onSigint);
+
+  const tmp = await Deno.makeTempDir({ prefix: "orgservice-bench-" });
+  cleanups.push(() => Deno.remove(tmp, { recursive: true }));
+  const stamp = started.toISOString().replace(/[:.]/g, "-");
+  const profileDir = profile ? `${RESULTS}/prof/${stamp}` : undefined;
+
+  try {
+    const ferret = await startFerretDB({ dataDir: `${tmp}/db`, log: () => {} });
+    cleanups.push(ferret.stop);
+    const ferretPid = childProcesses().find((c) => c.cmd.includes("ferretdb"))?.pid;
+
+    const env: Record<string, string> = {
+      APP_ENV: "production",
+      JWT_SECRET: crypto.randomUUID() + crypto.randomUUID(),
+      LOG_LEVEL: "warn",
+      HOST: "127.0.0.1",
+      MASTER_DB: "orgservice",
+      TENANT_DB_PREFIX: "org_",
+    };
+    // The child inherits this environment too, so this is exactly the service's configuration.
+    const config = loadConfig({ ...Deno.env.toObject(), ...env, MONGO_URI: ferret.uri });
+    service = { bcryptCost: config.bcryptCost, hashWorkers: config.hashWorkers, env: config.env };
+
+    // 1. The ceiling: a bare Hono hello-world in its own process, measured before and after
+    // scenarios 2–4 (it idles meanwhile); their mean is the ceiling, as the machine is shared.
+    const hello = [1, 2, 3, 4].some(wanted) ? await startHello() : undefined;
+    if (hello) cleanups.push(() => hello.stop());
+    const ceilingRuns: Load[] = [];
+    if (hello) ceilingRuns.push(await load("1", hello, "/", SATURATE));
+
+    const app = await startService({ mongoUri: ferret.uri, env, profileDir });
+    cleanups.push(() => app.stop());
+    const base = app.url;
+    const pending: [Row, number][] = [];
+
+    // 2. The middleware stack alone.
+    if (wanted(2) && hello) {
+      pending.push([
+        row("2", "GET /health", await load("2", app, "/health", SATURATE)),
+        BARS.health,
+      ]);
+    }
+
+    const account = await createAccount(base, "Bench Org");
+    const token = await login(base, account);
+
+    // 3. An authenticated read with warm caches.
+    if (wanted(3) && hello) {
+      await expectApi(200, base, "GET", "/v1/me", { token });
+      const r = await load("3", app, "/v1/me", { ...SATURATE, token });
+      pending.push([row("3", "GET /v1/me (valid token, warm)", r), BARS.me]);
+    }
+
+    // 4. A public read of one org.
+    if (wanted(4) && hello) {
+      const path = `/v1/orgs/${account.slug}`;
+      await expectApi(200, base, "GET", path);
+      const r = await load("4", app, path, SATURATE);
+      pending.push([row("4", "GET /v1/orgs/{slug} (anonymous)", r), BARS.org]);
+    }
+
+    if (hello) {
+      ceilingRuns.push(await load("1", hello, "/", SATURATE));
+      await hello.stop();
+      const [a, b] = ceilingRuns;
+      const ceiling: Row = {
+        ...row("1", "ceiling: Hono hello-world on Deno.serve", a),
+        rps: Math.round((a.w.rps + b.w.rps) / 2),
+        cpuPct: Math.round((a.cpuPct + b.cpuPct) / 2),
+        load: `${a.load}, before and after 2–4: ${a.w.rps} and ${b.w.rps} req/s, mean used`,
+      };
+      rows.push(ceiling, ...pending.map(([r, bar]) => versus(r, ceiling, bar)));
+    }
+
+    // 5. The data API does not exist yet.
+    if (wanted(5)) {
+      rows.push({
+        id: "5",
+        name: "data API: get-by-id / filtered list",
+        status: "skipped",
+        reason: "not available yet (no data API routes in the service)",
+      });
+    }
+
+    // 6. Logins at saturation against the hashing ceiling; 7. /health while they run.
+    if (wanted(6) || wanted(7)) {
+      // Measured before and after 6–7, like the hello-world: the mean is the ceiling.
+      const hashing = await measureHashing(config.bcryptCost, config.hashWorkers, T.loginS);
+      const ceiling: Row = {
+        id: "6c",
+        name:
+          `ceiling: bcrypt compare, cost ${hashing.cost}, ${hashing.workers} workers (createHasher)`,
+        status: "ok",
+        rps: hashing.opsPerS,
+        errors: 0,
+      };
+      rows.push(ceiling);
+      // wrk drops its connections at the end, but the service still works through the logins
+      // they had queued: wait for that before the next measurement.
+      const drain = () =>
+        new Promise((r) =>
+          setTimeout(r, Math.ceil(LOGIN.connections / hashing.workers + 1) * hashing.meanMs + 500)
+        );
+      const body = JSON.stringify({ email: account.email, password: account.password });
+      const loginOpts = { ...LOGIN, method: "POST", body };
+      await expectApi(200, base, "POST", "/v1/auth/login", { body: JSON.parse(body) });
+
+      if (wanted(6)) {
+        const r = await load("6", app, "/v1/auth/login", loginOpts, T.loginS, 0);
+        rows.push(versus(row("6", "POST /v1/auth/login at saturation", r), ceiling, BARS.login));
+        await drain();
+      }
+      if (wanted(7)) {
+        const proc = watch(app.pid);
+        const logins = runWrk({ ...loginOpts, url: `${base}/v1/auth/login`, durationS: T.loginS });
+        // Let the logins fill the hash queue before probing.
+        await new Promise((r) => setTimeout(r, 1000));
+        const probe = await timed(
+          "7",
+          () => runWrk({ ...PROBE, url: `${base}/health`, durationS: T.loginS - 2 }),
+        );
+        const w = await logins;
+        const usage = proc.take();
+        proc.stop();
+        await drain();
+        const p = row("7", "GET /health during login saturation (paced probe)", {
+          w: probe,
+          ...usage,
+          load: wrkLine(PROBE, T.loginS - 2),
+        });
+        rows.push({
+          ...p,
+          bar: `p99 < ${BARS.probeP99Ms} ms`,
+          pass: probe.p99Ms < BARS.probeP99Ms,
+        });
+        rows.push(
+          versus(
+            row("7L", "POST /v1/auth/login during the probe", {
+              w,
+              ...usage,
+              load: wrkLine(LOGIN, T.loginS),
+            }),
+            ceiling,
+            BARS.login,
+          ),
+        );
+      }
+
+      const again = await measureHashing(config.bcryptCost, config.hashWorkers, T.loginS);
+      details.hashing = [hashing, again];
+      ceiling.rps = Math.round((hashing.opsPerS + again.opsPerS) / 2 * 100) / 100;
+      ceiling.cpuPct = Math.round((hashing.cpuPct + again.cpuPct) / 2);
+      ceiling.load = `${hashing.workers * 2} callers for ${T.loginS} s, before and after 6–7: ` +
+        `${hashing.opsPerS} and ${again.opsPerS} compares/s, mean used; one compare alone ` +
+        `${hashing.meanMs} ms`;
+      for (const r of rows) {
+        if (r.ceiling === "6c") r.ratio = round2((r.rps ?? 0) / (ceiling.rps ?? 1));
+        if (r.ceiling === "6c" && r.bar) r.pass = (r.ratio ?? 0) >= BARS.login;
+      }
+    }
+
+    // 8. Org creation with many orgs present, seeded straight into the master database.
+    if (wanted(8)) {
+      const client = new MongoClient(ferret.uri);
+      cleanups.push(() => client.close());
+      const limit = ferretPid ? openFilesLimit(ferretPid) : 0;
+      // FerretDB keeps ~3 descriptors per database (SQLite file, WAL, shared memory).
+      const fits = limit >= 3 * LEVELS[LEVELS.length - 1] + 1000;
+      const withTenantDbs = !quick && fits;
+      if (quick) {
+        notes.push(
+          "8: --quick seeds org documents, users and memberships only, without tenant databases; " +
+            "the full run creates them too",
+        );
+      } else if (!fits) {
+        notes.push(
+          `8: seeded org documents without tenant databases: FerretDB's open-files limit (${limit}) ` +
+            `is too low for ${LEVELS[LEVELS.length - 1]} SQLite databases (~3 descriptors each)`,
+        );
+      }
+      const hasher = createHasher({ cost: config.bcryptCost, workers: 1 });
+      const passwordHash = await hasher.hash("seeded-users-cannot-sign-in-" + crypto.randomUUID());
+      hasher.close();
+      // CPU of the service and of FerretDB while each level's creates run: who is busy.
+      const usage: Record<string, { service: number; ferretdb: number }> = {};
+      const svc = watch(app.pid);
+      const db = ferretPid ? watch(ferretPid) : undefined;
+      const levels = await measureOrgCreation({
+        base,
+        seed: {
+          master: client.db(config.masterDb),
+          tenantDb: (name) => client.db(name),
+          tenantDbPrefix: config.tenantDbPrefix,
+          passwordHash,
+          withTenantDbs,
+        },
+        levels: LEVELS,
+        samples: T.samples,
+        onLevel: (l) =>
+          console.error(`  8: ${l.orgs} orgs: p50 ${l.p50Ms} ms (seeded in ${l.seedS} s)`),
+        timed: async (id, f) => {
+          svc.take();
+          db?.take();
+          const r = await timed(id, f);
+          usage[id] = { service: svc.take().cpuPct, ferretdb: db?.take().cpuPct ?? 0 };
+          return r;
+        },
+      });
+      svc.stop();
+      db?.stop();
+      details.orgCreation = levels.map((l) => ({ ...l, cpuPct: usage[`8·${l.orgs}`] }));
+      const first = levels[0];
+      for (const l of levels) {
+        const ratio = round2(l.p50Ms / first.p50Ms);
+        const last = l === levels[levels.length - 1];
+        const cpu = usage[`8·${l.orgs}`];
+        rows.push({
+          id: `8·${l.orgs}`,
+          name: `POST /v1/orgs with ${l.orgs.toLocaleString("en-US")} orgs present` +
+            (l.tenantDbs ? "" : " (no tenant DBs)"),
+          status: "ok",
+          p50Ms: l.p50Ms,
+          p99Ms: l.p99Ms,
+          errors: 0,
+          cpuPct: cpu?.service,
+          ceiling: `8·${first.orgs}`,
+          ratio,
+          load: `${l.samples} sequential creates after seeding ${l.seedS} s; CPU meanwhile: ` +
+            `service ${cpu?.service}%, FerretDB ${cpu?.ferretdb}%`,
+          ...(last
+            ? { bar: `p50 ≤ ${BARS.creation.toFixed(2)} ×`, pass: ratio <= BARS.creation }
+            : {}),
+        });
+      }
+      if (ferretPid) {
+        details.ferretdb = {
+          peakRssMiB: procMemMiB(ferretPid, "VmHWM"),
+          openFiles: [...Deno.readDirSync(`/proc/${ferretPid}/fd`)].length,
+          openFilesLimit: limit,
+        };
+      }
+    }
+
+    const peak = app.peakRssMiB();
+    rows.push({
+      id: "M",
+      name: "service peak RSS (VmHWM, whole run)",
+      status: "ok",
+      rssMiB: peak,
+      bar: `≤ ${RSS_BAR_MIB} MiB`,
+      pass: peak <= RSS_BAR_MIB,
+    });
+    await app.stop();
+    const tail = app.stderrTail();
+    if (tail.length) details.serviceStderrTail = tail;
+
+    for (const r of rows) if (r.load) notes.push(`${r.id}: ${r.load}`);
+    if (details.hashing) {
+      notes.push(
+        "6/7L: each login is one bcrypt compare plus ~7 database round trips (throttle, user, " +
+          "memberships, orgs, session, audit) on the same cores as the hash workers; compare " +
+          "their CPU µs/req with 6c's",
+      );
+    }
+    if (details.ferretdb) {
+      notes.push(
+        `FerretDB at the end: peak RSS ${details.ferretdb.peakRssMiB} MiB, ` +
+          `${details.ferretdb.openFiles} open files (limit ${details.ferretdb.openFilesLimit})`,
+      );
+    }
+    if (tail.length) notes.push(`the service wrote ${tail.length} line(s) on stderr (see JSON)`);
+
+    if (profileDir) details.profiles = await summarizeProfiles(profileDir);
+  } finally {
+    await cleanup();
+    Deno.removeSignalListener("SIGINT", onSigint);
+  }
+
+  const report: Report = {
+    startedAt: started.toISOString(),
+    mode: quick ? "quick" : "full",
+    durationS: Math.round((performance.now() - t0) / 1000),
+    machine: {
+      cores: navigator.hardwareConcurrency,
+      loadAvgAtStart,
+      deno: Deno.version.deno,
+    },
+    service,
+    rows,
+    notes,
+    details,
+  };
+  const path = await writeReport(RESULTS, report);
+  console.log(markdown(report));
+  console.log(`\nresults: ${path}`);
+  return 0;
+}
+
+Deno.exit(await main());
