@@ -4,6 +4,7 @@
  * with a plain `N passed, N failed` line counted from the run's JUnit report.
  */
 import { startFerretDB } from "../src/embedded/ferretdb.ts";
+import { ensureSchemathesis } from "../tools/schemathesis.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "orgservice-test-" });
 const env: Record<string, string> = {};
@@ -17,6 +18,22 @@ if (!Deno.env.get("MONGO_URI")) {
 
 const junit = `${tmp}/junit.xml`;
 const args = Deno.args.length ? Deno.args : ["tests/"];
+
+// The fuzz test needs Schemathesis (a pinned Python venv in the cache folder). A failure to
+// install it is handed to the test, which fails with the reason instead of being skipped.
+const FUZZ_TEST = "tests/resilience/fuzz_test.ts";
+const covers = (arg: string) => {
+  const path = arg.replace(/^\.\//, "").replace(/\/+$/, "");
+  return !arg.startsWith("-") && (FUZZ_TEST === path || FUZZ_TEST.startsWith(`${path}/`));
+};
+if (!Deno.env.get("SCHEMATHESIS") && args.some(covers)) {
+  try {
+    env.SCHEMATHESIS = await ensureSchemathesis();
+  } catch (e) {
+    env.SCHEMATHESIS_ERROR = (e as Error).message;
+    console.error(env.SCHEMATHESIS_ERROR);
+  }
+}
 let code = 1;
 try {
   const child = new Deno.Command(Deno.execPath(), {
