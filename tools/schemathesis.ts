@@ -4,27 +4,12 @@
  * `ensureSchemathesis()` and hands the result to the tests; `deno run -A tools/schemathesis.ts`
  * installs it by hand and prints its path.
  */
-export const SCHEMATHESIS_VERSION = "4.32.5";
+import { cacheRoot, exists } from "../src/embedded/ferretdb.ts";
 
-function cacheRoot(): string {
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  const home = Deno.env.get("HOME");
-  if (xdg) return xdg;
-  if (home) return `${home}/.cache`;
-  return `${Deno.cwd()}/.data/cache`;
-}
+export const SCHEMATHESIS_VERSION = "4.32.5";
 
 export function schemathesisVenv(): string {
   return `${cacheRoot()}/orgservice/venv-schemathesis-${SCHEMATHESIS_VERSION}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function run(cmd: string, args: string[]): Promise<void> {

@@ -28,7 +28,8 @@ export interface StartOptions {
   log?: (line: string) => void;
 }
 
-function cacheRoot(): string {
+/** The folder for what is built or installed once per machine, outside the checkout. */
+export function cacheRoot(): string {
   const xdg = Deno.env.get("XDG_CACHE_HOME");
   const home = Deno.env.get("HOME");
   if (xdg) return xdg;
@@ -40,7 +41,7 @@ export function ferretBinaryPath(): string {
   return `${cacheRoot()}/orgservice/ferretdb-${FERRETDB_VERSION}/ferretdb`;
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
