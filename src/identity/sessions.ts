@@ -1,23 +1,19 @@
 /**
  * The `sessions` collection: one session per sign-in, holding the hash of its current refresh
- * token and the hashes of the last spent ones (refresh token rotation with reuse detection,
- * OAuth 2.0 Security BCP). A refresh token is `<sessionId>.<secret>`; only sha256(secret) is
- * stored.
+ * token; `spent_refresh_tokens` holds the hashes of spent ones (refresh token rotation with
+ * reuse detection, OAuth 2.0 Security BCP). A refresh token is `<sessionId>.<secret>`; only
+ * sha256(secret) is stored.
  */
 import { type Db, ObjectId } from "mongodb";
 import { ensureTtlIndex, isDuplicateKey } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { encodeBase64Url, sha256Hex as sha256 } from "./encoding.ts";
 
-/** How many spent refresh-token hashes a session remembers for reuse detection. */
-const SPENT_KEPT = 50;
-
 interface SessionDoc {
   _id: ObjectId;
   userId: ObjectId;
   orgId: ObjectId;
   refreshHash: string;
-  spentHashes: string[];
   createdAt: Date;
   lastUsedAt: Date;
   expiresAt: Date;
@@ -81,7 +77,6 @@ export async function createSession(
     userId: new ObjectId(s.userId),
     orgId: new ObjectId(s.orgId),
     refreshHash: await sha256(secret),
-    spentHashes: [],
     createdAt: now,
     lastUsedAt: now,
     expiresAt: new Date(now.getTime() + ttlMs),
@@ -115,7 +110,9 @@ export async function rotateRefreshToken(
   if (!doc || doc.revokedAt !== null || doc.expiresAt <= now) return { kind: "invalid" };
   const hash = await sha256(secret);
   if (doc.refreshHash !== hash) {
-    if (!doc.spentHashes.includes(hash)) return { kind: "invalid" };
+    if (!await spentTokens(db).findOne({ _id: hash, sessionId: doc._id })) {
+      return { kind: "invalid" };
+    }
     await revokeSession(db, sid, "refresh_reused", now);
     return { kind: "reused", session: toSession(doc) };
   }
@@ -130,17 +127,11 @@ export async function rotateRefreshToken(
     return { kind: "reused", session: toSession(doc) };
   }
   const next = newSecret();
-  // The filter on the current hash makes the rotation atomic: of two concurrent refreshes
-  // with one token, exactly one wins; the other then finds a spent token (reuse).
+  // The spent-token insert above picked this request as the one winner; the filter keeps a
+  // session revoked meanwhile revoked (on MongoDB; FerretDB is covered by the re-check below).
   const updated = await sessions(db).findOneAndUpdate(
     { _id: doc._id, refreshHash: hash, revokedAt: null },
-    {
-      $set: {
-        refreshHash: await sha256(next),
-        spentHashes: [...doc.spentHashes, hash].slice(-SPENT_KEPT),
-        lastUsedAt: now,
-      },
-    },
+    { $set: { refreshHash: await sha256(next), lastUsedAt: now } },
     { returnDocument: "after" },
   );
   if (!updated || (await spentTokens(db).findOne({ _id: hash }))?.reusedAt) {
