@@ -25,6 +25,3 @@ export class AppError extends Error {
     super(message);
   }
 }
-
-export const notFound = (code: string, what: string) =>
-  new AppError(404, code, `${what} not found`);

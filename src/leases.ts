@@ -32,7 +32,3 @@ export async function acquireLease(
     throw e;
   }
 }
-
-export async function releaseLease(master: Db, name: string, holder: string): Promise<void> {
-  await master.collection<LeaseDoc>("leases").deleteOne({ _id: name, holder });
-}

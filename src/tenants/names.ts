@@ -23,6 +23,3 @@ export function slugify(name: string): string {
     .slice(0, SLUG_MAX)
     .replace(/-+$/, "");
 }
-
-export const isSlug = (s: string) =>
-  s.length >= SLUG_MIN && s.length <= SLUG_MAX && /^[a-z0-9]+(-[a-z0-9]+)*$/.test(s);
