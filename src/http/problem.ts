@@ -45,7 +45,7 @@ export function problem(c: Context, err: AppError): Response {
     ...extra,
     ...(errors ? { errors } : {}),
   };
-  // c.body keeps the headers middleware already set (X-Request-Id).
+  // baseHeaders (src/http/middleware.ts) adds X-Request-Id and the security headers afterwards.
   return c.body(JSON.stringify(body), err.status, {
     ...(err.status === 401 ? { "WWW-Authenticate": "Bearer" } : {}),
     ...headers,

@@ -37,6 +37,7 @@ interface Verifier {
 }
 const verifiers = new Map<string, Verifier>();
 const VERIFIED_MAX = 10_000;
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function verifierFor(secret: string): Verifier {
   let v = verifiers.get(secret);
@@ -64,6 +65,8 @@ export async function verifyAccessToken(
   const v = verifierFor(secret);
   const known = v.verified.get(token);
   if (known) return known.exp * 1000 > nowMs ? known : null;
+  // Checked only here: a token in `verified` already passed it.
+  if (!JWT.test(token)) return null;
   try {
     const payload = await verify(token, await v.key, { alg: "HS256" });
     const parsed = claimsSchema.safeParse(payload);
