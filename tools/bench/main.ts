@@ -28,7 +28,15 @@ import {
   watch,
   wrkLine,
 } from "./measure.ts";
-import { type Child, childProcesses, procMemMiB, startHello, startService } from "./processes.ts";
+import {
+  type Child,
+  childProcesses,
+  procMemMiB,
+  record,
+  startHello,
+  startReplay,
+  startService,
+} from "./processes.ts";
 import { markdown, type Report, type Row, writeReport } from "./report.ts";
 import { createAccount, expectApi, login } from "./seed.ts";
 import { ensureWrk, runWrk, type WrkOptions } from "./wrk.ts";
@@ -125,15 +133,27 @@ async function main(): Promise<number> {
     const app = await startService({ mongoUri: ferret.uri, env, profileDir });
     cleanups.push(() => app.stop());
     const base = app.url;
-    const pending: [Row, number][] = [];
+    const pending: [Row, number | undefined][] = [];
+    /**
+     * Scenarios 2–4 each measure the service, then a bare Deno.serve answering the very bytes
+     * the service answered (row "<n>f"): the floor for a response of that size and headers.
+     */
+    const small = async (id: string, name: string, path: string, bar: number, token?: string) => {
+      const opts = { ...SATURATE, token };
+      const r = row(id, name, await load(id, app, path, opts));
+      const replay = await startReplay(await record(`${base}${path}`, token));
+      try {
+        const name = `floor: bare Deno.serve answering ${id}'s bytes`;
+        const f = row(`${id}f`, name, await load(`${id}f`, replay, path, opts));
+        r.load += `; ${round2((r.rps ?? 0) / (f.rps ?? 1))} × its floor ${id}f`;
+        pending.push([r, bar], [f, undefined]);
+      } finally {
+        await replay.stop();
+      }
+    };
 
     // 2. The middleware stack alone.
-    if (wanted(2) && hello) {
-      pending.push([
-        row("2", "GET /health", await load("2", app, "/health", SATURATE)),
-        BARS.health,
-      ]);
-    }
+    if (wanted(2) && hello) await small("2", "GET /health", "/health", BARS.health);
 
     const account = await createAccount(base, "Bench Org");
     const token = await login(base, account);
@@ -141,16 +161,14 @@ async function main(): Promise<number> {
     // 3. An authenticated read with warm caches.
     if (wanted(3) && hello) {
       await expectApi(200, base, "GET", "/v1/me", { token });
-      const r = await load("3", app, "/v1/me", { ...SATURATE, token });
-      pending.push([row("3", "GET /v1/me (valid token, warm)", r), BARS.me]);
+      await small("3", "GET /v1/me (valid token, warm)", "/v1/me", BARS.me, token);
     }
 
     // 4. A public read of one org.
     if (wanted(4) && hello) {
       const path = `/v1/orgs/${account.slug}`;
       await expectApi(200, base, "GET", path);
-      const r = await load("4", app, path, SATURATE);
-      pending.push([row("4", "GET /v1/orgs/{slug} (anonymous)", r), BARS.org]);
+      await small("4", "GET /v1/orgs/{slug} (anonymous)", path, BARS.org);
     }
 
     if (hello) {

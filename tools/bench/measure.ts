@@ -115,7 +115,7 @@ export async function summarizeProfiles(dir: string) {
       continue;
     }
     for (const [id, w] of Object.entries(windows)) {
-      if (id === "1") continue; // the hello-world process, not the service
+      if (id === "1" || id.endsWith("f")) continue; // hello-world and floors: not the service
       const s = summarize(profile, 15, w);
       out.push({ file, scenario: id, ...s });
       console.log(`\n## CPU profile of the service during ${id} (${file})\n\n${formatSummary(s)}`);

@@ -129,6 +129,32 @@ export function startHello(): Promise<Child> {
   return spawn(["run", "--allow-net", "--allow-env", hello], {}, "/");
 }
 
+/** A recorded answer, as tools/bench/replay.ts serves it. */
+export interface Recorded {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Record the service's answer to one GET (Date and Content-Length are Deno's to add). */
+export async function record(url: string, token?: string): Promise<Recorded> {
+  const res = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  const body = await res.text();
+  const headers: Record<string, string> = {};
+  for (const [name, value] of res.headers) {
+    if (name !== "date" && name !== "content-length") headers[name] = value;
+  }
+  return { status: res.status, headers, body };
+}
+
+/** The same-bytes floor: a bare Deno.serve answering `answer` to every request. */
+export function startReplay(answer: Recorded): Promise<Child> {
+  const replay = new URL("./replay.ts", import.meta.url).pathname;
+  return spawn(["run", "--allow-net", "--allow-env", replay], {
+    BENCH_REPLAY: JSON.stringify(answer),
+  }, "/");
+}
+
 export interface ServiceOptions {
   mongoUri: string;
   env: Record<string, string>;
