@@ -2,7 +2,7 @@ import { assert, assertEquals } from "./assert.ts";
 import type { DeletionStep, ProvisioningStep } from "../src/deps.ts";
 import { runMaintenance } from "../src/maintenance.ts";
 import { createOrg, deleteOrg } from "../src/tenants/lifecycle.ts";
-import { findOrgBySlug } from "../src/tenants/orgs.ts";
+import { findOrgBySlug, type Org } from "../src/tenants/orgs.ts";
 import { reconcileOrgs } from "../src/tenants/reconciler.ts";
 import { createTestApp, dbTest, PASSWORD, type TestApp } from "./helpers.ts";
 
@@ -158,6 +158,51 @@ Deno.test(
       assert(!left.includes(orphan));
       assert(left.includes(unrelated));
       assertEquals(left.length, 2);
+    } finally {
+      await app.close();
+    }
+  },
+);
+
+Deno.test(
+  "the sweeper expires audit events a batch of orgs per pass, and keeps the live ones",
+  dbTest,
+  async () => {
+    const app = await createTestApp();
+    try {
+      const orgs: Org[] = [];
+      for (const name of ["Sweep One", "Sweep Two", "Sweep Three"]) {
+        const email = `${name.replace(" ", ".").toLowerCase()}@example.com`;
+        orgs.push(
+          (await createOrg(app.deps, { name, admin: { email, password: PASSWORD } }, CTX)).org,
+        );
+      }
+      const now = app.deps.now();
+      const log = (org: Org) => app.deps.db.tenantDb(org).collection("audit_log");
+      for (const org of orgs) {
+        await log(org).insertMany([
+          { type: "test.expired", at: now, expiresAt: new Date(now.getTime() - 1000) },
+          { type: "test.live", at: now, expiresAt: new Date(now.getTime() + 3_600_000) },
+        ]);
+      }
+      const expired = async () => {
+        const left = [];
+        for (const org of orgs) left.push(await log(org).countDocuments({ type: "test.expired" }));
+        return left;
+      };
+      // Orgs are swept in id order, two per pass here: the first two, then the third.
+      const state = {};
+      assert(await runMaintenance(app.deps, state, 2));
+      assertEquals(await expired(), [0, 0, 1]);
+      assert(await runMaintenance(app.deps, state, 2));
+      assertEquals(await expired(), [0, 0, 0]);
+      for (const org of orgs) {
+        assertEquals(await log(org).countDocuments({ type: "test.live" }), 1);
+      }
+      // The batch after the last org is short, so the next pass starts over from the first.
+      await log(orgs[0]).insertOne({ type: "test.expired", at: now, expiresAt: now });
+      assert(await runMaintenance(app.deps, state, 2));
+      assertEquals(await expired(), [0, 0, 0]);
     } finally {
       await app.close();
     }

@@ -149,7 +149,19 @@ export async function setOrgOwner(db: Db, id: string, userId: string): Promise<v
   );
 }
 
-/** Every org with a database in use (the sweeper's list). */
-export async function activeOrgs(db: Db): Promise<Org[]> {
-  return (await orgs(db).find({ status: { $in: ["active", "suspended"] } }).toArray()).map(toOrg);
+/** Orgs with a database in use, in id order after `afterId`, at most `limit` (the sweeper's batches). */
+export async function activeOrgsAfter(
+  db: Db,
+  afterId: string | undefined,
+  limit: number,
+): Promise<Org[]> {
+  const docs = await orgs(db)
+    .find({
+      status: { $in: ["active", "suspended"] },
+      ...(afterId ? { _id: { $gt: new ObjectId(afterId) } } : {}),
+    })
+    .sort({ _id: 1 })
+    .limit(limit)
+    .toArray();
+  return docs.map(toOrg);
 }
