@@ -5,7 +5,7 @@ import type { Hasher } from "./identity/hasher.ts";
 import type { Cache } from "./cache.ts";
 import type { Logger } from "./log.ts";
 
-export type ProvisioningStep = "claimed" | "database" | "owner";
+export type ProvisioningStep = "claimed" | "database" | "owner" | "decided";
 export type DeletionStep = "marked" | "database" | "references";
 
 /**

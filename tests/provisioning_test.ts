@@ -1,7 +1,8 @@
 import { assert, assertEquals } from "./assert.ts";
 import type { DeletionStep, ProvisioningStep } from "../src/deps.ts";
 import { runMaintenance } from "../src/maintenance.ts";
-import { createOrg, deleteOrg } from "../src/tenants/lifecycle.ts";
+import { createOrg, deleteOrg, rollbackProvisioning } from "../src/tenants/lifecycle.ts";
+import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
 import { findOrgBySlug, type Org } from "../src/tenants/orgs.ts";
 import { reconcileOrgs } from "../src/tenants/reconciler.ts";
 import { createTestApp, dbTest, PASSWORD, type TestApp } from "./helpers.ts";
@@ -71,6 +72,94 @@ for (const step of ["claimed", "database", "owner"] as ProvisioningStep[]) {
     },
   );
 }
+
+Deno.test(
+  "a crash after the outcome is decided: the reconciler finishes the activation",
+  dbTest,
+  async () => {
+    const crashed = await createTestApp({ hooks: { afterProvisioningStep: stopAfter("decided") } });
+    const app = await createTestApp({ sameDatabaseAs: crashed });
+    try {
+      createOrg(crashed.deps, {
+        name: "Nearly Done",
+        admin: { email: "nearly@example.com", password: PASSWORD },
+      }, CTX);
+      await waitFor(
+        async () =>
+          await app.deps.db.master.collection("provisioning_outcomes").countDocuments({}) === 1,
+        "the outcome",
+      );
+      assertEquals(
+        (await findOrgBySlug(app.deps.db.master, "nearly-done"))?.status,
+        "provisioning",
+      );
+
+      assertEquals((await reconcileOrgs(app.deps)).rolledBack, 1);
+      const org = await findOrgBySlug(app.deps.db.master, "nearly-done");
+      assertEquals(org?.status, "active");
+      assertEquals(org?.schemaVersion, LATEST_SCHEMA_VERSION);
+      assertEquals(await counts(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
+      const login = await app.client().v1.auth.login.$post({
+        json: { email: "nearly@example.com", password: PASSWORD },
+      });
+      assertEquals(login.status, 200);
+    } finally {
+      crashed.deps.hasher.close();
+      await app.close();
+    }
+  },
+);
+
+Deno.test(
+  "an activation racing a rollback: one outcome holds, whole, every time",
+  dbTest,
+  async () => {
+    const outcomes = { created: 0, rolledBack: 0 };
+    for (let i = 0; i < 8; i++) {
+      const reached = Promise.withResolvers<void>();
+      const released = Promise.withResolvers<void>();
+      const app = await createTestApp({
+        hooks: {
+          afterProvisioningStep: (s) =>
+            s === "owner" ? (reached.resolve(), released.promise) : undefined,
+        },
+      });
+      try {
+        const creating = app.request("/v1/orgs", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            name: "Racing Co",
+            admin: { email: "race@example.com", password: PASSWORD },
+          }),
+        });
+        await reached.promise;
+        const stale = await findOrgBySlug(app.deps.db.master, "racing-co");
+        // Both go at once: the creator decides "active", the rollback "rolled_back".
+        released.resolve();
+        const [res] = await Promise.all([creating, rollbackProvisioning(app.deps, stale!)]);
+        // Let a loser's undo finish before counting.
+        await waitFor(async () => {
+          const c = await counts(app);
+          return c.orgs === 0 ? c.databases === 0 && c.memberships === 0 : true;
+        }, "the rollback's tail");
+        const c = await counts(app);
+        if (res.status === 201) {
+          outcomes.created++;
+          assertEquals(c, { orgs: 1, users: 1, memberships: 1, databases: 1 });
+          assertEquals((await findOrgBySlug(app.deps.db.master, "racing-co"))?.status, "active");
+        } else {
+          outcomes.rolledBack++;
+          assertEquals(res.status, 503);
+          assertEquals(c, { orgs: 0, users: 0, memberships: 0, databases: 0 });
+        }
+      } finally {
+        await app.close();
+      }
+    }
+    console.log(`activation vs rollback: ${JSON.stringify(outcomes)}`);
+  },
+);
 
 Deno.test(
   "a provisioning younger than the grace period is left to its instance",

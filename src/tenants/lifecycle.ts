@@ -23,6 +23,7 @@ import { describeError } from "../log.ts";
 import { migrateTenant } from "./migrations/mod.ts";
 import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
 import {
+  activateOrg,
   deleteOrgDoc,
   findOrgById,
   findOrgBySlug,
@@ -33,6 +34,7 @@ import {
   setOrgOwner,
   transitionOrg,
 } from "./orgs.ts";
+import { decideOutcome, forgetOutcome } from "./outcomes.ts";
 
 /** Trim and check a name; returns it with its slug, or throws 400 `validation_failed`. */
 export function checkName(raw: string, path = "name"): { name: string; slug: string } {
@@ -143,11 +145,13 @@ export async function createOrg(
     await addMembership(db.master, { userId: user.id, orgId: id, role: "owner" }, now);
     await hooks.afterProvisioningStep?.("owner", id);
 
-    // Step 4: active, unless a rollback took the org over meanwhile (handled below).
-    const active = await transitionOrg(db.master, id, ["provisioning"], "active", deps.now(), {
-      schemaVersion,
-    });
-    if (!active) throw new Error("provisioning was rolled back");
+    // Step 4: active, unless a rollback decided first (handled below).
+    if (await decideOutcome(db.master, id, "active", deps.now()) !== "active") {
+      throw new RolledBack();
+    }
+    await hooks.afterProvisioningStep?.("decided", id);
+    const active = await activateOrg(db.master, id, deps.now(), schemaVersion);
+    if (!active) throw new Error(`org ${id} vanished while provisioning`);
     deps.cache.forget(tag.user(user.id)); // an existing user's list of orgs grew
     await recordEvent(deps, active, "org.created", {
       ...ctx,
@@ -157,11 +161,11 @@ export async function createOrg(
   } catch (e) {
     // Best effort: undo at once. If this fails too (database down), the reconciler will.
     const org = await findOrgById(db.master, id).catch(() => undefined);
-    if (org?.status === "provisioning") {
+    if (org?.status === "provisioning" && !(e instanceof RolledBack)) {
       await rollbackProvisioning(deps, org).catch((err) =>
         deps.log.warn("rollback deferred to the reconciler", { orgId: id, ...describeError(err) })
       );
-    } else if (org === null || org?.status === "deleting") {
+    } else if (org === null || org?.status === "deleting" || e instanceof RolledBack) {
       // The reconciler judged this provisioning stuck and rolled it back, perhaps before this
       // request's later steps ran: undo those too (the org can no longer become active).
       const undo = async () => {
@@ -180,20 +184,41 @@ export async function createOrg(
   }
 }
 
+/** A rollback decided the outcome before this provisioning could. */
+class RolledBack extends Error {
+  constructor() {
+    super("provisioning was rolled back");
+  }
+}
+
 /**
  * Undo a provisioning that did not finish: database, memberships, a user it created, the claim.
- * The org is first moved to `deleting`, so an instance still working on it (slow, not dead) can
- * no longer make it active; the rest is the deletion's idempotent tail.
+ * The outcome is decided first (src/tenants/outcomes.ts), so an instance still working on it
+ * (slow, not dead) can no longer make it active; then the org moves to `deleting` and the rest
+ * is the deletion's idempotent tail. If the creator decided first, it had done every step but
+ * the last: that is finished instead.
  */
 export async function rollbackProvisioning(deps: Deps, org: Org): Promise<void> {
+  const { db } = deps;
+  if (await decideOutcome(db.master, org.id, "rolled_back", deps.now()) === "active") {
+    // Only a provisioning org is finished (this `org` may be stale: active or deleted since).
+    if ((await findOrgById(db.master, org.id))?.status !== "provisioning") return;
+    const schemaVersion = await migrateTenant(db.tenantDb(org), deps.log);
+    await transitionOrg(db.master, org.id, ["provisioning"], "active", deps.now(), {
+      schemaVersion,
+    });
+    return;
+  }
   const claimed = await transitionOrg(
-    deps.db.master,
+    db.master,
     org.id,
-    ["provisioning"],
+    ["provisioning", "deleting"],
     "deleting",
     deps.now(),
   );
   if (claimed) await finishDeletion(deps, claimed);
+  // A stale `org` that is active or gone: the outcome just recorded decides nothing.
+  else await forgetOutcome(db.master, org.id);
 }
 
 /** Rename: name and slug change in one update; the database (named by id) does not move. */
@@ -245,6 +270,7 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   await deleteOrgSessions(db.master, org.id);
   await deleteOrgInvitations(db.master, org.id);
   await hooks.afterDeletionStep?.("references", org.id);
+  await forgetOutcome(db.master, org.id);
   await deleteOrgDoc(db.master, org.id, "deleting");
 }
 

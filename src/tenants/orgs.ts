@@ -108,6 +108,26 @@ export async function transitionOrg(
   return d ? toOrg(d) : null;
 }
 
+/**
+ * Make a provisioning org `active`, by id alone: for the creator once the outcome is decided
+ * (src/tenants/outcomes.ts), when nothing else may write the org (a rollback cannot proceed,
+ * and deletion and rename need an active org). A filter of `_id` alone is an index lookup
+ * everywhere, and the only filter FerretDB's SQLite backend hands to SQLite.
+ */
+export async function activateOrg(
+  db: Db,
+  id: string,
+  now: Date,
+  schemaVersion: number,
+): Promise<Org | null> {
+  const d = await orgs(db).findOneAndUpdate(
+    { _id: new ObjectId(id) },
+    { $set: { status: "active", updatedAt: now, schemaVersion }, $unset: { provisioning: "" } },
+    { returnDocument: "after" },
+  );
+  return d ? toOrg(d) : null;
+}
+
 /** Rename: name and slug change in one update. Throws the driver's duplicate-key error on a clash. */
 export async function renameOrg(
   db: Db,

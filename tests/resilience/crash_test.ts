@@ -78,9 +78,9 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
   const pick = <T>(xs: T[]): T => xs[Math.floor(rng() * xs.length)];
   const env = serviceEnv({
     // Not 0: with the reconciler running every second, a grace of 0 also rolls back creates
-    // that are still running in the live instance, and FerretDB's conditional updates are not
-    // atomic (it reads, then writes by _id), so a rollback and an activation can both "win".
-    // Two seconds is far longer than a create takes here and far shorter than the cycle.
+    // that are still running in the live instance (they answer 503; tests/provisioning_test.ts
+    // races the two on purpose). Two seconds is far longer than a create takes here and far
+    // shorter than the cycle.
     PROVISIONING_GRACE_SECONDS: String(param("CRASH_GRACE_SECONDS", 2, 2)),
     RECONCILE_INTERVAL_SECONDS: "1",
     ACCESS_TOKEN_TTL_SECONDS: "86400",

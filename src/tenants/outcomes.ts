@@ -1,0 +1,44 @@
+/**
+ * The `provisioning_outcomes` collection of the master database: how each provisioning ended,
+ * decided once. The creator (about to make the org `active`) and a rollback (the reconciler, or
+ * the creator undoing its own failure) each insert their outcome; `_id` is the org's id, so the
+ * first insert wins and the other reads it. An insert is atomic on every server (FerretDB v1's
+ * conditional updates are not: they read, then write), and costs the same however many orgs
+ * there are (a conditional update on `orgs` scans the whole collection on FerretDB).
+ */
+import { type Db, ObjectId } from "mongodb";
+import { isDuplicateKey } from "../db.ts";
+
+export type Outcome = "active" | "rolled_back";
+
+interface OutcomeDoc {
+  _id: ObjectId;
+  outcome: Outcome;
+  at: Date;
+}
+
+const outcomes = (db: Db) => db.collection<OutcomeDoc>("provisioning_outcomes");
+
+/** Record `outcome` for org `orgId` unless one is recorded already; returns the one that holds. */
+export async function decideOutcome(
+  db: Db,
+  orgId: string,
+  outcome: Outcome,
+  now: Date,
+): Promise<Outcome> {
+  const _id = new ObjectId(orgId);
+  try {
+    await outcomes(db).insertOne({ _id, outcome, at: now });
+    return outcome;
+  } catch (e) {
+    if (!isDuplicateKey(e)) throw e;
+    const decided = await outcomes(db).findOne({ _id });
+    // Gone meanwhile: only a finished deletion removes it, and only a rollback deletes.
+    return decided?.outcome ?? "rolled_back";
+  }
+}
+
+/** Part of the deletion's tail: the org is about to go. */
+export async function forgetOutcome(db: Db, orgId: string): Promise<void> {
+  await outcomes(db).deleteOne({ _id: new ObjectId(orgId) });
+}
