@@ -18,18 +18,19 @@ import { createHasher } from "../../src/identity/hasher.ts";
 import { measureHashing } from "./hashing.ts";
 import { measureOrgCreation } from "./org-creation.ts";
 import {
-  type Load,
+  interleaved,
   load as measure,
+  pairedRatio,
   round2,
   row,
   summarizeProfiles,
+  type Target,
   timed,
   versus,
   watch,
   wrkLine,
 } from "./measure.ts";
 import {
-  type Child,
   childProcesses,
   procMemMiB,
   record,
@@ -39,7 +40,7 @@ import {
 } from "./processes.ts";
 import { markdown, type Report, type Row, writeReport } from "./report.ts";
 import { createAccount, expectApi, login } from "./seed.ts";
-import { ensureWrk, runWrk, type WrkOptions } from "./wrk.ts";
+import { ensureWrk, runWrk } from "./wrk.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RESULTS = `${ROOT}/results`;
@@ -51,8 +52,8 @@ const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",")
 const wanted = (n: number) => !only || only.includes(String(n));
 
 const T = quick
-  ? { durationS: 3, warmS: 1, loginS: 5, samples: 5 }
-  : { durationS: 10, warmS: 2, loginS: 15, samples: 20 };
+  ? { rounds: 3, sliceS: 1, warmS: 1, loginS: 5, samples: 5 }
+  : { rounds: 5, sliceS: 2, warmS: 2, loginS: 15, samples: 20 };
 // Small client settings for 2 cores: one wrk thread leaves the other core to the server.
 const SATURATE = { threads: 1, connections: 32 };
 const LOGIN = { threads: 1, connections: 8, timeoutS: 30 };
@@ -61,16 +62,6 @@ const PROBE = { threads: 1, connections: 4, delayMs: 10 };
 const LEVELS = [100, 1000, 5000];
 const BARS = { health: 0.6, me: 0.5, org: 0.4, login: 0.9, probeP99Ms: 25, creation: 1.5 };
 const RSS_BAR_MIB = 256;
-
-/** Warm up, then measure one wrk load (the run's durations unless given). */
-const load = (
-  id: string,
-  child: Child,
-  path: string,
-  opts: Partial<WrkOptions> & { threads: number; connections: number },
-  durationS = T.durationS,
-  warmS = T.warmS,
-) => measure(id, child, path, opts, durationS, warmS);
 
 function openFilesLimit(pid: number): number {
   try {
@@ -123,65 +114,68 @@ async function main(): Promise<number> {
     const config = loadConfig({ ...Deno.env.toObject(), ...env, MONGO_URI: ferret.uri });
     service = { bcryptCost: config.bcryptCost, hashWorkers: config.hashWorkers, env: config.env };
 
-    // 1. The ceiling: a bare Hono hello-world in its own process, measured before and after
-    // scenarios 2–4 (it idles meanwhile); their mean is the ceiling, as the machine is shared.
+    // 1. The ceiling: a bare Hono hello-world in its own process.
     const hello = [1, 2, 3, 4].some(wanted) ? await startHello() : undefined;
     if (hello) cleanups.push(() => hello.stop());
-    const ceilingRuns: Load[] = [];
-    if (hello) ceilingRuns.push(await load("1", hello, "/", SATURATE));
 
     const app = await startService({ mongoUri: ferret.uri, env, profileDir });
     cleanups.push(() => app.stop());
     const base = app.url;
-    const pending: [Row, number | undefined][] = [];
-    /**
-     * Scenarios 2–4 each measure the service, then a bare Deno.serve answering the very bytes
-     * the service answered (row "<n>f"): the floor for a response of that size and headers.
-     */
-    const small = async (id: string, name: string, path: string, bar: number, token?: string) => {
-      const opts = { ...SATURATE, token };
-      const r = row(id, name, await load(id, app, path, opts));
-      const replay = await startReplay(await record(`${base}${path}`, token));
-      try {
-        const name = `floor: bare Deno.serve answering ${id}'s bytes`;
-        const f = row(`${id}f`, name, await load(`${id}f`, replay, path, opts));
-        r.load += `; ${round2((r.rps ?? 0) / (f.rps ?? 1))} × its floor ${id}f`;
-        pending.push([r, bar], [f, undefined]);
-      } finally {
-        await replay.stop();
-      }
-    };
-
-    // 2. The middleware stack alone.
-    if (wanted(2) && hello) await small("2", "GET /health", "/health", BARS.health);
-
     const account = await createAccount(base, "Bench Org");
     const token = await login(base, account);
 
-    // 3. An authenticated read with warm caches.
-    if (wanted(3) && hello) {
-      await expectApi(200, base, "GET", "/v1/me", { token });
-      await small("3", "GET /v1/me (valid token, warm)", "/v1/me", BARS.me, token);
-    }
-
-    // 4. A public read of one org.
-    if (wanted(4) && hello) {
-      const path = `/v1/orgs/${account.slug}`;
-      await expectApi(200, base, "GET", path);
-      await small("4", "GET /v1/orgs/{slug} (anonymous)", path, BARS.org);
-    }
-
+    // 2. The middleware stack alone; 3. an authenticated read with warm caches; 4. a public
+    // read of one org. Each also against its floor (row "<n>f"): a bare Deno.serve answering
+    // the very bytes the service answered, the best any server can do with that response.
+    const small = [
+      { id: "2", name: "GET /health", path: "/health", bar: BARS.health },
+      { id: "3", name: "GET /v1/me (valid token, warm)", path: "/v1/me", bar: BARS.me, token },
+      {
+        id: "4",
+        name: "GET /v1/orgs/{slug} (anonymous)",
+        path: `/v1/orgs/${account.slug}`,
+        bar: BARS.org,
+      },
+    ].filter((s) => wanted(Number(s.id)));
     if (hello) {
-      ceilingRuns.push(await load("1", hello, "/", SATURATE));
-      await hello.stop();
-      const [a, b] = ceilingRuns;
-      const ceiling: Row = {
-        ...row("1", "ceiling: Hono hello-world on Deno.serve", a),
-        rps: Math.round((a.w.rps + b.w.rps) / 2),
-        cpuPct: Math.round((a.cpuPct + b.cpuPct) / 2),
-        load: `${a.load}, before and after 2–4: ${a.w.rps} and ${b.w.rps} req/s, mean used`,
-      };
-      rows.push(ceiling, ...pending.map(([r, bar]) => versus(r, ceiling, bar)));
+      const targets: Target[] = [{ id: "1", child: hello, path: "/" }];
+      for (const s of small) {
+        await expectApi(200, base, "GET", s.path, { token: s.token });
+        const replay = await startReplay(await record(`${base}${s.path}`, s.token));
+        cleanups.push(() => replay.stop());
+        targets.push(
+          { id: s.id, child: app, path: s.path, token: s.token },
+          { id: `${s.id}f`, child: replay, path: s.path, token: s.token },
+        );
+      }
+      const m = await interleaved(targets, SATURATE, T.rounds, T.sliceS, T.warmS);
+      const ceiling = m.get("1")!;
+      rows.push(row("1", "ceiling: Hono hello-world on Deno.serve", {
+        ...ceiling,
+        load: `${T.rounds} rounds of ${wrkLine(SATURATE, T.sliceS)}, alternating with 2–4 and ` +
+          "their floors; each ratio is the median of the ratios within a round",
+      }));
+      for (const s of small) {
+        const r = m.get(s.id)!;
+        const f = m.get(`${s.id}f`)!;
+        const vsFloor = pairedRatio(r.rounds, f.rounds);
+        const ratio = pairedRatio(r.rounds, ceiling.rounds);
+        rows.push(
+          {
+            ...row(s.id, s.name, { ...r, load: `${r.load}; ${vsFloor} × its floor ${s.id}f` }),
+            ceiling: "1",
+            ratio,
+            bar: `≥ ${s.bar.toFixed(2)} ×`,
+            pass: ratio >= s.bar,
+          },
+          {
+            ...row(`${s.id}f`, `floor: bare Deno.serve answering ${s.id}'s bytes`, f),
+            ceiling: "1",
+            ratio: pairedRatio(f.rounds, ceiling.rounds),
+          },
+        );
+      }
+      for (const t of targets) if (t.child !== app) await t.child.stop();
     }
 
     // 5. The data API does not exist yet.
@@ -218,7 +212,7 @@ async function main(): Promise<number> {
       await expectApi(200, base, "POST", "/v1/auth/login", { body: JSON.parse(body) });
 
       if (wanted(6)) {
-        const r = await load("6", app, "/v1/auth/login", loginOpts, T.loginS, 0);
+        const r = await measure("6", app, "/v1/auth/login", loginOpts, T.loginS, 0);
         rows.push(versus(row("6", "POST /v1/auth/login at saturation", r), ceiling, BARS.login));
         await drain();
       }

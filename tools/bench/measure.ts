@@ -74,6 +74,71 @@ export async function load(
   }
 }
 
+export interface Target {
+  id: string;
+  child: Child;
+  path: string;
+  token?: string;
+}
+
+export interface Interleaved extends Load {
+  /** req/s of each round, in order. */
+  rounds: number[];
+}
+
+/**
+ * Measure `targets` in alternation: after a warm-up of each, `rounds` rounds that each load
+ * every target for `sliceS` seconds in turn, so that a slow spell of a shared machine falls on
+ * all of them alike and a ratio can be taken within each round. Per target: the round with the
+ * median req/s (its latencies), its mean CPU and peak RSS over all rounds, every round's req/s.
+ */
+export async function interleaved(
+  targets: Target[],
+  opts: { threads: number; connections: number },
+  rounds: number,
+  sliceS: number,
+  warmS: number,
+): Promise<Map<string, Interleaved>> {
+  const url = (t: Target) => `${t.child.url}${t.path}`;
+  for (const t of targets) await runWrk({ ...opts, token: t.token, url: url(t), durationS: warmS });
+  const runs = new Map(targets.map((t) => [t.id, [] as (Load & { cpuPct: number })[]]));
+  for (let r = 0; r < rounds; r++) {
+    for (const t of targets) {
+      const proc = watch(t.child.pid);
+      try {
+        const w = await timed(
+          t.id,
+          () => runWrk({ ...opts, token: t.token, url: url(t), durationS: sliceS }),
+        );
+        runs.get(t.id)!.push({ w, ...proc.take(), load: "" });
+      } finally {
+        proc.stop();
+      }
+    }
+  }
+  const out = new Map<string, Interleaved>();
+  for (const [id, list] of runs) {
+    const byRps = [...list].sort((a, b) => a.w.rps - b.w.rps);
+    const median = byRps[Math.floor((byRps.length - 1) / 2)];
+    out.set(id, {
+      w: median.w,
+      rssMiB: Math.max(...list.map((l) => l.rssMiB)),
+      cpuPct: Math.round(list.reduce((a, l) => a + l.cpuPct, 0) / list.length),
+      load: `${rounds} rounds of ${wrkLine(opts, sliceS)}`,
+      rounds: list.map((l) => l.w.rps),
+    });
+  }
+  return out;
+}
+
+/** The median of the per-round ratios `a / b` (two series of one interleaved run). */
+export function pairedRatio(a: number[], b: number[]): number {
+  const ratios = a.map((x, i) => x / b[i]).sort((x, y) => x - y);
+  const mid = ratios.length / 2;
+  const m = ratios.length % 2 ? ratios[Math.floor(mid)] : (ratios[mid - 1] + ratios[mid]) / 2;
+  return round2(m);
+}
+
 export function row(id: string, name: string, r: Load): Row {
   return {
     id,
