@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "./assert.ts";
 import type { DeletionStep, ProvisioningStep } from "../src/deps.ts";
-import { runMaintenance } from "../src/maintenance.ts";
+import { ORPHAN_SEARCH_EVERY, runMaintenance } from "../src/maintenance.ts";
 import { createOrg, deleteOrg, rollbackProvisioning } from "../src/tenants/lifecycle.ts";
 import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
 import { findOrgBySlug, type Org } from "../src/tenants/orgs.ts";
@@ -292,6 +292,32 @@ Deno.test(
       await log(orgs[0]).insertOne({ type: "test.expired", at: now, expiresAt: now });
       assert(await runMaintenance(app.deps, state, 2));
       assertEquals(await expired(), [0, 0, 0]);
+    } finally {
+      await app.close();
+    }
+  },
+);
+
+Deno.test(
+  "maintenance searches for orphan databases on its first pass and every tenth",
+  dbTest,
+  async () => {
+    const app = await createTestApp();
+    try {
+      const orphan = `${app.config.tenantDbPrefix}${"b".repeat(24)}`;
+      const make = () => app.deps.db.clients.default.db(orphan).collection("x").insertOne({});
+      const present = async () => (await app.tenantDatabases()).includes(orphan);
+      const state = {};
+      await make();
+      assert(await runMaintenance(app.deps, state));
+      assertEquals(await present(), false, "the first pass drops it");
+      await make();
+      for (let pass = 1; pass < ORPHAN_SEARCH_EVERY; pass++) {
+        assert(await runMaintenance(app.deps, state));
+      }
+      assertEquals(await present(), true, "passes 1–9 leave it");
+      assert(await runMaintenance(app.deps, state));
+      assertEquals(await present(), false, "the tenth pass after the first drops it");
     } finally {
       await app.close();
     }

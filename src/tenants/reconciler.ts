@@ -13,7 +13,11 @@ export interface ReconcileReport {
   orphansDropped: number;
 }
 
-export async function reconcileOrgs(deps: Deps): Promise<ReconcileReport> {
+/** `orphans: false` skips the search for tenant databases that no org owns (see maintenance.ts). */
+export async function reconcileOrgs(
+  deps: Deps,
+  opts: { orphans: boolean } = { orphans: true },
+): Promise<ReconcileReport> {
   const { db, log } = deps;
   const now = deps.now();
   const report: ReconcileReport = { rolledBack: 0, deleted: 0, orphansDropped: 0 };
@@ -33,6 +37,7 @@ export async function reconcileOrgs(deps: Deps): Promise<ReconcileReport> {
     log.info("finished an interrupted deletion", { orgId: org.id });
   }
 
+  if (!opts.orphans) return report;
   // List the databases before reading the org ids: an org document is always written before
   // its database, so any database listed here whose id is missing has no org.
   const prefix = deps.config.tenantDbPrefix;
