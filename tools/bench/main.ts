@@ -150,6 +150,7 @@ async function main(): Promise<number> {
       }
       const m = await interleaved(targets, SATURATE, T.rounds, T.sliceS, T.warmS);
       const ceiling = m.get("1")!;
+      details.rounds = Object.fromEntries([...m].map(([id, r]) => [id, r.rounds]));
       rows.push(row("1", "ceiling: Hono hello-world on Deno.serve", {
         ...ceiling,
         load: `${T.rounds} rounds of ${wrkLine(SATURATE, T.sliceS)}, alternating with 2–4 and ` +
