@@ -94,7 +94,11 @@ Deno.test(
         "provisioning",
       );
 
-      assertEquals((await reconcileOrgs(app.deps)).rolledBack, 1);
+      const report = await reconcileOrgs(app.deps);
+      assertEquals({ rolledBack: report.rolledBack, activated: report.activated }, {
+        rolledBack: 0,
+        activated: 1,
+      });
       const org = await findOrgBySlug(app.deps.db.master, "nearly-done");
       assertEquals(org?.status, "active");
       assertEquals(org?.schemaVersion, LATEST_SCHEMA_VERSION);

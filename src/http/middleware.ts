@@ -30,7 +30,8 @@ export function baseHeaders(): MiddlewareHandler<AppEnv> {
     c.set("requestId", id);
     await next();
     // Set on the finished response rather than with c.header() before it: Hono would then build
-    // a Headers object per request and copy it into the response (a third of /health's cost).
+    // a Headers object per request for Deno to copy into the response (a bare Hono route measured
+    // 14.8 µs of CPU per request that way, 12.9 µs this way).
     const headers = c.res.headers;
     headers.set("X-Request-Id", id);
     for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);

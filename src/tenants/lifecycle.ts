@@ -198,16 +198,19 @@ class RolledBack extends Error {
  * is the deletion's idempotent tail. If the creator decided first, it had done every step but
  * the last: that is finished instead.
  */
-export async function rollbackProvisioning(deps: Deps, org: Org): Promise<void> {
+export async function rollbackProvisioning(
+  deps: Deps,
+  org: Org,
+): Promise<"rolled back" | "activated" | "nothing"> {
   const { db } = deps;
   if (await decideOutcome(db.master, org.id, "rolled_back", deps.now()) === "active") {
     // Only a provisioning org is finished (this `org` may be stale: active or deleted since).
-    if ((await findOrgById(db.master, org.id))?.status !== "provisioning") return;
+    if ((await findOrgById(db.master, org.id))?.status !== "provisioning") return "nothing";
     const schemaVersion = await migrateTenant(db.tenantDb(org), deps.log);
-    await transitionOrg(db.master, org.id, ["provisioning"], "active", deps.now(), {
+    const active = await transitionOrg(db.master, org.id, ["provisioning"], "active", deps.now(), {
       schemaVersion,
     });
-    return;
+    return active ? "activated" : "nothing";
   }
   const claimed = await transitionOrg(
     db.master,
@@ -216,9 +219,13 @@ export async function rollbackProvisioning(deps: Deps, org: Org): Promise<void> 
     "deleting",
     deps.now(),
   );
-  if (claimed) await finishDeletion(deps, claimed);
-  // A stale `org` that is active or gone: the outcome just recorded decides nothing.
-  else await forgetOutcome(db.master, org.id);
+  if (!claimed) {
+    // A stale `org` that is active or gone: the outcome just recorded decides nothing.
+    await forgetOutcome(db.master, org.id);
+    return "nothing";
+  }
+  await finishDeletion(deps, claimed);
+  return "rolled back";
 }
 
 /** Rename: name and slug change in one update; the database (named by id) does not move. */

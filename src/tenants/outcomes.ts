@@ -33,7 +33,7 @@ export async function decideOutcome(
   } catch (e) {
     if (!isDuplicateKey(e)) throw e;
     const decided = await outcomes(db).findOne({ _id });
-    // Gone meanwhile: only a finished deletion removes it, and only a rollback deletes.
+    // Gone meanwhile: a provisioning org's outcome is removed only once a rollback finished.
     return decided?.outcome ?? "rolled_back";
   }
 }

@@ -9,6 +9,8 @@ import { allOrgIds, findStuckOrgs } from "./orgs.ts";
 
 export interface ReconcileReport {
   rolledBack: number;
+  /** Provisionings whose creator had decided `active` and stopped just before marking it. */
+  activated: number;
   deleted: number;
   orphansDropped: number;
 }
@@ -20,16 +22,26 @@ export async function reconcileOrgs(
 ): Promise<ReconcileReport> {
   const { db, log } = deps;
   const now = deps.now();
-  const report: ReconcileReport = { rolledBack: 0, deleted: 0, orphansDropped: 0 };
+  const report: ReconcileReport = {
+    rolledBack: 0,
+    activated: 0,
+    deleted: 0,
+    orphansDropped: 0,
+  };
 
   // A provisioning younger than the grace period may still be running in another instance.
   const graceMs = deps.config.provisioningGraceSeconds * 1000;
   for (
     const org of await findStuckOrgs(db.master, "provisioning", new Date(now.getTime() - graceMs))
   ) {
-    await rollbackProvisioning(deps, org);
-    report.rolledBack++;
-    log.info("rolled back an unfinished provisioning", { orgId: org.id, slug: org.slug });
+    const done = await rollbackProvisioning(deps, org);
+    if (done === "rolled back") {
+      report.rolledBack++;
+      log.info("rolled back an unfinished provisioning", { orgId: org.id, slug: org.slug });
+    } else if (done === "activated") {
+      report.activated++;
+      log.info("finished a provisioning decided active", { orgId: org.id, slug: org.slug });
+    }
   }
   for (const org of await findStuckOrgs(db.master, "deleting", now)) {
     await finishDeletion(deps, org);
