@@ -90,7 +90,8 @@ export interface Interleaved extends Load {
  * Measure `targets` in alternation: after a warm-up of each, `rounds` rounds that each load
  * every target for `sliceS` seconds in turn, so that a slow spell of a shared machine falls on
  * all of them alike and a ratio can be taken within each round. Per target: the round with the
- * median req/s (its latencies), its mean CPU and peak RSS over all rounds, every round's req/s.
+ * median req/s (its latencies), the errors, mean CPU and peak RSS of all rounds, and every
+ * round's req/s.
  */
 export async function interleaved(
   targets: Target[],
@@ -101,7 +102,7 @@ export async function interleaved(
 ): Promise<Map<string, Interleaved>> {
   const url = (t: Target) => `${t.child.url}${t.path}`;
   for (const t of targets) await runWrk({ ...opts, token: t.token, url: url(t), durationS: warmS });
-  const runs = new Map(targets.map((t) => [t.id, [] as (Load & { cpuPct: number })[]]));
+  const runs = new Map(targets.map((t) => [t.id, [] as Load[]]));
   for (let r = 0; r < rounds; r++) {
     for (const t of targets) {
       const proc = watch(t.child.pid);
@@ -120,8 +121,14 @@ export async function interleaved(
   for (const [id, list] of runs) {
     const byRps = [...list].sort((a, b) => a.w.rps - b.w.rps);
     const median = byRps[Math.floor((byRps.length - 1) / 2)];
+    // Latencies of the median round; errors of every round, so that none goes unseen.
+    const errors = { ...median.w.errors };
+    for (const l of list) {
+      if (l === median) continue;
+      for (const k of Object.keys(errors) as (keyof typeof errors)[]) errors[k] += l.w.errors[k];
+    }
     out.set(id, {
-      w: median.w,
+      w: { ...median.w, errors },
       rssMiB: Math.max(...list.map((l) => l.rssMiB)),
       cpuPct: Math.round(list.reduce((a, l) => a + l.cpuPct, 0) / list.length),
       load: `${rounds} rounds of ${wrkLine(opts, sliceS)}`,
