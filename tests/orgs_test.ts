@@ -222,6 +222,16 @@ Deno.test(
           );
         },
       );
+      await t.step(
+        "an existing owner is not held to the strength check, which now runs beside the lookup",
+        async () => {
+          // The org name equals the password: weak for a new user, but this user exists.
+          const res = await create(PASSWORD);
+          assertEquals(res.status, 201);
+          const users = app.deps.db.master.collection("users");
+          assertEquals(await users.countDocuments({ email: "owner@example.com" }), 1);
+        },
+      );
     } finally {
       await app.close();
     }
