@@ -80,7 +80,8 @@ export async function createOrg(
   // The owner's email lookup runs alongside a new owner's password check and hash. On MongoDB the
   // lookup (unique index) answers first and an existing owner's password is never hashed; FerretDB
   // scans every user for it (~150 ms at 5,000 users), which the hash (~250 ms) now hides
-  // (`deno task bench`, scenario 8). An existing owner found only after that costs a wasted hash.
+  // (`deno task bench`, scenario 8). An existing owner costs a discarded strength check, and a
+  // discarded hash when the lookup answers only after the check.
   const lookup = findUserByEmail(db.master, email);
   let found = false;
   lookup.then((u) => found = u !== null, () => {});
