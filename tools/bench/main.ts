@@ -195,8 +195,9 @@ async function main(): Promise<number> {
       const hashing = await measureHashing(config.bcryptCost, config.hashWorkers, T.loginS);
       const ceiling: Row = {
         id: "6c",
-        name:
-          `ceiling: bcrypt compare, cost ${hashing.cost}, ${hashing.workers} workers (createHasher)`,
+        name: `ceiling: bcrypt compare, cost ${hashing.cost}, ${hashing.workers} worker${
+          hashing.workers === 1 ? "" : "s"
+        } (createHasher)`,
         status: "ok",
         rps: hashing.opsPerS,
         errors: 0,
