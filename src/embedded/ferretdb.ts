@@ -4,6 +4,7 @@
  * reused by every clone, `deno task start` and the tests.
  */
 import { MongoClient } from "mongodb";
+import { keepTail, terminate } from "./child.ts";
 
 export const FERRETDB_VERSION = "v1.24.2";
 
@@ -126,39 +127,17 @@ export async function startFerretDB(opts: StartOptions): Promise<EmbeddedServer>
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  // Keep FerretDB's own log lines for when something goes wrong, without flooding ours.
-  const tail: string[] = [];
-  (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      tail.push(decoder.decode(chunk));
-      if (tail.length > 50) tail.shift();
-    }
-  })().catch(() => {});
+  const tail = keepTail(child.stderr, 50);
   const uri = `mongodb://127.0.0.1:${port}/`;
-  let stopped = false;
+  let stopped: Promise<unknown> | undefined;
   const stop = async () => {
-    if (stopped) {
-      await child.status;
-      return;
-    }
-    stopped = true;
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }, 5000);
-    await child.status;
-    clearTimeout(timer);
+    await (stopped ??= terminate(child, 5000));
   };
   try {
     await Promise.race([
       waitForPing(uri, opts.readyTimeoutMs ?? 30_000),
       child.status.then((s) => {
-        throw new Error(`FerretDB exited with code ${s.code}:\n${tail.join("")}`);
+        throw new Error(`FerretDB exited with code ${s.code}:\n${tail().join("\n")}`);
       }),
     ]);
   } catch (e) {

@@ -4,6 +4,7 @@
  * and direct database checks.
  */
 import { MongoClient } from "mongodb";
+import { terminate } from "../../src/embedded/child.ts";
 import { freePort } from "../../src/embedded/ferretdb.ts";
 import { mongoUri, PASSWORD, SECRET } from "../helpers.ts";
 
@@ -134,13 +135,8 @@ export async function spawnService(
     exited,
     kill,
     async stop() {
-      kill("SIGTERM");
-      const timer = setTimeout(() => kill("SIGKILL"), 10_000);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
+      await terminate(child, 10_000);
+      return await exited;
     },
   };
   if (waitReady) {

@@ -1,4 +1,5 @@
 /** Child processes of the bench: the service (production mode), the hello-world ceiling. */
+import { keepTail, terminate } from "../../src/embedded/child.ts";
 import { freePort } from "../../src/embedded/ferretdb.ts";
 
 /** The repository root: children run there, so deno.json's import map applies. */
@@ -84,34 +85,16 @@ async function spawn(
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const tail: string[] = [];
-  (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      tail.push(...decoder.decode(chunk).split("\n").filter(Boolean));
-      if (tail.length > 20) tail.splice(0, tail.length - 20);
-    }
-  })().catch(() => {});
+  const tail = keepTail(child.stderr, 20);
   const url = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
   const c: Child = {
     pid: child.pid,
     url,
     peakRssMiB: () => procMemMiB(child.pid, "VmHWM"),
-    stderrTail: () => [...tail],
+    stderrTail: tail,
     stop(graceMs = 15_000) {
-      stopped ??= (async () => {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* already gone */ }
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* already gone */ }
-        }, graceMs);
-        await child.status;
-        clearTimeout(timer);
-      })();
+      stopped ??= terminate(child, graceMs).then(() => {});
       return stopped;
     },
   };

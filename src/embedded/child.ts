@@ -1,0 +1,36 @@
+/** Small helpers for the child processes this project starts (FerretDB, and services in tools). */
+
+/** SIGTERM, then SIGKILL if the child has not exited after `graceMs`; resolves when it has. */
+export async function terminate(
+  child: Deno.ChildProcess,
+  graceMs: number,
+): Promise<Deno.CommandStatus> {
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
+  };
+  kill("SIGTERM");
+  const timer = setTimeout(() => kill("SIGKILL"), graceMs);
+  try {
+    return await child.status;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Read `stream` to its end in the background, keeping its last `max` lines: a child's own log for
+ * when something goes wrong, without flooding ours.
+ */
+export function keepTail(stream: ReadableStream<Uint8Array>, max: number): () => string[] {
+  const lines: string[] = [];
+  (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      lines.push(...decoder.decode(chunk, { stream: true }).split("\n").filter(Boolean));
+      if (lines.length > max) lines.splice(0, lines.length - max);
+    }
+  })().catch(() => {});
+  return () => [...lines];
+}
