@@ -2,8 +2,8 @@
  * The Hono app, built from its dependencies. `AppType` carries every chained route, so
  * `hc<AppType>` (src/client.ts) is typed end to end.
  */
-import type { Deps } from "./deps.ts";
-import { AppError } from "./errors.ts";
+import type { Deps } from "./platform/deps.ts";
+import { AppError } from "./platform/errors.ts";
 import { accessLog, baseHeaders, bodyLimit } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";

@@ -3,11 +3,11 @@
  * database when MONGO_URI is unset, serves, and shuts down gracefully on SIGINT/SIGTERM.
  */
 import { createApp } from "./app.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, loadConfig } from "./platform/config.ts";
 import { type EmbeddedServer, startFerretDB } from "./embedded/ferretdb.ts";
-import { createLogger, describeError } from "./log.ts";
-import { startMaintenance } from "./maintenance.ts";
-import { closeDeps, createDeps, ensureMasterIndexes } from "./setup.ts";
+import { createLogger, describeError } from "./platform/log.ts";
+import { startMaintenance } from "./ops/maintenance.ts";
+import { closeDeps, createDeps, ensureMasterIndexes } from "./bootstrap.ts";
 
 async function main(): Promise<number> {
   let config;

@@ -21,7 +21,7 @@ const args = Deno.args.length ? Deno.args : ["tests/"];
 
 // The fuzz test needs Schemathesis (a pinned Python venv in the cache folder). A failure to
 // install it is handed to the test, which fails with the reason instead of being skipped.
-const FUZZ_TEST = "tests/resilience/fuzz_test.ts";
+const FUZZ_TEST = "tests/resilience/fuzz.test.ts";
 const covers = (arg: string) => {
   const path = arg.replace(/^\.\//, "").replace(/\/+$/, "");
   return !arg.startsWith("-") && (FUZZ_TEST === path || FUZZ_TEST.startsWith(`${path}/`));

@@ -1,5 +1,5 @@
 /**
- * Schemathesis (the OpenAPI fuzzer of tests/resilience/fuzz_test.ts), pinned, in a Python venv
+ * Schemathesis (the OpenAPI fuzzer of tests/resilience/fuzz.test.ts), pinned, in a Python venv
  * in the cache folder outside the checkout (like the embedded FerretDB). `tests/run.ts` calls
  * `ensureSchemathesis()` and hands the result to the tests; `deno run -A tools/schemathesis.ts`
  * installs it by hand and prints its path.

@@ -4,8 +4,8 @@
  * supports it, the sweeper elsewhere, and reads ignore expired ones either way.
  */
 import { type Db, ObjectId } from "mongodb";
-import type { Deps } from "../deps.ts";
-import { describeError } from "../log.ts";
+import type { Deps } from "../platform/deps.ts";
+import { describeError } from "../platform/log.ts";
 
 export const AUDIT_EVENTS = [
   "org.created",

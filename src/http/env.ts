@@ -1,5 +1,5 @@
 import type { RequestIdVariables } from "hono/request-id";
-import type { Principal } from "../identity/principal.ts";
+import type { Principal } from "../access/principal.ts";
 
 /** The Hono environment of every route: what middleware puts in `c.var`. */
 export interface AppEnv {

@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 import type { AppEnv } from "./env.ts";
 import { payloadTooLarge, problem } from "./problem.ts";
 

@@ -2,9 +2,9 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { isUnavailable } from "../db.ts";
-import { AppError, type ErrorStatus, type FieldError } from "../errors.ts";
-import { describeError, type Logger } from "../log.ts";
+import { isUnavailable } from "../platform/db.ts";
+import { AppError, type ErrorStatus, type FieldError } from "../platform/errors.ts";
+import { describeError, type Logger } from "../platform/log.ts";
 
 export const ProblemSchema = z.object({
   type: z.string().openapi({ example: "about:blank" }),

@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { ROLES } from "../identity/memberships.ts";
 import { PASSWORD_MAX, PASSWORD_MIN } from "../identity/passwords.ts";
 import type { Org } from "../tenants/orgs.ts";
-import { AppError } from "../errors.ts";
+import { AppError } from "../platform/errors.ts";
 import { ProblemSchema } from "./problem.ts";
 
 export const Id = z.string().regex(/^[0-9a-f]{24}$/).openapi({

@@ -3,9 +3,9 @@
  * invitation is pending until accepted, revoked or expired.
  */
 import { type Db, ObjectId } from "mongodb";
-import { ensureTtlIndex } from "../db.ts";
-import type { Logger } from "../log.ts";
-import { encodeBase64Url, sha256Hex } from "./encoding.ts";
+import { ensureTtlIndex } from "../platform/db.ts";
+import type { Logger } from "../platform/log.ts";
+import { encodeBase64Url, sha256Hex } from "../platform/encoding.ts";
 import type { Role } from "./memberships.ts";
 
 interface InvitationDoc {

@@ -2,8 +2,8 @@
  * Password rules (NIST SP 800-63B): 8–128 characters, no composition rules, refused when it is
  * a known common password or trivially guessable (the check runs in the hash workers).
  */
-import { AppError } from "../errors.ts";
-import type { Hasher } from "./hasher.ts";
+import { AppError } from "../platform/errors.ts";
+import type { Hasher } from "../platform/hasher.ts";
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;

@@ -5,9 +5,9 @@
  * sha256(secret) is stored.
  */
 import { type Db, ObjectId } from "mongodb";
-import { ensureTtlIndex, isDuplicateKey } from "../db.ts";
-import type { Logger } from "../log.ts";
-import { encodeBase64Url, sha256Hex as sha256 } from "./encoding.ts";
+import { ensureTtlIndex, isDuplicateKey } from "../platform/db.ts";
+import type { Logger } from "../platform/log.ts";
+import { encodeBase64Url, sha256Hex as sha256 } from "../platform/encoding.ts";
 
 interface SessionDoc {
   _id: ObjectId;

@@ -4,9 +4,9 @@
  * from one client address, within `WINDOW_MS`, logins answer 429 until the window passes.
  */
 import type { Db } from "mongodb";
-import { ensureTtlIndex, isDuplicateKey } from "../db.ts";
-import { AppError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { ensureTtlIndex, isDuplicateKey } from "../platform/db.ts";
+import { AppError } from "../platform/errors.ts";
+import type { Logger } from "../platform/log.ts";
 
 export const EMAIL_LIMIT = 5;
 export const ADDRESS_LIMIT = 50;

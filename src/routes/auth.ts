@@ -1,7 +1,7 @@
 /** Sign-in and session routes (API.md, "Authentication and sessions"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Deps } from "../deps.ts";
-import { requireAuth } from "../http/auth.ts";
+import type { Deps } from "../platform/deps.ts";
+import { requireAuth } from "../http/authenticate.ts";
 import { requestContext } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
 import {
@@ -18,7 +18,7 @@ import {
   Role,
   TokenPairSchema,
 } from "../http/schemas.ts";
-import { changePassword, login, logout, me, refresh, switchOrg } from "../identity/auth.ts";
+import { changePassword, login, logout, me, refresh, switchOrg } from "../access/sign-in.ts";
 
 const OrgRef = z.string().min(1).max(64).openapi({ description: "Org slug or id" });
 

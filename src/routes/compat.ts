@@ -4,13 +4,13 @@
  * its slug, so "Acme Corp", "acme corp" and "acme-corp" name the same org.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Deps } from "../deps.ts";
-import { AppError } from "../errors.ts";
-import { authenticate } from "../http/auth.ts";
+import type { Deps } from "../platform/deps.ts";
+import { AppError } from "../platform/errors.ts";
+import { authenticate } from "../http/authenticate.ts";
 import { requestContext } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
 import { AnyPassword, Email, errors, json, jsonBody, Password } from "../http/schemas.ts";
-import { login } from "../identity/auth.ts";
+import { login } from "../access/sign-in.ts";
 import { createOrg, deleteOrg, renameOrg } from "../tenants/lifecycle.ts";
 import { slugify } from "../tenants/names.ts";
 import { findOrgBySlug, type Org } from "../tenants/orgs.ts";

@@ -1,8 +1,8 @@
 /** Members, invitations and the audit log of an org (API.md, "Members and invitations", "Audit"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { AUDIT_EVENTS, listEvents } from "../audit/audit.ts";
-import type { Deps } from "../deps.ts";
-import { requireAuth, requireRole } from "../http/auth.ts";
+import type { Deps } from "../platform/deps.ts";
+import { requireAuth, requireRole } from "../http/authenticate.ts";
 import { requestContext } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
 import {
@@ -30,7 +30,7 @@ import {
   invite,
   listMembers,
   removeMember,
-} from "../identity/members.ts";
+} from "../access/members.ts";
 import { findOrgById } from "../tenants/orgs.ts";
 import { orgOfPrincipal } from "./orgs.ts";
 

@@ -1,8 +1,8 @@
 /** Organization lifecycle routes (API.md, "Organizations"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Deps } from "../deps.ts";
-import { AppError } from "../errors.ts";
-import { authenticate, requireAuth, requireRole } from "../http/auth.ts";
+import type { Deps } from "../platform/deps.ts";
+import { AppError } from "../platform/errors.ts";
+import { authenticate, requireAuth, requireRole } from "../http/authenticate.ts";
 import { requestContext } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
 import {
@@ -20,7 +20,7 @@ import {
   Slug,
 } from "../http/schemas.ts";
 import { countMembers } from "../identity/memberships.ts";
-import type { Principal } from "../identity/principal.ts";
+import type { Principal } from "../access/principal.ts";
 import { createOrg, deleteOrg, renameOrg, visibleOrg } from "../tenants/lifecycle.ts";
 import type { Org } from "../tenants/orgs.ts";
 

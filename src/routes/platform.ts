@@ -2,9 +2,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import getAbsoluteFSPath from "swagger-ui-dist/absolute-path.js";
-import { pingAll } from "../db.ts";
-import type { Deps } from "../deps.ts";
-import { AppError } from "../errors.ts";
+import { pingAll } from "../platform/db.ts";
+import type { Deps } from "../platform/deps.ts";
+import { AppError } from "../platform/errors.ts";
 import { RETRY_AFTER_SECONDS } from "../http/problem.ts";
 import { createRouter } from "../http/router.ts";
 import { errors, json } from "../http/schemas.ts";

@@ -5,10 +5,10 @@
  */
 import { ObjectId } from "mongodb";
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
-import { DEFAULT_CLUSTER, isDuplicateKey } from "../db.ts";
-import { tag } from "../cache.ts";
-import type { Deps } from "../deps.ts";
-import { AppError } from "../errors.ts";
+import { DEFAULT_CLUSTER, isDuplicateKey } from "../platform/db.ts";
+import { tag } from "../platform/cache.ts";
+import type { Deps } from "../platform/deps.ts";
+import { AppError } from "../platform/errors.ts";
 import { deleteOrgInvitations } from "../identity/invitations.ts";
 import {
   addMembership,
@@ -19,7 +19,7 @@ import {
 import { assertStrongPassword } from "../identity/passwords.ts";
 import { deleteOrgSessions } from "../identity/sessions.ts";
 import { deleteUser, findUserByEmail, insertUser, normalizeEmail } from "../identity/users.ts";
-import { describeError } from "../log.ts";
+import { describeError } from "../platform/log.ts";
 import { migrateTenant } from "./migrations/mod.ts";
 import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
 import {

@@ -7,7 +7,7 @@
  * there are (a conditional update on `orgs` scans the whole collection on FerretDB).
  */
 import { type Db, ObjectId } from "mongodb";
-import { isDuplicateKey } from "../db.ts";
+import { isDuplicateKey } from "../platform/db.ts";
 
 export type Outcome = "active" | "rolled_back";
 

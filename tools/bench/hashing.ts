@@ -2,7 +2,7 @@
  * The login ceiling: bcrypt comparisons per second through the project's own worker pool
  * (src/identity/hasher.ts), with the cost and worker count the service uses.
  */
-import { createHasher } from "../../src/identity/hasher.ts";
+import { createHasher } from "../../src/platform/hasher.ts";
 import { cpuSeconds } from "./processes.ts";
 
 export interface HashingResult {

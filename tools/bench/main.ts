@@ -12,9 +12,9 @@
  * --only=    scenario numbers to run (their ceilings run too), e.g. --only=3,4
  */
 import { MongoClient } from "mongodb";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/platform/config.ts";
 import { startFerretDB } from "../../src/embedded/ferretdb.ts";
-import { createHasher } from "../../src/identity/hasher.ts";
+import { createHasher } from "../../src/platform/hasher.ts";
 import { measureHashing } from "./hashing.ts";
 import { measureOrgCreation } from "./org-creation.ts";
 import {

@@ -4,7 +4,7 @@
  * src/identity/memberships.ts write (the service would spend a bcrypt hash on each).
  */
 import { type Db, ObjectId } from "mongodb";
-import { DEFAULT_CLUSTER } from "../../src/db.ts";
+import { DEFAULT_CLUSTER } from "../../src/platform/db.ts";
 import { LATEST_SCHEMA_VERSION, migrateTenant } from "../../src/tenants/migrations/mod.ts";
 
 export interface ApiAnswer {

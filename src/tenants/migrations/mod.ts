@@ -3,8 +3,8 @@
  * and what ran, so a run that stopped half-way resumes where it stopped.
  */
 import type { Db } from "mongodb";
-import type { Logger } from "../../log.ts";
-import { migration as m001 } from "./001_init.ts";
+import type { Logger } from "../../platform/log.ts";
+import { migration as m001 } from "./001-init.ts";
 
 export interface Migration {
   version: number;

@@ -1,0 +1,121 @@
+/**
+ * MongoDB deployments: one `MongoClient` (one connection pool) per deployment, shared by the
+ * master database and every tenant database on it.
+ */
+import {
+  type Collection,
+  type Db,
+  type Document,
+  MongoClient,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from "mongodb";
+import type { Logger } from "./log.ts";
+
+export const DEFAULT_CLUSTER = "default";
+
+export interface Database {
+  /** Deployment name → client. The master database lives on `default`. */
+  clients: Record<string, MongoClient>;
+  master: Db;
+  /** Resolve an org's own database on the deployment that holds it. */
+  tenantDb(org: { cluster: string; databaseName: string }): Db;
+  close(): Promise<void>;
+}
+
+export function connectDatabase(
+  opts: { uri: string; masterDb: string; timeoutMs: number },
+): Database {
+  // The driver connects lazily and reconnects by itself after an outage, so a server that is
+  // down at start makes /ready answer 503 rather than the process fail.
+  const client = new MongoClient(opts.uri, {
+    serverSelectionTimeoutMS: opts.timeoutMs,
+    connectTimeoutMS: opts.timeoutMs,
+    // A server that stops answering mid-operation (paused, partitioned) frees the request
+    // after this; one that goes away closes the socket and fails the request at once.
+    socketTimeoutMS: opts.timeoutMs * 2,
+    appName: "orgservice",
+  });
+  const clients: Record<string, MongoClient> = { [DEFAULT_CLUSTER]: client };
+  return {
+    clients,
+    master: client.db(opts.masterDb),
+    tenantDb(org) {
+      const c = clients[org.cluster];
+      if (!c) throw new Error(`Unknown deployment ${org.cluster}`);
+      return c.db(org.databaseName);
+    },
+    async close() {
+      await Promise.all(Object.values(clients).map((c) => c.close()));
+    },
+  };
+}
+
+/**
+ * Server errors that mean "stopping, stepping down or restarted; try again": HostUnreachable,
+ * HostNotFound, CursorNotFound (the server restarted under a cursor), NetworkTimeout,
+ * ShutdownInProgress, PrimarySteppedDown, SocketException, NotWritablePrimary,
+ * InterruptedAtShutdown, InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk,
+ * NotPrimaryOrSecondary.
+ */
+const TRANSIENT_CODES = new Set([6, 7, 43, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+/** True for errors that mean "the database cannot be reached right now" (answer 503). */
+export function isUnavailable(e: unknown): boolean {
+  if (e instanceof MongoServerError) {
+    // FerretDB v1 answers InternalError with the Go error of an operation cut off by its
+    // shutdown (a canceled context, a closed SQLite transaction or handle).
+    return TRANSIENT_CODES.has(Number(e.code)) || (e.code === 1 &&
+      /context canceled|sql: (database is closed|transaction has already been)/.test(e.message));
+  }
+  return e instanceof MongoNetworkError || e instanceof MongoServerSelectionError ||
+    e instanceof MongoTopologyClosedError || e instanceof MongoNotConnectedError ||
+    e instanceof MongoOperationTimeoutError;
+}
+
+export function isDuplicateKey(e: unknown): boolean {
+  if (!(e instanceof MongoServerError)) return false;
+  // FerretDB v1 answers an update that breaks a unique index with InternalError (code 1) and
+  // SQLite's message instead of MongoDB's E11000; both mean the same here.
+  return e.code === 11000 || (e.code === 1 && e.message.includes("UNIQUE constraint failed"));
+}
+
+/**
+ * Create a TTL index where the server supports it. FerretDB v1 answers NotImplemented; there
+ * the sweeper (src/ops/maintenance.ts) deletes expired documents, and every query ignores them anyway.
+ */
+export async function ensureTtlIndex<T extends Document>(
+  col: Collection<T>,
+  field: string,
+  log?: Logger,
+): Promise<void> {
+  try {
+    await col.createIndex({ [field]: 1 }, { expireAfterSeconds: 0, name: `${field}_ttl` });
+  } catch (e) {
+    if (e instanceof MongoServerError && (e.code === 238 || e.codeName === "NotImplemented")) {
+      log?.debug("ttl index not supported by this server; the sweeper expires documents", {
+        collection: col.collectionName,
+      });
+      return;
+    }
+    throw e;
+  }
+}
+
+/** Ping every deployment; resolves false if any does not answer within `timeoutMs`. */
+export async function pingAll(db: Database, timeoutMs: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((r) => timer = setTimeout(() => r(false), timeoutMs));
+  const pings = Promise.all(
+    Object.values(db.clients).map((c) => c.db("admin").command({ ping: 1 })),
+  ).then(() => true, () => false);
+  try {
+    return await Promise.race([pings, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,31 @@
+/** What the app and the domain functions are built from: explicit, so tests can swap any part. */
+import type { Config } from "./config.ts";
+import type { Database } from "./db.ts";
+import type { Hasher } from "./hasher.ts";
+import type { Cache } from "./cache.ts";
+import type { Logger } from "./log.ts";
+
+export type ProvisioningStep = "claimed" | "database" | "owner" | "decided";
+export type DeletionStep = "marked" | "database" | "references";
+
+/**
+ * Test hooks, awaited after each step of provisioning and deletion. Not reachable over HTTP;
+ * a hook that never resolves stops the work there, as a crash would.
+ */
+export interface Hooks {
+  afterProvisioningStep?(step: ProvisioningStep, orgId: string): Promise<void> | void;
+  afterDeletionStep?(step: DeletionStep, orgId: string): Promise<void> | void;
+}
+
+export interface Deps {
+  config: Config;
+  db: Database;
+  hasher: Hasher;
+  log: Logger;
+  /** Short-TTL cache of master data (≤ 5 s), forgotten locally on change. */
+  cache: Cache;
+  now: () => Date;
+  hooks: Hooks;
+  /** Identifies this process as a lease holder. */
+  instanceId: string;
+}

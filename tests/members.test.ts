@@ -1,0 +1,241 @@
+import { assert, assertEquals } from "./support/assert.ts";
+import {
+  addMember,
+  codeOf,
+  createOrgAndLogin,
+  createTestApp,
+  dbTest,
+  PASSWORD,
+} from "./support/app.ts";
+
+Deno.test("role rules: owners, admins, members and the last owner", dbTest, async (t) => {
+  const app = await createTestApp();
+  const slug = "roles-co";
+  try {
+    const owner = await createOrgAndLogin(app, "Roles Co");
+    const admin = await addMember(app, owner.token, slug, "admin");
+    const member = await addMember(app, owner.token, slug, "member");
+    const setRole = (token: string, userId: string, role: "owner" | "admin" | "member") =>
+      app.client(token).v1.orgs[":slug"].members[":userId"].$patch({
+        param: { slug, userId },
+        json: { role },
+      });
+
+    await t.step("members list shows everyone to any member", async () => {
+      const res = await app.client(member.token).v1.orgs[":slug"].members.$get({
+        param: { slug },
+        query: {},
+      });
+      assertEquals(res.status, 200);
+      if (res.status !== 200) return;
+      const body = await res.json();
+      assertEquals(body.items.map((m) => m.role), ["owner", "admin", "member"]);
+      assertEquals(body.nextCursor, null);
+    });
+    await t.step("a member cannot change roles, invite or rename", async () => {
+      assertEquals((await setRole(member.token, member.userId, "admin")).status, 403);
+      const inv = await app.client(member.token).v1.orgs[":slug"].invitations.$post({
+        param: { slug },
+        json: { email: "x@example.com", role: "member" },
+      });
+      assertEquals(inv.status, 403);
+      const rename = await app.client(member.token).v1.orgs[":slug"].$patch({
+        param: { slug },
+        json: { name: "Mine" },
+      });
+      assertEquals(rename.status, 403);
+      assertEquals(
+        (await app.client(member.token).v1.orgs[":slug"].audit.$get({ param: { slug }, query: {} }))
+          .status,
+        403,
+      );
+    });
+    await t.step("an admin moves people between member and admin only", async () => {
+      assertEquals((await setRole(admin.token, member.userId, "admin")).status, 200);
+      assertEquals((await setRole(admin.token, member.userId, "member")).status, 200);
+      assertEquals((await setRole(admin.token, member.userId, "owner")).status, 403);
+      assertEquals((await setRole(admin.token, owner.admin.id, "member")).status, 403);
+      const delOwner = await app.client(admin.token).v1.orgs[":slug"].members[":userId"].$delete({
+        param: { slug, userId: owner.admin.id },
+      });
+      assertEquals(delOwner.status, 403);
+      const inviteOwner = await app.client(admin.token).v1.orgs[":slug"].invitations.$post({
+        param: { slug },
+        json: { email: "boss@example.com", role: "owner" },
+      });
+      assertEquals(inviteOwner.status, 403);
+    });
+    await t.step("the role change applies to the member's existing token at once", async () => {
+      assertEquals((await setRole(owner.token, member.userId, "admin")).status, 200);
+      const audit = await app.client(member.token).v1.orgs[":slug"].audit.$get({
+        param: { slug },
+        query: {},
+      });
+      assertEquals(audit.status, 200, "the old token (role member) now acts as admin");
+      assertEquals((await setRole(owner.token, member.userId, "member")).status, 200);
+      const again = await app.client(member.token).v1.orgs[":slug"].audit.$get({
+        param: { slug },
+        query: {},
+      });
+      assertEquals(again.status, 403);
+    });
+    await t.step("the last owner can neither be demoted nor leave", async () => {
+      const demote = await setRole(owner.token, owner.admin.id, "admin");
+      assertEquals(demote.status, 409);
+      assertEquals(await codeOf(demote), "last_owner");
+      const leave = await app.client(owner.token).v1.orgs[":slug"].members[":userId"].$delete({
+        param: { slug, userId: owner.admin.id },
+      });
+      assertEquals(leave.status, 409);
+      assertEquals(await codeOf(leave), "last_owner");
+    });
+    await t.step("with a second owner, the first may step down", async () => {
+      assertEquals((await setRole(owner.token, admin.userId, "owner")).status, 200);
+      assertEquals((await setRole(owner.token, owner.admin.id, "admin")).status, 200);
+      const last = await setRole(admin.token, admin.userId, "member");
+      assertEquals(last.status, 409, "the new owner is now the last one");
+    });
+    await t.step("a member may leave; an unknown member is 404", async () => {
+      const leave = await app.client(member.token).v1.orgs[":slug"].members[":userId"].$delete({
+        param: { slug, userId: member.userId },
+      });
+      assertEquals(leave.status, 204);
+      assertEquals((await app.client(member.token).v1.me.$get()).status, 401);
+      assertEquals((await setRole(admin.token, member.userId, "admin")).status, 404);
+      assertEquals((await setRole(admin.token, "not-an-id", "admin")).status, 404);
+    });
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test(
+  "invitations: new and existing users, single use, expiry, revocation",
+  dbTest,
+  async (t) => {
+    let offsetMs = 0;
+    const app = await createTestApp({ now: () => new Date(Date.now() + offsetMs) });
+    const slug = "invite-co";
+    try {
+      const owner = await createOrgAndLogin(app, "Invite Co");
+      const invite = async (email: string, role: "admin" | "member" = "member") => {
+        const res = await app.client(owner.token).v1.orgs[":slug"].invitations.$post({
+          param: { slug },
+          json: { email, role },
+        });
+        return { res, body: res.status === 201 ? await res.json() : null };
+      };
+      const accept = (token: string, password = PASSWORD) =>
+        app.client().v1.invitations.accept.$post({ json: { token, password } });
+
+      await t.step("a new user: created with the password, joined with the role", async () => {
+        const { res, body } = await invite("New.Person@Example.com", "admin");
+        assertEquals(res.status, 201);
+        assert(body);
+        assertEquals(body.email, "new.person@example.com");
+        const stored = await app.deps.db.master.collection("invitations").findOne({});
+        assert(
+          stored && !JSON.stringify(stored).includes(body.token),
+          "only the token's hash is stored",
+        );
+        const pending = await app.client(owner.token).v1.orgs[":slug"].invitations.$get({
+          param: { slug },
+          query: {},
+        });
+        const list = await pending.json();
+        assertEquals(list.items.length, 1);
+        assert(!JSON.stringify(list).includes(body.token), "the token is never listed");
+        const joined = await accept(body.token);
+        assertEquals(joined.status, 200);
+        if (joined.status === 200) assertEquals((await joined.json()).role, "admin");
+        const reuse = await accept(body.token);
+        assertEquals(reuse.status, 404, "single use");
+        assertEquals(await codeOf(reuse), "invitation_not_found");
+      });
+      await t.step("an existing user: their password is checked", async () => {
+        const other = await createOrgAndLogin(app, "Elsewhere Co", "existing@example.com");
+        const { body } = await invite(other.email);
+        assert(body);
+        const wrong = await accept(body.token, "not the right password");
+        assertEquals(wrong.status, 401);
+        const ok = await accept(body.token);
+        assertEquals(ok.status, 200, "the wrong password did not use the invitation up");
+        const again = await invite(other.email);
+        assertEquals(again.res.status, 409, "inviting a member is 409");
+        assertEquals(await codeOf(again.res), "already_member");
+      });
+      await t.step("a new user's weak password is refused", async () => {
+        const { body } = await invite("weak@example.com");
+        assert(body);
+        const res = await accept(body.token, "password1");
+        assertEquals(res.status, 400);
+        assertEquals(await codeOf(res), "weak_password");
+      });
+      await t.step("a revoked invitation does not work", async () => {
+        const { body } = await invite("revoked@example.com");
+        assert(body);
+        const del = await app.client(owner.token).v1.orgs[":slug"].invitations[":id"].$delete({
+          param: { slug, id: body.id },
+        });
+        assertEquals(del.status, 204);
+        assertEquals((await accept(body.token)).status, 404);
+        const delAgain = await app.client(owner.token).v1.orgs[":slug"].invitations[":id"].$delete({
+          param: { slug, id: body.id },
+        });
+        assertEquals(delAgain.status, 404);
+      });
+      await t.step("an expired invitation does not work", async () => {
+        const { body } = await invite("late@example.com");
+        assert(body);
+        offsetMs = 7 * 86_400_000 + 1000;
+        assertEquals((await accept(body.token)).status, 404);
+        offsetMs = 0;
+      });
+      await t.step("another org's invitation id is 404", async () => {
+        const other = await createOrgAndLogin(app, "Foreign Co");
+        const { body } = await invite("foreign@example.com");
+        assert(body);
+        const del = await app.client(other.token).v1.orgs[":slug"].invitations[":id"].$delete({
+          param: { slug: "foreign-co", id: body.id },
+        });
+        assertEquals(del.status, 404);
+      });
+    } finally {
+      await app.close();
+    }
+  },
+);
+
+Deno.test("pagination: limit and an opaque cursor, then null", dbTest, async () => {
+  const app = await createTestApp();
+  try {
+    const owner = await createOrgAndLogin(app, "Page Co");
+    for (let i = 0; i < 4; i++) await addMember(app, owner.token, "page-co", "member");
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const res = await app.client(owner.token).v1.orgs[":slug"].members.$get({
+        param: { slug: "page-co" },
+        query: { limit: "2", ...(cursor ? { cursor } : {}) },
+      });
+      assertEquals(res.status, 200);
+      if (res.status !== 200) return;
+      const body = await res.json();
+      seen.push(...body.items.map((m) => m.userId));
+      if (!body.nextCursor) break;
+      cursor = body.nextCursor;
+    }
+    assertEquals(seen.length, 5);
+    assertEquals(new Set(seen).size, 5);
+    const bad = await app.request("/v1/orgs/page-co/members?cursor=zzz", {
+      headers: { Authorization: `Bearer ${owner.token}` },
+    });
+    assertEquals(bad.status, 400);
+    const big = await app.request("/v1/orgs/page-co/members?limit=101", {
+      headers: { Authorization: `Bearer ${owner.token}` },
+    });
+    assertEquals(big.status, 400);
+  } finally {
+    await app.close();
+  }
+});
