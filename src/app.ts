@@ -4,6 +4,7 @@
  */
 import type { Deps } from "./platform/deps.ts";
 import { AppError } from "./platform/errors.ts";
+import { provideDeps } from "./http/access.ts";
 import { accessLog, baseHeaders, bodyLimit } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
@@ -19,6 +20,8 @@ export function createApp(deps: Deps) {
   const app = createRouter();
   // Each middleware pass is measurable on small responses: only what this process needs runs.
   app.use(baseHeaders());
+  // Access middleware declared on routes (src/http/access.ts) read their dependencies here.
+  app.use(provideDeps(deps));
   if (deps.log.enabled("info")) app.use(accessLog(deps.log));
   app.on(["POST", "PUT", "PATCH", "DELETE"], "*", bodyLimit(deps.config.bodyLimitBytes));
   app.onError((err, c) => problem(c, toAppError(err, deps.log, c.get("requestId"))));

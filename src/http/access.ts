@@ -1,0 +1,94 @@
+/**
+ * Access declared on the route: module-level middleware for a route object's `middleware`,
+ * beside its OpenAPI `security`.
+ *
+ * @example
+ * createRoute({ ..., security: bearer, middleware: [auth, orgScope, role("owner", "admin")] as const })
+ *
+ * Each is typed with the context variables it sets, so only handlers behind `auth` see
+ * `c.var.principal` and only handlers behind `orgScope` see `c.var.org`. They read their
+ * dependencies from `c.var.deps`, which `provideDeps` (registered once on the app) sets.
+ */
+import type { MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { Deps } from "../platform/deps.ts";
+import { AppError } from "../platform/errors.ts";
+import type { Role } from "../identity/memberships.ts";
+import type { Principal } from "../access/principal.ts";
+import { visibleOrg } from "../tenants/lifecycle.ts";
+import type { Org } from "../tenants/orgs.ts";
+import { authenticate } from "./authenticate.ts";
+
+/** `c.var.deps`: what every access middleware and handler is built from. */
+export interface DepsVariables {
+  deps: Deps;
+}
+/** `c.var.principal`: set by `auth` (and by `optionalAuth` when a token is sent). */
+export interface PrincipalVariables extends DepsVariables {
+  principal: Principal;
+}
+/** `c.var.org`: the caller's own org, set by `orgScope`. */
+export interface OrgVariables extends PrincipalVariables {
+  org: Org;
+}
+
+/** App-level middleware: puts `deps` in the context for the access middleware and handlers. */
+export function provideDeps(deps: Deps): MiddlewareHandler {
+  return async function provideDeps(c, next) {
+    c.set("deps", deps);
+    await next();
+  };
+}
+
+export const orgNotFound = () => new AppError(404, "org_not_found", "Organization not found");
+export const orgSuspended = () =>
+  new AppError(403, "org_suspended", "The organization is suspended");
+export const forbidden = (detail: string) => new AppError(403, "forbidden", detail);
+
+/** A valid bearer token is required; its principal goes to `c.var.principal`. */
+export const auth = createMiddleware<{ Variables: PrincipalVariables }>(
+  async function auth(c, next) {
+    c.set("principal", await authenticate(c.var.deps, c.req.header("Authorization")));
+    await next();
+  },
+);
+
+/**
+ * The principal when a token is sent, none without one. An invalid token is still 401: a
+ * client that meant to authenticate is told, not silently served the anonymous answer.
+ */
+export const optionalAuth = createMiddleware<{
+  Variables: DepsVariables & { principal: Principal | undefined };
+}>(async function optionalAuth(c, next) {
+  const header = c.req.header("Authorization");
+  if (header !== undefined) c.set("principal", await authenticate(c.var.deps, header));
+  await next();
+});
+
+/**
+ * After `auth`: the route's `{slug}` must name the token's own org. Any other slug is 404, as
+ * if it did not exist (never reveal another tenant); a suspended org is 403; an org being
+ * provisioned or deleted is 404. The org goes to `c.var.org`.
+ */
+export const orgScope = createMiddleware<{ Variables: OrgVariables }>(
+  async function orgScope(c, next) {
+    const p = c.var.principal;
+    const slug = c.req.param("slug");
+    if (!p || slug === undefined || p.orgSlug !== slug) throw orgNotFound();
+    const org = await visibleOrg(c.var.deps, { id: p.orgId });
+    if (org.slug !== slug) throw orgNotFound();
+    if (org.status === "suspended") throw orgSuspended();
+    c.set("org", org);
+    await next();
+  },
+);
+
+/** After `auth`: 403 `forbidden` unless the caller's role in the org is one of `roles`. */
+export function role(...roles: Role[]) {
+  const allowed = new Set(roles);
+  const detail = `This action needs the role ${roles.join(" or ")}`;
+  return createMiddleware<{ Variables: PrincipalVariables }>(async function role(c, next) {
+    if (!allowed.has(c.var.principal.role)) throw forbidden(detail);
+    await next();
+  });
+}

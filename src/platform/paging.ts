@@ -1,0 +1,189 @@
+/**
+ * Keyset paging with a signed, opaque cursor: a page is ordered by up to three sort fields plus
+ * `_id`, and the next page starts strictly after the last row of this one (never skip/offset),
+ * so every row that existed when the sequence started is returned exactly once, also while rows
+ * are inserted.
+ *
+ * The cursor carries the last row's sort values and `_id` (EJSON, so dates and ObjectIds come
+ * back as themselves) and a scope (what the cursor belongs to: a collection, a sort), signed
+ * with HMAC-SHA256 under a key derived from the JWT secret with its own label. A cursor that was
+ * changed, or replayed against another scope, is 400 `invalid_cursor`.
+ *
+ * Sort values are compared the way MongoDB sorts them for null and missing (equal, and before
+ * every other value); a sort field whose values mix other types (numbers in some rows, strings
+ * in others) pages within the type of the cursor's value only.
+ */
+import { BSON, type Document } from "mongodb";
+import { AppError } from "./errors.ts";
+
+export type SortDirection = 1 | -1;
+export interface SortField {
+  field: string;
+  direction: SortDirection;
+}
+
+export const MAX_SORT_FIELDS = 3;
+
+export interface KeysetOptions {
+  /** The sort fields before `_id`, at most three; `_id` follows in the last field's direction. */
+  sort: readonly SortField[];
+  /** What the cursor belongs to; a cursor made for another scope is refused. */
+  scope: string;
+  /** The JWT secret; the signing key is derived from it. */
+  secret: string;
+}
+
+export interface Position {
+  values: unknown[];
+  id: unknown;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+const LABEL = "orgservice keyset cursor v1";
+
+export const invalidCursor = () =>
+  new AppError(400, "invalid_cursor", "The cursor is not one this API returned", {
+    errors: [{ path: "cursor", message: "Not a cursor this API returned for this query" }],
+  });
+
+const keys = new Map<string, Promise<CryptoKey>>();
+
+/** The cursor key: HMAC-SHA256(secret, label), so it never equals the token-signing key. */
+function cursorKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = (async () => {
+      const enc = new TextEncoder();
+      const master = await crypto.subtle.importKey(
+        "raw",
+        enc.encode(secret),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["sign"],
+      );
+      const derived = await crypto.subtle.sign("HMAC", master, enc.encode(LABEL));
+      return await crypto.subtle.importKey(
+        "raw",
+        derived,
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["sign", "verify"],
+      );
+    })();
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+function b64url(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function fromB64url(text: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+}
+
+/** The sort to give the driver: the sort fields, then `_id`. */
+export function keysetSort(sort: readonly SortField[]): Record<string, SortDirection> {
+  const out: Record<string, SortDirection> = {};
+  for (const s of sort) out[s.field] = s.direction;
+  out._id = sort.length ? sort[sort.length - 1].direction : 1;
+  return out;
+}
+
+export async function encodeCursor(opts: KeysetOptions, pos: Position): Promise<string> {
+  const payload = new TextEncoder().encode(
+    BSON.EJSON.stringify({ s: opts.scope, v: pos.values, i: pos.id }, { relaxed: true }),
+  );
+  const sig = await crypto.subtle.sign("HMAC", await cursorKey(opts.secret), payload);
+  return `${b64url(payload)}.${b64url(new Uint8Array(sig))}`;
+}
+
+/** The position a cursor points at; 400 `invalid_cursor` unless it is intact and of this scope. */
+export async function decodeCursor(opts: KeysetOptions, cursor: string): Promise<Position> {
+  const dot = cursor.indexOf(".");
+  let parsed: { s?: unknown; v?: unknown; i?: unknown } | undefined;
+  try {
+    const payload = fromB64url(cursor.slice(0, dot));
+    const sig = fromB64url(cursor.slice(dot + 1));
+    const key = await cursorKey(opts.secret);
+    if (dot > 0 && await crypto.subtle.verify("HMAC", key, sig, payload)) {
+      parsed = BSON.EJSON.parse(new TextDecoder().decode(payload), { relaxed: true });
+    }
+  } catch { /* refused below */ }
+  if (
+    !parsed || parsed.s !== opts.scope || !Array.isArray(parsed.v) ||
+    parsed.v.length !== opts.sort.length || parsed.i === undefined
+  ) {
+    throw invalidCursor();
+  }
+  return { values: parsed.v, id: parsed.i };
+}
+
+/** Rows strictly after `value` in `direction`, with null and missing first in ascending order. */
+function after(field: string, value: unknown, direction: SortDirection): Document[] {
+  const isNull = value === null || value === undefined;
+  if (direction === 1) return [{ [field]: isNull ? { $ne: null } : { $gt: value } }];
+  return isNull ? [] : [{ [field]: { $lt: value } }, { [field]: null }];
+}
+
+/** The filter for "after this position" in the `$or` keyset form. */
+export function afterFilter(sort: readonly SortField[], pos: Position): Document {
+  const clauses: Document[] = [];
+  const equal: Document = {};
+  sort.forEach((s, i) => {
+    for (const a of after(s.field, pos.values[i], s.direction)) clauses.push({ ...equal, ...a });
+    equal[s.field] = pos.values[i] ?? null;
+  });
+  const idDirection = keysetSort(sort)._id;
+  clauses.push({ ...equal, _id: idDirection === 1 ? { $gt: pos.id } : { $lt: pos.id } });
+  return clauses.length === 1 ? clauses[0] : { $or: clauses };
+}
+
+/**
+ * The query of a page: `filter` narrowed to after the cursor (if any), the driver sort, and
+ * the number of rows to fetch (one more than the page, to know whether another follows).
+ */
+export async function keysetQuery(
+  opts: KeysetOptions,
+  filter: Document,
+  page: { limit: number; cursor?: string },
+): Promise<{ filter: Document; sort: Record<string, SortDirection>; fetch: number }> {
+  if (opts.sort.length > MAX_SORT_FIELDS) throw new Error("At most three sort fields");
+  let query = filter;
+  if (page.cursor !== undefined) {
+    const position = afterFilter(opts.sort, await decodeCursor(opts, page.cursor));
+    query = Object.keys(filter).length ? { $and: [filter, position] } : position;
+  }
+  return { filter: query, sort: keysetSort(opts.sort), fetch: page.limit + 1 };
+}
+
+/** The value at a dotted path; missing is null, as MongoDB sorts it. */
+export function valueAt(doc: Document, path: string): unknown {
+  let cur: unknown = doc;
+  for (const part of path.split(".")) {
+    if (cur === null || typeof cur !== "object") return null;
+    cur = (cur as Document)[part];
+  }
+  return cur ?? null;
+}
+
+/** A page of `rows` (fetched with `keysetQuery`'s `fetch`) and the cursor after its last row. */
+export async function keysetPage<T extends Document>(
+  opts: KeysetOptions,
+  rows: T[],
+  limit: number,
+): Promise<Page<T>> {
+  const items = rows.slice(0, limit);
+  if (rows.length <= limit) return { items, nextCursor: null };
+  const last = items[items.length - 1];
+  const values = opts.sort.map((s) => valueAt(last, s.field));
+  return { items, nextCursor: await encodeCursor(opts, { values, id: last._id }) };
+}
