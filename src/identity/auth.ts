@@ -148,14 +148,19 @@ export async function login(
   return pair;
 }
 
-/** Record a known user's failed sign-in in each of their orgs, off the answer's path. */
+/**
+ * Record a known user's failed sign-in in each of their orgs once the answer has gone: before
+ * it, a wrong password and an unknown email do the same database work.
+ */
 function auditFailedLogin(deps: Deps, user: User, ctx: RequestContext): void {
   const actor = { ...ctx, actor: { userId: user.id, email: user.email } };
-  (async () => {
-    for (const { org } of await usableOrgs(deps, user.id)) {
-      await recordEvent(deps, org, "login.failed", actor, { email: user.email });
-    }
-  })().catch((e) => deps.log.warn("failed sign-in not audited", describeError(e)));
+  setTimeout(() => {
+    (async () => {
+      for (const { org } of await usableOrgs(deps, user.id)) {
+        await recordEvent(deps, org, "login.failed", actor, { email: user.email });
+      }
+    })().catch((e) => deps.log.warn("failed sign-in not audited", describeError(e)));
+  }, 0);
 }
 
 /** Rotate a refresh token (API.md `POST /v1/auth/refresh`). */

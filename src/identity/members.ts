@@ -3,7 +3,6 @@
  * member. An owner may make any change; an admin moves people between member and admin only;
  * an org always keeps at least one owner (409 `last_owner`).
  */
-import { ObjectId } from "mongodb";
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import { isDuplicateKey } from "../db.ts";
 import { tag } from "../cache.ts";
@@ -233,32 +232,36 @@ export async function acceptInvitation(
   }
   const mark = await markAccepted(db, inv.id, deps.now());
   if (!mark) throw notFound();
+  // Set when the invitation turns out to be used by a concurrent acceptance of it (FerretDB's
+  // non-atomic conditional update lets several mark it): it must then stay used.
+  let used = false;
   try {
     if (!user) {
       try {
+        // The new user's id is the invitation's: a concurrent acceptance of the same
+        // invitation is then told apart from an unrelated sign-up of the same email.
         user = await insertUser(db, {
-          id: new ObjectId().toHexString(),
+          id: inv.id,
           email: inv.email,
           passwordHash: newHash!,
         }, deps.now());
       } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+        used = (await findUserByEmail(db, inv.email))?.id === inv.id;
+        if (used) throw notFound();
         // The email signed up meanwhile: it is an existing user now, who must sign in.
-        if (isDuplicateKey(e)) throw signInRequired();
-        throw e;
+        throw signInRequired();
       }
     }
     try {
       await addMembership(db, { userId: user.id, orgId: org.id, role: inv.role }, deps.now());
     } catch (e) {
-      if (isDuplicateKey(e)) throw new AppError(409, "already_member", "Already a member");
-      throw e;
+      if (!isDuplicateKey(e)) throw e;
+      used = true; // the invited email is a member (perhaps by a concurrent acceptance)
+      throw new AppError(409, "already_member", "Already a member");
     }
   } catch (e) {
-    // The invited email is a member (perhaps by a concurrent accept of this very invitation,
-    // which FerretDB's non-atomic conditional update lets through): the invitation stays used.
-    if (!(e instanceof AppError && e.code === "already_member")) {
-      await unmarkAccepted(db, inv.id, mark);
-    }
+    if (!used) await unmarkAccepted(db, inv.id, mark);
     throw e;
   }
   deps.cache.forget(tag.user(user.id));
