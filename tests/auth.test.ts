@@ -4,8 +4,10 @@ import { createHasher, type Hasher } from "../src/platform/hasher.ts";
 import {
   codeOf,
   createOrgAndLogin,
+  createOrgSignedIn,
   createTestApp,
   dbTest,
+  mongoUri,
   PASSWORD,
   SECRET,
 } from "./support/app.ts";
@@ -56,6 +58,57 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "a wrong password for a known email costs the same database work as an unknown email",
+  dbTest,
+  async () => {
+    const uri = new URL(mongoUri());
+    uri.searchParams.set("monitorCommands", "true");
+    const app = await createTestApp({ uri: uri.toString() });
+    const commands: string[] = [];
+    const client = app.deps.db.clients.default;
+    client.on("commandStarted", (e) => {
+      const target = e.command[e.commandName];
+      commands.push(
+        `${e.databaseName === app.config.masterDb ? "master" : "other"}.${
+          typeof target === "string" ? target : ""
+        }.${e.commandName}`,
+      );
+    });
+    try {
+      const owner = await createOrgAndLogin(app, "Work Co", "known@example.com");
+      await createOrgSignedIn(app, owner.token, "Work Two");
+      const attempt = async (email: string) => {
+        commands.length = 0;
+        const res = await app.client().v1.auth.login.$post({
+          json: { email, password: "not the right password" },
+        });
+        assertEquals(res.status, 401);
+        const done = [...commands].sort();
+        await res.body?.cancel();
+        return done;
+      };
+      // The unknown email first: the known one's audit writes come after its answer.
+      const unknown = await attempt("nobody@example.com");
+      const known = await attempt("known@example.com");
+      assert(known.length > 0, "the commands were seen");
+      assertEquals(known, unknown, "the same commands before the answer");
+      // The known user's failure still reaches the audit logs of both orgs, after the answer.
+      const audit = (slug: string) =>
+        app.deps.db.master.collection("orgs").findOne({ slug }).then((o) =>
+          app.deps.db.clients.default.db(o!.databaseName).collection("audit_log")
+            .countDocuments({ type: "login.failed" })
+        );
+      for (let i = 0; i < 100 && (await audit("work-co") < 1 || await audit("work-two") < 1); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assertEquals([await audit("work-co"), await audit("work-two")], [1, 1]);
+    } finally {
+      await app.close();
+    }
+  },
+);
+
 Deno.test("tokens: forged, expired, wrong-algorithm and malformed are 401", dbTest, async (t) => {
   const app = await createTestApp();
   try {
@@ -97,7 +150,7 @@ Deno.test("a user in several orgs names one at login", dbTest, async () => {
   const app = await createTestApp();
   try {
     const a = await createOrgAndLogin(app, "First Org", "multi@example.com");
-    await createOrgAndLogin(app, "Second Org", "multi@example.com");
+    await createOrgSignedIn(app, a.token, "Second Org");
     const res = await app.client().v1.auth.login.$post({
       json: { email: "multi@example.com", password: PASSWORD },
     });

@@ -48,6 +48,18 @@ Deno.test("the original service's contract still works", dbTest, async (t) => {
       assertEquals(res.status, 400);
       assertEquals((await res.json()).code, "org_exists");
     });
+    await t.step("POST /org/create with an existing email: 400, no password checked", async () => {
+      for (const password of [PASSWORD, "a wrong but long passphrase"]) {
+        const res = await call("POST", "/org/create", {
+          organization_name: "Second Acme",
+          email: "admin@acme.io",
+          password,
+        });
+        assertEquals(res.status, 400);
+        assertEquals((await res.json()).code, "email_taken");
+      }
+      assertEquals((await app.request("/org/get?organization_name=Second%20Acme")).status, 404);
+    });
     await t.step("GET /org/get by any spelling of the name", async () => {
       for (const name of ["Acme Corp", "acme corp", "acme-corp"]) {
         const res = await app.request(`/org/get?organization_name=${encodeURIComponent(name)}`);

@@ -1,10 +1,13 @@
+import { ObjectId } from "mongodb";
 import { assert, assertEquals } from "./support/assert.ts";
+import { markAccepted, unmarkAccepted } from "../src/identity/invitations.ts";
 import {
   addMember,
   codeOf,
   createOrgAndLogin,
   createTestApp,
   dbTest,
+  json,
   PASSWORD,
 } from "./support/app.ts";
 
@@ -152,17 +155,41 @@ Deno.test(
         assertEquals(reuse.status, 404, "single use");
         assertEquals(await codeOf(reuse), "invitation_not_found");
       });
-      await t.step("an existing user: their password is checked", async () => {
+      await t.step("an existing user: accepts signed in, never with a password", async () => {
         const other = await createOrgAndLogin(app, "Elsewhere Co", "existing@example.com");
         const { body } = await invite(other.email);
         assert(body);
-        const wrong = await accept(body.token, "not the right password");
-        assertEquals(wrong.status, 401);
-        const ok = await accept(body.token);
-        assertEquals(ok.status, 200, "the wrong password did not use the invitation up");
+        for (const password of ["not the right password", PASSWORD]) {
+          const res = await accept(body.token, password);
+          assertEquals(res.status, 401, "no password is checked here, right or wrong");
+          assertEquals(await codeOf(res), "sign_in_required");
+        }
+        const stranger = await createOrgAndLogin(app, "Stranger Co");
+        const wrongUser = await app.client(stranger.token).v1.invitations.accept.$post({
+          json: { token: body.token },
+        });
+        assertEquals(wrongUser.status, 403, "another user's token");
+        const ok = await app.client(other.token).v1.invitations.accept.$post({
+          json: { token: body.token },
+        });
+        assertEquals(ok.status, 200, "the refused attempts did not use the invitation up");
+        if (ok.status === 200) assertEquals((await ok.json()).org.slug, slug);
         const again = await invite(other.email);
         assertEquals(again.res.status, 409, "inviting a member is 409");
         assertEquals(await codeOf(again.res), "already_member");
+      });
+      await t.step("a new user needs a password; a token is another user's", async () => {
+        const { body } = await invite("fresh@example.com");
+        assert(body);
+        const none = await app.client().v1.invitations.accept.$post({
+          json: { token: body.token },
+        });
+        assertEquals(none.status, 400);
+        const signedIn = await app.client(owner.token).v1.invitations.accept.$post({
+          json: { token: body.token, password: PASSWORD },
+        });
+        assertEquals(signedIn.status, 403, "the invitation is for another email");
+        assertEquals((await accept(body.token)).status, 200);
       });
       await t.step("a new user's weak password is refused", async () => {
         const { body } = await invite("weak@example.com");
@@ -239,3 +266,173 @@ Deno.test("pagination: limit and an opaque cursor, then null", dbTest, async () 
     await app.close();
   }
 });
+
+Deno.test(
+  "takeover by invitation: create an org, invite a victim, guess, switch — no token",
+  dbTest,
+  async () => {
+    const app = await createTestApp();
+    try {
+      const victim = await createOrgAndLogin(app, "Victim Co", "victim@example.com");
+      const attacker = await createOrgAndLogin(app, "Trap Co", "attacker@example.com");
+      const inv = await app.client(attacker.token).v1.orgs[":slug"].invitations.$post({
+        param: { slug: attacker.org.slug },
+        json: { email: victim.email, role: "owner" },
+      });
+      assertEquals(inv.status, 201);
+      const { token } = await inv.json();
+      // A burst of guesses, the right password among them.
+      const guesses = ["password guess one", "password guess two", PASSWORD, "guess four!!"];
+      const answers = await Promise.all(
+        guesses.map((password) => app.request("/v1/invitations/accept", json({ token, password }))),
+      );
+      for (const r of answers) {
+        const body = await r.json();
+        assertEquals([r.status, body.code], [401, "sign_in_required"]);
+        assertEquals(body.accessToken, undefined);
+      }
+      const asAttacker = await app.client(attacker.token).v1.invitations.accept.$post({
+        json: { token },
+      });
+      assertEquals(asAttacker.status, 403);
+      // Without a session of the victim, nothing reaches the victim's org.
+      const sw = await app.client(attacker.token).v1.auth.switch.$post({
+        json: { org: victim.org.slug },
+      });
+      assertEquals(sw.status, 404);
+      assertEquals(
+        await app.deps.db.master.collection("sessions").countDocuments({
+          userId: new ObjectId(victim.admin.id),
+        }),
+        1,
+        "the victim's own sign-in is their only session",
+      );
+      const members = await app.client(victim.token).v1.orgs[":slug"].members.$get({
+        param: { slug: victim.org.slug },
+        query: {},
+      });
+      assertEquals((await members.json()).items.length, 1);
+    } finally {
+      await app.close();
+    }
+  },
+);
+
+Deno.test("an inviter who is removed or demoted loses their invitations", dbTest, async (t) => {
+  const app = await createTestApp();
+  const slug = "inviter-co";
+  try {
+    const owner = await createOrgAndLogin(app, "Inviter Co");
+    const invite = async (token: string, email: string, role: "admin" | "member") => {
+      const res = await app.client(token).v1.orgs[":slug"].invitations.$post({
+        param: { slug },
+        json: { email, role },
+      });
+      assertEquals(res.status, 201);
+      return await res.json();
+    };
+    const accept = (token: string) =>
+      app.client().v1.invitations.accept.$post({ json: { token, password: PASSWORD } });
+    const pending = async () => {
+      const res = await app.client(owner.token).v1.orgs[":slug"].invitations.$get({
+        param: { slug },
+        query: {},
+      });
+      return (await res.json()).items.map((i) => i.email).sort();
+    };
+
+    await t.step("removed: an admin's alternate address cannot come back", async () => {
+      const admin = await addMember(app, owner.token, slug, "admin");
+      const alt = await invite(admin.token, "alt-admin@example.com", "admin");
+      const del = await app.client(owner.token).v1.orgs[":slug"].members[":userId"].$delete({
+        param: { slug, userId: admin.userId },
+      });
+      assertEquals(del.status, 204);
+      assertEquals(await pending(), []);
+      const res = await accept(alt.token);
+      assertEquals(res.status, 404);
+      assertEquals(await codeOf(res), "invitation_not_found");
+    });
+    await t.step("demoted to member: every invitation of theirs goes", async () => {
+      const admin = await addMember(app, owner.token, slug, "admin");
+      const a = await invite(admin.token, "demoted-a@example.com", "admin");
+      const m = await invite(admin.token, "demoted-m@example.com", "member");
+      const kept = await invite(owner.token, "owners-own@example.com", "member");
+      const demote = await app.client(owner.token).v1.orgs[":slug"].members[":userId"].$patch({
+        param: { slug, userId: admin.userId },
+        json: { role: "member" },
+      });
+      assertEquals(demote.status, 200);
+      assertEquals(await pending(), ["owners-own@example.com"]);
+      assertEquals((await accept(a.token)).status, 404);
+      assertEquals((await accept(m.token)).status, 404);
+      assertEquals((await accept(kept.token)).status, 200, "other inviters' invitations stay");
+    });
+    await t.step("demoted owner to admin: only the owner invitations go", async () => {
+      const second = await addMember(app, owner.token, slug, "owner");
+      const asOwner = await app.client(second.token).v1.orgs[":slug"].invitations.$post({
+        param: { slug },
+        json: { email: "future-owner@example.com", role: "owner" },
+      });
+      assertEquals(asOwner.status, 201);
+      const ownerInv = await asOwner.json();
+      const adminInv = await invite(second.token, "future-admin@example.com", "admin");
+      const demote = await app.client(owner.token).v1.orgs[":slug"].members[":userId"].$patch({
+        param: { slug, userId: second.userId },
+        json: { role: "admin" },
+      });
+      assertEquals(demote.status, 200);
+      assertEquals((await accept(ownerInv.token)).status, 404);
+      assertEquals((await accept(adminInv.token)).status, 200);
+    });
+    await t.step("acceptance re-checks the inviter itself", async () => {
+      const admin = await addMember(app, owner.token, slug, "admin");
+      const inv = await invite(admin.token, "recheck@example.com", "admin");
+      // The role changes behind the service's back (no revocation ran): acceptance still refuses.
+      await app.deps.db.master.collection("memberships").updateOne(
+        { userId: new ObjectId(admin.userId) },
+        { $set: { role: "member" } },
+      );
+      assertEquals((await accept(inv.token)).status, 404);
+    });
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test(
+  "undoing a failed acceptance reopens the invitation only if this acceptance marked it",
+  dbTest,
+  async () => {
+    const app = await createTestApp();
+    try {
+      const owner = await createOrgAndLogin(app, "Undo Co");
+      const inv = await app.client(owner.token).v1.orgs[":slug"].invitations.$post({
+        param: { slug: owner.org.slug },
+        json: { email: "undo@example.com", role: "member" },
+      });
+      const { id } = await inv.json();
+      const db = app.deps.db.master;
+      const invitations = db.collection("invitations");
+      const now = app.deps.now();
+      const mine = await markAccepted(db, id, now);
+      assert(mine, "marked");
+      // What FerretDB's non-atomic update allows: a concurrent acceptance marked it too, later.
+      await invitations.updateOne({ _id: new ObjectId(id) }, { $set: { acceptedBy: "theirs" } });
+      await unmarkAccepted(db, id, mine);
+      assert((await invitations.findOne({ _id: new ObjectId(id) }))?.acceptedAt, "still used");
+      assertEquals(await markAccepted(db, id, now), null, "and not acceptable again");
+      // Its own mark, it undoes.
+      await invitations.updateOne({ _id: new ObjectId(id) }, {
+        $set: { acceptedAt: null },
+        $unset: { acceptedBy: "" },
+      });
+      const again = await markAccepted(db, id, now);
+      assert(again);
+      await unmarkAccepted(db, id, again);
+      assertEquals((await invitations.findOne({ _id: new ObjectId(id) }))?.acceptedAt, null);
+    } finally {
+      await app.close();
+    }
+  },
+);

@@ -1,5 +1,13 @@
 import { assert, assertEquals, assertNotEquals } from "./support/assert.ts";
-import { codeOf, createOrgAndLogin, createTestApp, dbTest, json, PASSWORD } from "./support/app.ts";
+import {
+  codeOf,
+  createOrgAndLogin,
+  createTestApp,
+  dbTest,
+  json,
+  PASSWORD,
+  requestFrom,
+} from "./support/app.ts";
 
 Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest, async (t) => {
   const app = await createTestApp();
@@ -92,9 +100,9 @@ Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest
     });
     await t.step("the name is usable again", async () => {
       const res = await api.v1.orgs.$post({
-        json: { name: "Acme Corp", admin: { email, password: PASSWORD } },
+        json: { name: "Acme Corp", admin: { email: "grace@example.com", password: PASSWORD } },
       });
-      assertEquals(res.status, 201, "the existing user creates it with their password");
+      assertEquals(res.status, 201);
     });
   } finally {
     await app.close();
@@ -141,13 +149,11 @@ Deno.test(
   dbTest,
   async (t) => {
     const app = await createTestApp();
-    const create = (name: unknown) =>
-      app.request(
-        "/v1/orgs",
-        json({ name, admin: { email: "owner@example.com", password: PASSWORD } }),
-      );
+    let owners = 0;
+    const create = (name: unknown, email = `owner${++owners}@example.com`) =>
+      app.request("/v1/orgs", json({ name, admin: { email, password: PASSWORD } }));
     try {
-      assertEquals((await create("Café Olé")).status, 201);
+      assertEquals((await create("Café Olé", "owner@example.com")).status, 201);
       await t.step("case, spaces, punctuation and diacritics conflict", async () => {
         for (
           const name of [
@@ -205,7 +211,7 @@ Deno.test(
         );
       });
       await t.step(
-        "an existing email with a wrong password is 401 and claims nothing",
+        "an existing email without a token is 409 email_taken and claims nothing",
         async () => {
           const res = await app.request(
             "/v1/orgs",
@@ -214,22 +220,12 @@ Deno.test(
               admin: { email: "owner@example.com", password: "a different long passphrase" },
             }),
           );
-          assertEquals(res.status, 401);
-          assertEquals((await res.json()).code, "invalid_credentials");
+          assertEquals(res.status, 409);
+          assertEquals((await res.json()).code, "email_taken");
           assertEquals(
             await app.deps.db.master.collection("orgs").countDocuments({ slug: "other-co" }),
             0,
           );
-        },
-      );
-      await t.step(
-        "an existing owner is not held to the strength check, which now runs beside the lookup",
-        async () => {
-          // The org name equals the password: weak for a new user, but this user exists.
-          const res = await create(PASSWORD);
-          assertEquals(res.status, 201);
-          const users = app.deps.db.master.collection("users");
-          assertEquals(await users.countDocuments({ email: "owner@example.com" }), 1);
         },
       );
     } finally {
@@ -237,6 +233,298 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "creation is no password oracle: an existing user adds an org signed in",
+  dbTest,
+  async (t) => {
+    const app = await createTestApp();
+    try {
+      const owner = await createOrgAndLogin(app, "Home Co", "victim@example.com");
+      await t.step("right or wrong password, the answer is the same 409", async () => {
+        // The old oracle: an existing org's name and the victim's email, 401 for a wrong
+        // password and 409 for the right one.
+        const answers = [];
+        for (const password of [PASSWORD, "a wrong but long passphrase"]) {
+          for (const name of ["Home Co", "Fresh Co"]) {
+            const res = await app.request(
+              "/v1/orgs",
+              json({ name, admin: { email: "victim@example.com", password } }),
+            );
+            answers.push([res.status, (await res.json()).code]);
+          }
+        }
+        assertEquals(answers, Array(4).fill([409, "email_taken"]));
+        assertEquals(
+          await app.deps.db.master.collection("orgs").countDocuments({ slug: "fresh-co" }),
+          0,
+        );
+      });
+      await t.step("signed in, `{ name }` alone makes the user its owner", async () => {
+        const res = await app.client(owner.token).v1.orgs.$post({ json: { name: "Second Co" } });
+        assertEquals(res.status, 201);
+        if (res.status !== 201) return;
+        const body = await res.json();
+        assertEquals(body.admin, { id: owner.admin.id, email: "victim@example.com" });
+        assertEquals(body.org.role, "owner");
+        const me = await app.client(owner.token).v1.me.$get();
+        assertEquals((await me.json()).orgs.map((o) => o.slug).sort(), ["home-co", "second-co"]);
+        assertEquals(
+          await app.deps.db.master.collection("users").countDocuments({}),
+          1,
+          "no second user",
+        );
+      });
+      await t.step("signed in, `admin` is 400 and a bad token is 401", async () => {
+        const withAdmin = await app.request("/v1/orgs", {
+          ...json({ name: "Third Co", admin: { email: "x@example.com", password: PASSWORD } }),
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${owner.token}` },
+        });
+        assertEquals(withAdmin.status, 400);
+        assertEquals(await codeOf(withAdmin), "validation_failed");
+        const badToken = await app.request("/v1/orgs", {
+          ...json({ name: "Third Co" }),
+          headers: { "Content-Type": "application/json", Authorization: "Bearer nope" },
+        });
+        assertEquals(badToken.status, 401);
+        const anonymous = await app.request("/v1/orgs", json({ name: "Third Co" }));
+        assertEquals(anonymous.status, 400, "not signed in, `admin` is required");
+        assertEquals(
+          await app.deps.db.master.collection("orgs").countDocuments({ slug: "third-co" }),
+          0,
+        );
+      });
+      await t.step("a new owner's password is held to the strength check", async () => {
+        const res = await app.request(
+          "/v1/orgs",
+          json({ name: "Weak Name Co", admin: { email: "n@example.com", password: "password1" } }),
+        );
+        assertEquals(res.status, 400);
+        assertEquals(await codeOf(res), "weak_password");
+      });
+      await t.step("login is not throttled by any of this", async () => {
+        const res = await app.client().v1.auth.login.$post({
+          json: { email: "victim@example.com", password: PASSWORD, org: "home-co" },
+        });
+        assertEquals(res.status, 200);
+      });
+    } finally {
+      await app.close();
+    }
+  },
+);
+
+Deno.test("ORG_CREATION=operators closes creation to everyone else", dbTest, async () => {
+  const open = await createTestApp();
+  const app = await createTestApp({ sameDatabaseAs: open, env: { ORG_CREATION: "operators" } });
+  try {
+    const owner = await createOrgAndLogin(open, "Before Co");
+    const anonymous = await app.request(
+      "/v1/orgs",
+      json({ name: "Closed Co", admin: { email: "new@example.com", password: PASSWORD } }),
+    );
+    assertEquals(anonymous.status, 403);
+    const signedIn = await app.client(owner.token).v1.orgs.$post({ json: { name: "Closed Co" } });
+    assertEquals(signedIn.status, 403);
+    const compat = await app.request(
+      "/org/create",
+      json({ organization_name: "Closed Co", email: "new@example.com", password: PASSWORD }),
+    );
+    assertEquals(compat.status, 403, "the compatibility route obeys the same policy");
+    assertEquals(await codeOf(compat), "forbidden");
+    assertEquals(await app.deps.db.master.collection("orgs").countDocuments({}), 1);
+    assertEquals(await app.deps.db.master.collection("users").countDocuments({}), 1);
+  } finally {
+    app.deps.hasher.close();
+    await open.close();
+  }
+});
+
+Deno.test(
+  "ORG_CREATE_LIMIT: unauthenticated creation per client address per hour, 429 past it",
+  dbTest,
+  async () => {
+    let offsetMs = 0;
+    const app = await createTestApp({
+      env: { ORG_CREATE_LIMIT: "3" },
+      now: () => new Date(Date.now() + offsetMs),
+    });
+    try {
+      const create = (ip: string, path: string, body: unknown) =>
+        requestFrom(app, ip, path, json(body));
+      const v1 = (i: number) => ({
+        name: `Limited ${i}`,
+        admin: { email: `limited${i}@example.com`, password: PASSWORD },
+      });
+      // Every attempt counts, whatever its answer, on both creation routes.
+      assertEquals((await create("192.0.2.1", "/v1/orgs", v1(1))).status, 201);
+      assertEquals((await create("192.0.2.1", "/v1/orgs", v1(1))).status, 409);
+      const compat = await create("192.0.2.1", "/org/create", {
+        organization_name: "Limited 2",
+        email: "limited2@example.com",
+        password: PASSWORD,
+      });
+      assertEquals(compat.status, 201);
+      const refused = await create("192.0.2.1", "/v1/orgs", v1(3));
+      assertEquals(refused.status, 429);
+      assertEquals(await codeOf(refused), "rate_limited");
+      const retry = Number(refused.headers.get("Retry-After"));
+      assert(retry > 0 && retry <= 3600, `Retry-After ${retry}`);
+      const refusedCompat = await create("192.0.2.1", "/org/create", {
+        organization_name: "Limited 3",
+        email: "limited3@example.com",
+        password: PASSWORD,
+      });
+      assertEquals(refusedCompat.status, 429);
+      assertEquals(
+        await app.deps.db.master.collection("orgs").countDocuments({}),
+        2,
+        "refused attempts create nothing",
+      );
+      assertEquals((await create("192.0.2.2", "/v1/orgs", v1(3))).status, 201, "another address");
+
+      // A signed-in user is not counted against the address.
+      const login = await requestFrom(
+        app,
+        "192.0.2.1",
+        "/v1/auth/login",
+        json({ email: "limited1@example.com", password: PASSWORD }),
+      );
+      const token = (await login.json()).accessToken;
+      const signedIn = await requestFrom(app, "192.0.2.1", "/v1/orgs", {
+        ...json({ name: "Limited Own" }),
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      });
+      assertEquals(signedIn.status, 201);
+
+      offsetMs = 3600_000 + 1000;
+      assertEquals((await create("192.0.2.1", "/v1/orgs", v1(4))).status, 201, "an hour later");
+    } finally {
+      await app.close();
+    }
+  },
+);
+
+Deno.test("ORG_CREATE_LIMIT=0 means no limit", dbTest, async () => {
+  const app = await createTestApp({ env: { ORG_CREATE_LIMIT: "0" } });
+  try {
+    for (let i = 0; i < 22; i++) {
+      const res = await requestFrom(
+        app,
+        "192.0.2.1",
+        "/v1/orgs",
+        json({ name: `Bad Name ${i}`, admin: { email: "not-an-email", password: PASSWORD } }),
+      );
+      assertEquals(res.status, 400);
+    }
+    const res = await requestFrom(
+      app,
+      "192.0.2.1",
+      "/v1/orgs",
+      json({ name: "Unlimited", admin: { email: "u@example.com", password: PASSWORD } }),
+    );
+    assertEquals(res.status, 201);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test(
+  "a burst of creations with an existing email checks no password and keeps to the limit",
+  dbTest,
+  async () => {
+    const app = await createTestApp();
+    try {
+      await createOrgAndLogin(app, "Burst Home", "burst@example.com");
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          requestFrom(
+            app,
+            "192.0.2.5",
+            "/v1/orgs",
+            json({
+              name: `Burst ${i}`,
+              admin: { email: "burst@example.com", password: `guess number ${i} here` },
+            }),
+          )),
+      );
+      const statuses = answers.map((r) => r.status);
+      for (const r of answers) await r.body?.cancel();
+      assertEquals(statuses.filter((s) => s === 401).length, 0, `statuses ${statuses}`);
+      assert(statuses.every((s) => s === 409 || s === 429), `statuses ${statuses}`);
+      assertEquals(
+        statuses.filter((s) => s === 409).length,
+        app.config.orgCreateLimit,
+        `no more answers than ORG_CREATE_LIMIT (${app.config.orgCreateLimit}): ${statuses}`,
+      );
+    } finally {
+      await app.close();
+    }
+  },
+);
+
+Deno.test("a full password-hashing queue is 503 overloaded with Retry-After", dbTest, async () => {
+  const app = await createTestApp({ env: { HASH_WORKERS: "1", HASH_QUEUE_LIMIT: "1" } });
+  try {
+    await createOrgAndLogin(app, "Queue Co", "queue@example.com");
+    // A comparison at cost 20 keeps the only worker busy for far longer than this test; one
+    // more job fills the queue. The hasher is closed at the end, which stops them.
+    const slowHash = `$2b$20$${"a".repeat(53)}`;
+    const busy = [app.deps.hasher.verify("x", slowHash), app.deps.hasher.verify("x", slowHash)];
+    for (const p of busy) p.catch(() => {});
+    const created = await app.request(
+      "/v1/orgs",
+      json({ name: "Queued Co", admin: { email: "q@example.com", password: PASSWORD } }),
+    );
+    assertEquals(created.status, 503);
+    assertEquals(await codeOf(created), "overloaded");
+    assert(Number(created.headers.get("Retry-After")) > 0, "Retry-After");
+    const login = await app.client().v1.auth.login.$post({
+      json: { email: "queue@example.com", password: PASSWORD },
+    });
+    assertEquals(login.status, 503);
+    assertEquals(await codeOf(login), "overloaded");
+    assertEquals(
+      await app.deps.db.master.collection("orgs").countDocuments({ slug: "queued-co" }),
+      0,
+    );
+    assertEquals(await app.deps.db.master.collection("users").countDocuments({}), 1);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("passwords over 72 bytes in UTF-8 are refused, never cut", dbTest, async () => {
+  const app = await createTestApp();
+  try {
+    // 70 ASCII characters and one "é" (2 bytes) and one more: 73 bytes in 72 characters.
+    const base = "correct horse battery staple and a much longer tail of words to pad it";
+    assertEquals(base.length, 70);
+    const long = `${base}éx`;
+    const create = await app.request(
+      "/v1/orgs",
+      json({ name: "Long Co", admin: { email: "long@example.com", password: long } }),
+    );
+    assertEquals(create.status, 400);
+    const body = await create.json();
+    assertEquals(body.code, "validation_failed");
+    assert(JSON.stringify(body.errors).includes("72 bytes"), JSON.stringify(body.errors));
+    // Exactly 72 bytes is fine, and every byte of it counts.
+    const fits = `${base}é`;
+    const owner = await createOrgAndLogin(app, "Fits Co", "fits@example.com");
+    const changed = await app.client(owner.token).v1.me.password.$post({
+      json: { currentPassword: PASSWORD, newPassword: fits },
+    });
+    assertEquals(changed.status, 204);
+    const login = (password: string) =>
+      app.client().v1.auth.login.$post({ json: { email: "fits@example.com", password } });
+    assertEquals((await login(fits)).status, 200);
+    assertEquals((await login(`${base}e`)).status, 401, "the last byte counts");
+    assertEquals((await login(`${fits}tail`)).status, 400, "a longer one is refused, not cut");
+  } finally {
+    await app.close();
+  }
+});
 
 Deno.test("cross-tenant: another org's token gets 404 and changes nothing", dbTest, async (t) => {
   const app = await createTestApp();

@@ -188,10 +188,13 @@ Deno.test("the typed client reaches the platform routes", dbTest, async () => {
     const api = app.client();
     const res = await api.health.$get();
     if (res.status === 200) assertEquals((await res.json()).status, "ok");
-    // A wrong call does not type-check: the body of POST /v1/orgs needs `admin`.
-    // @ts-expect-error missing admin
-    const bad = await api.v1.orgs.$post({ json: { name: "Typed Inc" } });
+    // A wrong call does not type-check: the body of POST /v1/orgs needs a `name`.
+    // @ts-expect-error missing name
+    const bad = await api.v1.orgs.$post({ json: { admin: { email: "a@b.io", password: "x" } } });
     assertEquals(bad.status, 400);
+    // Not signed in, `admin` is required at run time (the type allows it for signed-in callers).
+    const anonymous = await api.v1.orgs.$post({ json: { name: "Typed Inc" } });
+    assertEquals(anonymous.status, 400);
   } finally {
     await app.close();
   }

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "./support/assert.ts";
 import { clientAddress } from "../src/http/context.ts";
+import { EMAIL_LIMIT } from "../src/identity/throttle.ts";
 import { codeOf, createOrgAndLogin, createTestApp, dbTest, json, PASSWORD } from "./support/app.ts";
 
 Deno.test("the 6th bad login for an email is 429, across two instances", dbTest, async () => {
@@ -31,6 +32,93 @@ Deno.test("the 6th bad login for an email is 429, across two instances", dbTest,
     await a.close();
   }
 });
+
+/** Fire `n` requests at once; the statuses, sorted. */
+async function burst(n: number, send: (i: number) => Promise<Response>): Promise<number[]> {
+  const answers = await Promise.all(Array.from({ length: n }, (_, i) => send(i)));
+  for (const r of answers) await r.body?.cancel();
+  return answers.map((r) => r.status).sort();
+}
+
+Deno.test(
+  "25 concurrent wrong logins for one email get no more 401s than the limit",
+  dbTest,
+  async () => {
+    const app = await createTestApp();
+    try {
+      const s = await createOrgAndLogin(app, "Burst Co", "burst@example.com");
+      const statuses = await burst(25, (i) =>
+        app.request(
+          "/v1/auth/login",
+          json({ email: s.email, password: `wrong guess number ${i}` }),
+        ));
+      assert(statuses.every((x) => x === 401 || x === 429), `statuses ${statuses}`);
+      assertEquals(
+        statuses.filter((x) => x === 401).length,
+        EMAIL_LIMIT,
+        `${EMAIL_LIMIT} guesses, the rest refused: ${statuses}`,
+      );
+      const right = await app.client().v1.auth.login.$post({
+        json: { email: s.email, password: PASSWORD },
+      });
+      assertEquals(right.status, 429);
+    } finally {
+      await app.close();
+    }
+  },
+);
+
+Deno.test(
+  "POST /v1/me/password: wrong current passwords count against the email's throttle",
+  dbTest,
+  async (t) => {
+    const app = await createTestApp();
+    try {
+      await t.step("in sequence: the sixth is 429, and so is login", async () => {
+        const s = await createOrgAndLogin(app, "Stolen Co", "stolen@example.com");
+        const change = (currentPassword: string) =>
+          app.client(s.token).v1.me.password.$post({
+            json: { currentPassword, newPassword: "the thief's new passphrase 9" },
+          });
+        for (let i = 0; i < EMAIL_LIMIT; i++) {
+          assertEquals((await change(`wrong guess ${i}`)).status, 401);
+        }
+        const sixth = await change(PASSWORD);
+        assertEquals(sixth.status, 429, "even the right one waits: the guesses are spent");
+        assert(Number(sixth.headers.get("Retry-After")) > 0);
+        const login = await app.client().v1.auth.login.$post({
+          json: { email: s.email, password: PASSWORD },
+        });
+        assertEquals(login.status, 429, "one throttle for every password check");
+      });
+      await t.step("a right one resets the count", async () => {
+        const s = await createOrgAndLogin(app, "Reset Two", "reset2@example.com");
+        const change = (currentPassword: string, newPassword: string) =>
+          app.client(s.token).v1.me.password.$post({ json: { currentPassword, newPassword } });
+        for (let i = 0; i < EMAIL_LIMIT - 1; i++) {
+          assertEquals((await change(`wrong guess ${i}`, "unused passphrase 77")).status, 401);
+        }
+        assertEquals((await change(PASSWORD, "a second good passphrase 8")).status, 204);
+        for (let i = 0; i < EMAIL_LIMIT - 1; i++) {
+          assertEquals((await change(`wrong guess ${i}`, "unused passphrase 77")).status, 401);
+        }
+        assertEquals((await change("a second good passphrase 8", PASSWORD)).status, 204);
+      });
+      await t.step("25 at once get no more 401s than the limit", async () => {
+        const s = await createOrgAndLogin(app, "Burst Two", "burst2@example.com");
+        const statuses = await burst(25, (i) =>
+          app.request("/v1/me/password", {
+            ...json({ currentPassword: `wrong guess ${i}`, newPassword: "unused passphrase 77" }),
+            headers: { "Content-Type": "application/json", Authorization: `Bearer ${s.token}` },
+          }));
+        assert(statuses.every((x) => x === 401 || x === 429), `statuses ${statuses}`);
+        assertEquals(statuses.filter((x) => x === 401).length, EMAIL_LIMIT, `${statuses}`);
+      });
+    } finally {
+      await app.close();
+    }
+  },
+);
 
 Deno.test("a successful login resets the email's counter", dbTest, async () => {
   const app = await createTestApp();

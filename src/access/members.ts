@@ -3,7 +3,6 @@
  * member. An owner may make any change; an admin moves people between member and admin only;
  * an org always keeps at least one owner (409 `last_owner`).
  */
-import { ObjectId } from "mongodb";
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import { isDuplicateKey } from "../platform/db.ts";
 import { tag } from "../platform/cache.ts";
@@ -16,6 +15,7 @@ import {
   findPendingByToken,
   markAccepted,
   revokeInvitation,
+  revokeInvitationsBy,
   unmarkAccepted,
 } from "../identity/invitations.ts";
 import {
@@ -26,6 +26,7 @@ import {
   membersPage,
   removeMembership,
   type Role,
+  ROLES,
   setRole,
 } from "../identity/memberships.ts";
 import { assertStrongPassword } from "../identity/passwords.ts";
@@ -50,6 +51,23 @@ async function memberOf(deps: Deps, org: Org, userId: string): Promise<Membershi
     : null;
   if (!m) throw new AppError(404, "member_not_found", "Member not found");
   return m;
+}
+
+/** The roles a member with `role` may invite people to (owners: any; admins: not owner). */
+function grantable(role: Role): readonly Role[] {
+  if (role === "owner") return ROLES;
+  if (role === "admin") return ["admin", "member"];
+  return [];
+}
+
+/**
+ * An inviter who lost a role (or left) loses the invitations that role let them make: an admin
+ * about to be removed cannot leave an invitation behind to come back with.
+ */
+async function revokeUngrantable(deps: Deps, org: Org, inviterId: string, role: Role | null) {
+  const allowed = role ? grantable(role) : [];
+  const lost = ROLES.filter((r) => !allowed.includes(r));
+  await revokeInvitationsBy(deps.db.master, org.id, inviterId, lost, deps.now());
 }
 
 /** May `actor` move someone from role `from` to role `to`? */
@@ -82,6 +100,7 @@ export async function changeRole(
     await setRole(db, userId, org.id, to, "owner");
     throw lastOwner();
   }
+  await revokeUngrantable(deps, org, userId, to);
   deps.cache.forget(tag.user(userId));
   await recordEvent(deps, org, "member.role_changed", ctx, { userId, from: m.role, to });
   return { ...updated, email };
@@ -109,6 +128,7 @@ export async function removeMember(
     await addMembership(db, { userId, orgId: org.id, role: "owner" }, m.joinedAt);
     throw lastOwner();
   }
+  await revokeUngrantable(deps, org, userId, null);
   await revokeMemberSessions(db, userId, org.id, "member_removed", deps.now());
   deps.cache.forget(tag.user(userId));
   await recordEvent(deps, org, "member.removed", ctx, { userId, role: m.role });
@@ -159,12 +179,16 @@ export async function cancelInvitation(
 }
 
 /**
- * Accept an invitation: a new user is created with `password`; an existing user must give
- * theirs. The invitation works once. Returns a token pair for the org.
+ * Accept an invitation. A new email: `password` creates the user. An email that belongs to a
+ * user: the request must carry that user's own token (401 `sign_in_required` without one, 403
+ * with another user's); no password is checked here, so an invitation cannot be used to guess
+ * one. The invitation works once, and only while its inviter may still grant its role. Returns a
+ * token pair for the org.
  */
 export async function acceptInvitation(
   deps: Deps,
-  input: { token: string; password: string },
+  input: { token: string; password?: string },
+  principal: Principal | null,
   ctx: RequestContext,
   findOrg: (id: string) => Promise<Org | null>,
 ): Promise<TokenPair> {
@@ -175,48 +199,69 @@ export async function acceptInvitation(
       "invitation_not_found",
       "The invitation is unknown, used, revoked or expired",
     );
+  const signInRequired = () =>
+    new AppError(
+      401,
+      "sign_in_required",
+      "This email belongs to a user: sign in as that user, then accept with your token",
+    );
   const inv = await findPendingByToken(db, input.token, deps.now());
   if (!inv) throw notFound();
-  const org = await findOrg(inv.orgId);
+  const [org, inviter] = await Promise.all([
+    findOrg(inv.orgId),
+    findMembership(db, inv.invitedBy, inv.orgId),
+  ]);
   if (!org || org.status !== "active") throw notFound();
+  if (!inviter || !grantable(inviter.role).includes(inv.role)) throw notFound();
 
   let user: User | null = await findUserByEmail(db, inv.email);
   let newHash: string | undefined;
   if (user) {
-    if (!await deps.hasher.verify(input.password, user.passwordHash)) {
-      throw new AppError(401, "invalid_credentials", "The password is wrong for this email");
-    }
+    if (!principal) throw signInRequired();
+    if (principal.userId !== user.id) throw forbidden("This invitation is for another user");
   } else {
+    if (principal) throw forbidden("This invitation is for another email");
+    if (input.password === undefined) {
+      const message = "Required to create the invited user";
+      throw new AppError(400, "validation_failed", message, {
+        errors: [{ path: "password", message }],
+      });
+    }
     await assertStrongPassword(deps.hasher, input.password, [inv.email, org.name]);
     newHash = await deps.hasher.hash(input.password);
   }
-  if (!await markAccepted(db, inv.id, deps.now())) throw notFound();
+  const mark = await markAccepted(db, inv.id, deps.now());
+  if (!mark) throw notFound();
+  // Set when the invitation turns out to be used by a concurrent acceptance of it (FerretDB's
+  // non-atomic conditional update lets several mark it): it must then stay used.
+  let used = false;
   try {
     if (!user) {
       try {
+        // The new user's id is the invitation's: a concurrent acceptance of the same
+        // invitation is then told apart from an unrelated sign-up of the same email.
         user = await insertUser(db, {
-          id: new ObjectId().toHexString(),
+          id: inv.id,
           email: inv.email,
           passwordHash: newHash!,
         }, deps.now());
       } catch (e) {
         if (!isDuplicateKey(e)) throw e;
-        user = await findUserByEmail(db, inv.email);
-        if (!user || !await deps.hasher.verify(input.password, user.passwordHash)) {
-          throw new AppError(401, "invalid_credentials", "The password is wrong for this email");
-        }
+        used = (await findUserByEmail(db, inv.email))?.id === inv.id;
+        if (used) throw notFound();
+        // The email signed up meanwhile: it is an existing user now, who must sign in.
+        throw signInRequired();
       }
     }
     try {
       await addMembership(db, { userId: user.id, orgId: org.id, role: inv.role }, deps.now());
     } catch (e) {
-      if (isDuplicateKey(e)) throw new AppError(409, "already_member", "Already a member");
-      throw e;
+      if (!isDuplicateKey(e)) throw e;
+      used = true; // the invited email is a member (perhaps by a concurrent acceptance)
+      throw new AppError(409, "already_member", "Already a member");
     }
   } catch (e) {
-    // The invited email is a member (perhaps by a concurrent accept of this very invitation,
-    // which FerretDB's non-atomic conditional update lets through): the invitation stays used.
-    if (!(e instanceof AppError && e.code === "already_member")) await unmarkAccepted(db, inv.id);
+    if (!used) await unmarkAccepted(db, inv.id, mark);
     throw e;
   }
   deps.cache.forget(tag.user(user.id));

@@ -6,6 +6,7 @@ import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
 import { AppError } from "../platform/errors.ts";
+import { describeError } from "../platform/log.ts";
 import { findOrgById, findOrgsByIds, type Org } from "../tenants/orgs.ts";
 import {
   findMembership,
@@ -22,7 +23,7 @@ import {
   rotateRefreshToken,
   type Session,
 } from "../identity/sessions.ts";
-import { assertNotThrottled, clearEmailThrottle, recordFailedLogin } from "../identity/throttle.ts";
+import { countPasswordAttempt, undoPasswordAttempt } from "../identity/throttle.ts";
 import { signAccessToken } from "../identity/tokens.ts";
 import {
   findUserByEmail,
@@ -99,8 +100,11 @@ async function usableOrgs(deps: Deps, userId: string) {
 /**
  * Sign in. With `org` (slug or id) the token is for that org; without, the user's only org,
  * or 400 `org_required` listing their orgs; with `pickOldest`, their oldest membership
- * (the compatibility route, whose clients cannot name an org). Failed attempts are throttled
- * per email and per client address; an unknown email costs one hash comparison too.
+ * (the compatibility route, whose clients cannot name an org). Every attempt is counted per
+ * email and per client address before the password is checked, and undone when it was right.
+ * Up to the answer, an unknown email and a wrong password do the same work: the same throttle
+ * writes, one user lookup, one hash comparison; a known user's failure is written to the audit
+ * logs of their orgs after the answer.
  */
 export async function login(
   deps: Deps,
@@ -110,19 +114,17 @@ export async function login(
 ): Promise<TokenPair> {
   const db = deps.db.master;
   const email = normalizeEmail(input.email);
-  await assertNotThrottled(db, email, ctx.ip, deps.now());
+  await countPasswordAttempt(db, email, ctx.ip, deps.now());
   const user = await findUserByEmail(db, email);
   const ok = user
     ? await deps.hasher.verify(input.password, user.passwordHash)
     : await deps.hasher.verifyDummy(input.password);
-  const orgs = user ? await usableOrgs(deps, user.id) : [];
   if (!user || !ok) {
-    await recordFailedLogin(db, email, ctx.ip, deps.now());
-    const actor = { ...ctx, actor: user ? { userId: user.id, email } : undefined };
-    for (const { org } of orgs) await recordEvent(deps, org, "login.failed", actor, { email });
+    if (user) auditFailedLogin(deps, user, ctx);
     throw invalidCredentials();
   }
-  await clearEmailThrottle(db, email);
+  await undoPasswordAttempt(db, email, ctx.ip);
+  const orgs = await usableOrgs(deps, user.id);
 
   let chosen: { org: Org; m: Membership } | undefined;
   if (input.org) {
@@ -149,6 +151,21 @@ export async function login(
     actor: { userId: user.id, email },
   });
   return pair;
+}
+
+/**
+ * Record a known user's failed sign-in in each of their orgs once the answer has gone: before
+ * it, a wrong password and an unknown email do the same database work.
+ */
+function auditFailedLogin(deps: Deps, user: User, ctx: RequestContext): void {
+  const actor = { ...ctx, actor: { userId: user.id, email: user.email } };
+  setTimeout(() => {
+    (async () => {
+      for (const { org } of await usableOrgs(deps, user.id)) {
+        await recordEvent(deps, org, "login.failed", actor, { email: user.email });
+      }
+    })().catch((e) => deps.log.warn("failed sign-in not audited", describeError(e)));
+  }, 0);
 }
 
 /** Rotate a refresh token (API.md `POST /v1/auth/refresh`). */
@@ -261,9 +278,12 @@ export async function changePassword(
 ): Promise<void> {
   const user = await findUserById(deps.db.master, p.userId);
   if (!user) throw new AppError(401, "unauthorized", "The token is no longer valid");
+  // Counted like a sign-in: a stolen access token gives no more guesses than the login form.
+  await countPasswordAttempt(deps.db.master, user.email, ctx.ip, deps.now());
   if (!await deps.hasher.verify(input.currentPassword, user.passwordHash)) {
     throw new AppError(401, "invalid_credentials", "The current password is wrong");
   }
+  await undoPasswordAttempt(deps.db.master, user.email, ctx.ip);
   await assertStrongPassword(deps.hasher, input.newPassword, [user.email]);
   const hash = await deps.hasher.hash(input.newPassword);
   const now = deps.now();

@@ -1,7 +1,13 @@
 /** Request and response schemas shared by several routes (they also make the OpenAPI document). */
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../identity/memberships.ts";
-import { PASSWORD_MAX, PASSWORD_MIN } from "../identity/passwords.ts";
+import {
+  fitsBcrypt,
+  PASSWORD_MAX,
+  PASSWORD_MAX_BYTES,
+  PASSWORD_MIN,
+  PASSWORD_TOO_LONG,
+} from "../identity/passwords.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { AppError } from "../platform/errors.ts";
 import { ProblemSchema } from "./problem.ts";
@@ -11,10 +17,16 @@ export const Id = z.string().regex(/^[0-9a-f]{24}$/).openapi({
 });
 export const Email = z.string().trim().toLowerCase().max(254).email()
   .openapi({ example: "ada@example.com" });
+const PASSWORD_BYTES = `At most ${PASSWORD_MAX_BYTES} bytes in UTF-8 (bcrypt reads no further)`;
 export const Password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX)
-  .openapi({ example: "correct horse battery staple" });
+  .refine(fitsBcrypt, PASSWORD_TOO_LONG)
+  .openapi({
+    description: `${PASSWORD_MIN}+ characters. ${PASSWORD_BYTES}`,
+    example: "correct horse battery staple",
+  });
 /** Login takes any string up to the maximum: a short one is simply a wrong password. */
-export const AnyPassword = z.string().min(1).max(PASSWORD_MAX);
+export const AnyPassword = z.string().min(1).max(PASSWORD_MAX).refine(fitsBcrypt, PASSWORD_TOO_LONG)
+  .openapi({ description: PASSWORD_BYTES });
 export const OrgName = z.string().trim().min(3).max(50).openapi({
   description: "3–50 characters after trimming; its slug (ASCII letters, digits, hyphens) must " +
     "have at least 3 characters",

@@ -18,6 +18,8 @@ interface InvitationDoc {
   createdAt: Date;
   expiresAt: Date;
   acceptedAt: Date | null;
+  /** Which acceptance marked it (a random id per request), so that only it undoes its mark. */
+  acceptedBy?: string;
   revokedAt: Date | null;
 }
 
@@ -86,18 +88,51 @@ export async function findPendingByToken(db: Db, token: string, now: Date) {
   return d ? toInvitation(d) : null;
 }
 
-/** Mark accepted, once: of two concurrent accepts exactly one gets true. */
-export async function markAccepted(db: Db, id: string, now: Date): Promise<boolean> {
+/**
+ * Mark accepted, once: of two concurrent accepts exactly one gets its mark back (the other
+ * null). The mark names this acceptance, for `unmarkAccepted`.
+ */
+export async function markAccepted(db: Db, id: string, now: Date): Promise<string | null> {
+  const mark = crypto.randomUUID();
   const r = await invitations(db).updateOne(
     { _id: new ObjectId(id), ...pending(now) },
-    { $set: { acceptedAt: now } },
+    { $set: { acceptedAt: now, acceptedBy: mark } },
   );
-  return r.modifiedCount === 1;
+  return r.modifiedCount === 1 ? mark : null;
 }
 
-/** Undo `markAccepted` when the membership could not be made. */
-export async function unmarkAccepted(db: Db, id: string): Promise<void> {
-  await invitations(db).updateOne({ _id: new ObjectId(id) }, { $set: { acceptedAt: null } });
+/**
+ * Undo `markAccepted` when the membership could not be made, only if the invitation still
+ * carries this acceptance's mark. FerretDB's conditional update is not atomic, so two
+ * acceptances can both "mark" it, the later write winning; the one whose mark was overwritten
+ * must not reopen an invitation the other used.
+ */
+export async function unmarkAccepted(db: Db, id: string, mark: string): Promise<void> {
+  await invitations(db).updateOne(
+    { _id: new ObjectId(id), acceptedBy: mark },
+    { $set: { acceptedAt: null }, $unset: { acceptedBy: "" } },
+  );
+}
+
+/** Revoke the pending invitations `invitedBy` made in an org for any of `roles`. */
+export async function revokeInvitationsBy(
+  db: Db,
+  orgId: string,
+  invitedBy: string,
+  roles: readonly Role[],
+  now: Date,
+): Promise<number> {
+  if (!roles.length) return 0;
+  const r = await invitations(db).updateMany(
+    {
+      orgId: new ObjectId(orgId),
+      invitedBy: new ObjectId(invitedBy),
+      role: { $in: [...roles] },
+      ...pending(now),
+    },
+    { $set: { revokedAt: now } },
+  );
+  return r.modifiedCount;
 }
 
 export async function revokeInvitation(db: Db, orgId: string, id: string, now: Date) {

@@ -1,7 +1,12 @@
 /**
- * Login throttling in MongoDB (`login_throttle`), so it holds across instances: a fixed window
- * per key from its first failure. After `EMAIL_LIMIT` failures for one email, or `ADDRESS_LIMIT`
- * from one client address, within `WINDOW_MS`, logins answer 429 until the window passes.
+ * Throttles in MongoDB (`login_throttle`), so they hold across instances: a fixed window per key
+ * from its first counted attempt. Password checks: after `EMAIL_LIMIT` attempts for one email, or
+ * `ADDRESS_LIMIT` from one client address, within `WINDOW_MS`, they answer 429 until the window
+ * passes. Unauthenticated org creation: `limit` attempts per client address per hour.
+ *
+ * An attempt is counted before the work it guards (one atomic `$inc` per key, refused on the
+ * count it returns), so a burst of concurrent attempts gets no more tries than a sequence would;
+ * a successful sign-in undoes its count.
  */
 import type { Db } from "mongodb";
 import { ensureTtlIndex, isDuplicateKey } from "../platform/db.ts";
@@ -11,6 +16,7 @@ import type { Logger } from "../platform/log.ts";
 export const EMAIL_LIMIT = 5;
 export const ADDRESS_LIMIT = 50;
 export const WINDOW_MS = 15 * 60_000;
+export const CREATE_WINDOW_MS = 60 * 60_000;
 
 interface ThrottleDoc {
   _id: string;
@@ -25,49 +31,73 @@ export async function ensureThrottleIndexes(db: Db, log?: Logger): Promise<void>
   await ensureTtlIndex(throttle(db), "expiresAt", log);
 }
 
-/** Throw 429 with Retry-After when the email or the address is over its limit. */
-export async function assertNotThrottled(db: Db, email: string, ip: string, now: Date) {
-  const k = keys(email, ip);
-  const docs = await throttle(db).find({ _id: { $in: [k.email, k.ip] }, expiresAt: { $gt: now } })
-    .toArray();
-  const over = docs.filter((d) => d.count >= (d._id === k.email ? EMAIL_LIMIT : ADDRESS_LIMIT));
-  if (!over.length) return;
-  const until = Math.max(...over.map((d) => d.expiresAt.getTime()));
-  const retryAfter = Math.max(1, Math.ceil((until - now.getTime()) / 1000));
-  throw new AppError(429, "rate_limited", "Too many failed logins; try again later", {
-    headers: { "Retry-After": String(retryAfter) },
-  });
-}
-
-async function bump(db: Db, key: string, now: Date): Promise<void> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const live = await throttle(db).updateOne({ _id: key, expiresAt: { $gt: now } }, {
-      $inc: { count: 1 },
-    });
-    if (live.matchedCount) return;
-    // No live window: restart an expired one, or start the first.
-    const expiresAt = new Date(now.getTime() + WINDOW_MS);
-    const restarted = await throttle(db).updateOne({ _id: key, expiresAt: { $lte: now } }, {
-      $set: { count: 1, expiresAt },
-    });
-    if (restarted.matchedCount) return;
+/**
+ * Count one attempt on `key` and return its window: one `findOneAndUpdate` that increments the
+ * live window or, if there is none, starts one (upsert). A window that has expired but not yet
+ * been swept holds the key: the upsert's insert then fails on the unique `_id`, and the expired
+ * window is removed before counting again.
+ */
+async function hit(db: Db, key: string, windowMs: number, now: Date): Promise<ThrottleDoc> {
+  for (let attempt = 0;; attempt++) {
     try {
-      await throttle(db).insertOne({ _id: key, count: 1, expiresAt });
-      return;
+      const doc = await throttle(db).findOneAndUpdate(
+        { _id: key, expiresAt: { $gt: now } },
+        { $inc: { count: 1 }, $setOnInsert: { expiresAt: new Date(now.getTime() + windowMs) } },
+        { upsert: true, returnDocument: "after" },
+      );
+      if (doc) return doc;
     } catch (e) {
-      if (!isDuplicateKey(e)) throw e; // another instance started it: count again
+      if (!isDuplicateKey(e) || attempt >= 3) throw e;
+      // An expired window, or a concurrent first attempt that inserted first: count again.
+      await throttle(db).deleteOne({ _id: key, expiresAt: { $lte: now } });
     }
   }
 }
 
-export async function recordFailedLogin(db: Db, email: string, ip: string, now: Date) {
-  const k = keys(email, ip);
-  await Promise.all([bump(db, k.email, now), bump(db, k.ip, now)]);
+function refuse(docs: ThrottleDoc[], now: Date, message: string): never {
+  const until = Math.max(...docs.map((d) => d.expiresAt.getTime()));
+  const retryAfter = Math.max(1, Math.ceil((until - now.getTime()) / 1000));
+  throw new AppError(429, "rate_limited", message, {
+    headers: { "Retry-After": String(retryAfter) },
+  });
 }
 
-/** A successful login clears the email's counter (not the address's). */
-export async function clearEmailThrottle(db: Db, email: string): Promise<void> {
-  await throttle(db).deleteOne({ _id: keys(email, "").email });
+/**
+ * Count a password check for `email` from `ip` before it is made; throws 429 with Retry-After
+ * when either is over its limit (the check is then not made).
+ */
+export async function countPasswordAttempt(db: Db, email: string, ip: string, now: Date) {
+  const k = keys(email, ip);
+  const [byEmail, byAddress] = await Promise.all([
+    hit(db, k.email, WINDOW_MS, now),
+    hit(db, k.ip, WINDOW_MS, now),
+  ]);
+  const over = [
+    ...(byEmail.count > EMAIL_LIMIT ? [byEmail] : []),
+    ...(byAddress.count > ADDRESS_LIMIT ? [byAddress] : []),
+  ];
+  if (over.length) refuse(over, now, "Too many failed sign-ins; try again later");
+}
+
+/**
+ * Undo a counted attempt whose password was right: the email's count starts over; the address
+ * gives back this one attempt (others from it may have failed).
+ */
+export async function undoPasswordAttempt(db: Db, email: string, ip: string): Promise<void> {
+  const k = keys(email, ip);
+  await Promise.all([
+    throttle(db).deleteOne({ _id: k.email }),
+    throttle(db).updateOne({ _id: k.ip, count: { $gt: 0 } }, { $inc: { count: -1 } }),
+  ]);
+}
+
+/** Count an unauthenticated org creation from `ip`; 429 past `limit` per hour (0: no limit). */
+export async function countCreationAttempt(db: Db, ip: string, limit: number, now: Date) {
+  if (limit === 0) return;
+  const doc = await hit(db, `create:${ip}`, CREATE_WINDOW_MS, now);
+  if (doc.count > limit) {
+    refuse([doc], now, "Too many organizations created from this address; try again later");
+  }
 }
 
 export async function deleteExpiredThrottles(db: Db, now: Date): Promise<number> {

@@ -28,11 +28,13 @@ const schema = z.object({
   REFRESH_TOKEN_TTL_DAYS: int(1, 365).default(30),
   BCRYPT_COST: int(4, 15).default(12),
   HASH_WORKERS: int(1, 64).optional(),
+  HASH_QUEUE_LIMIT: int(0, 100_000).default(64),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   DB_TIMEOUT_MS: int(100, 60_000).default(5000),
   AUTH_CACHE_TTL_MS: int(0, 5000).default(5000),
   ORG_CREATION: z.enum(["open", "operators"]).default("open"),
+  ORG_CREATE_LIMIT: int(0, 1_000_000).default(20),
   RECONCILE_INTERVAL_SECONDS: int(1, 3600).default(60),
   PROVISIONING_GRACE_SECONDS: int(0, 3600).default(60),
   AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
@@ -58,11 +60,15 @@ export interface Config {
   refreshTokenTtlDays: number;
   bcryptCost: number;
   hashWorkers: number;
+  /** Password jobs that may wait for a worker; past it, 503 `overloaded`. */
+  hashQueueLimit: number;
   logLevel: LogLevel;
   bodyLimitBytes: number;
   dbTimeoutMs: number;
   authCacheTtlMs: number;
   orgCreation: "open" | "operators";
+  /** Unauthenticated org creations per client address per hour; 0: no limit. */
+  orgCreateLimit: number;
   reconcileIntervalSeconds: number;
   provisioningGraceSeconds: number;
   auditRetentionDays: number;
@@ -121,11 +127,13 @@ export function loadConfig(env: Env): Config {
     // One core is left to the event loop (and the database): hashing at full pool never
     // starves other requests.
     hashWorkers: e.HASH_WORKERS ?? Math.max(1, (navigator.hardwareConcurrency ?? 1) - 1),
+    hashQueueLimit: e.HASH_QUEUE_LIMIT,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     dbTimeoutMs: e.DB_TIMEOUT_MS,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     orgCreation: e.ORG_CREATION,
+    orgCreateLimit: e.ORG_CREATE_LIMIT,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     provisioningGraceSeconds: e.PROVISIONING_GRACE_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,

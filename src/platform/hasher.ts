@@ -1,7 +1,10 @@
 /**
- * Password hashing with bcryptjs (and the password strength check) in a pool of Web Workers. Jobs queue when every worker is
- * busy, so a burst of logins costs throughput, never the latency of other requests.
+ * Password hashing with bcryptjs (and the password strength check) in a pool of Web Workers. Jobs
+ * queue when every worker is busy, so a burst of logins costs throughput, never the latency of
+ * other requests; the queue is bounded, so a flood is refused (503 `overloaded`) rather than
+ * answered minutes late.
  */
+import { AppError } from "./errors.ts";
 import type { HashJob, HashResult } from "./hash-worker.ts";
 
 export interface Hasher {
@@ -17,7 +20,17 @@ export interface Hasher {
 export interface HasherOptions {
   cost: number;
   workers: number;
+  /** Jobs that may wait while every worker is busy (default: no bound). */
+  queueLimit?: number;
 }
+
+/** Seconds a refused client is asked to wait: about the time a full queue takes to drain. */
+const OVERLOADED_RETRY_AFTER = "1";
+
+export const overloaded = () =>
+  new AppError(503, "overloaded", "Too many password checks at once; try again shortly", {
+    headers: { "Retry-After": OVERLOADED_RETRY_AFTER },
+  });
 
 type Pending = { resolve: (v: string | boolean | null) => void; reject: (e: Error) => void };
 type Queued = { job: HashJob } & Pending;
@@ -28,6 +41,7 @@ export function createHasher(opts: HasherOptions): Hasher {
   const inFlight = new Map<number, Pending>();
   let nextId = 1;
   let closed = false;
+  const queueLimit = opts.queueLimit ?? Infinity;
 
   const workers = Array.from({ length: opts.workers }, () => {
     const w = new Worker(new URL("./hash-worker.ts", import.meta.url).href, { type: "module" });
@@ -59,6 +73,7 @@ export function createHasher(opts: HasherOptions): Hasher {
 
   function run(job: HashJob): Promise<string | boolean | null> {
     if (closed) return Promise.reject(new Error("hasher is closed"));
+    if (!idle.length && queue.length >= queueLimit) return Promise.reject(overloaded());
     return new Promise((resolve, reject) => {
       queue.push({ job, resolve, reject });
       const w = idle.pop();

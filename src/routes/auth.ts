@@ -96,9 +96,11 @@ const passwordRoute = createRoute({
   path: "/v1/me/password",
   tags: ["auth"],
   summary: "Change the password; every other session of the user is revoked",
+  description: "`currentPassword` is checked like a sign-in: counted against the email's " +
+    "throttle before it is checked (429 with Retry-After past the limit).",
   security: bearer,
   request: jsonBody(z.strictObject({ currentPassword: AnyPassword, newPassword: Password })),
-  responses: { 204: { description: "Changed" }, ...errors(400, 401) },
+  responses: { 204: { description: "Changed" }, ...errors(400, 401, 429) },
 });
 
 export function authRoutes(deps: Deps) {

@@ -38,11 +38,14 @@ const createCompat = createRoute({
   method: "post",
   path: "/org/create",
   summary: "Create an organization (original contract; use POST /v1/orgs)",
-  description: "400 with code `org_exists` when the name exists.",
+  description: "400 with code `org_exists` when the name exists, and with code `email_taken` " +
+    "when the email belongs to a user (who signs in and uses POST /v1/orgs); no existing " +
+    "user's password is checked. Limited per client address like POST /v1/orgs (429); 403 " +
+    "with ORG_CREATION=operators.",
   request: jsonBody(z.strictObject({ organization_name: Name, email: Email, password: Password })),
   responses: {
     201: json(z.object({ message: z.string(), organization: CompatOrg }), "Created"),
-    ...errors(400, 401),
+    ...errors(400, 403, 429),
   },
 });
 
@@ -98,10 +101,13 @@ const loginCompat = createRoute({
   },
 });
 
-/** The original answered 400, not 409, for a name that exists. */
+/** The original answered 400, not 409, for a name (or an admin email) that exists. */
 function asBadRequest(e: unknown): never {
   if (e instanceof AppError && e.code === "org_exists") {
     throw new AppError(400, "org_exists", "Organization already exists");
+  }
+  if (e instanceof AppError && e.code === "email_taken") {
+    throw new AppError(400, "email_taken", e.message);
   }
   throw e;
 }

@@ -2,11 +2,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AUDIT_EVENTS, listEvents } from "../audit/audit.ts";
 import type { Deps } from "../platform/deps.ts";
-import { requireAuth, requireRole } from "../http/authenticate.ts";
+import { authenticate, requireAuth, requireRole } from "../http/authenticate.ts";
 import { requestContext } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
 import {
-  AnyPassword,
   bearer,
   decodeCursor,
   Email,
@@ -17,6 +16,7 @@ import {
   page,
   pageOf,
   PageQuery,
+  Password,
   Role,
   Slug,
   TokenPairSchema,
@@ -142,13 +142,19 @@ const acceptRoute = createRoute({
   path: "/v1/invitations/accept",
   tags: ["members"],
   summary: "Accept an invitation",
-  description: "Creates the user with `password` if the email is new, else checks that " +
-    "user's password (401 `invalid_credentials`). An unknown, used, revoked or expired token " +
-    "is 404 `invitation_not_found`.",
-  request: jsonBody(z.strictObject({ token: z.string().min(1).max(100), password: AnyPassword })),
+  description: "A new email: `password` creates the user. An email that already belongs to a " +
+    "user: the request must carry that user's bearer token (401 `sign_in_required` without " +
+    "one, 403 with another user's); no password is checked. An unknown, used, revoked or " +
+    "expired token, or one whose inviter may no longer grant its role, is 404 " +
+    "`invitation_not_found`.",
+  security: [{}, ...bearer],
+  request: jsonBody(z.strictObject({
+    token: z.string().min(1).max(100),
+    password: Password.optional().openapi({ description: "A new user's password" }),
+  })),
   responses: {
     200: json(TokenPairSchema, "Joined; a token pair for the org"),
-    ...errors(400, 401, 404, 409, 429),
+    ...errors(400, 401, 403, 404, 409),
   },
 });
 
@@ -256,9 +262,11 @@ export function memberRoutes(deps: Deps) {
       return c.body(null, 204);
     })
     .openapi(acceptRoute, async (c) => {
+      const header = c.req.header("Authorization");
       const pair = await acceptInvitation(
         deps,
         c.req.valid("json"),
+        header ? await authenticate(deps, header) : null,
         ctx(c),
         (id) => findOrgById(deps.db.master, id),
       );

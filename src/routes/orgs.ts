@@ -21,7 +21,13 @@ import {
 } from "../http/schemas.ts";
 import { countMembers } from "../identity/memberships.ts";
 import type { Principal } from "../access/principal.ts";
-import { createOrg, deleteOrg, renameOrg, visibleOrg } from "../tenants/lifecycle.ts";
+import {
+  createOrg,
+  type CreateOrgInput,
+  deleteOrg,
+  renameOrg,
+  visibleOrg,
+} from "../tenants/lifecycle.ts";
 import type { Org } from "../tenants/orgs.ts";
 
 const SlugParams = z.object({ slug: Slug });
@@ -31,19 +37,26 @@ const create = createRoute({
   path: "/v1/orgs",
   tags: ["orgs"],
   summary: "Create an organization, its database and its owner",
-  description: "If `admin.email` already belongs to a user, `admin.password` must be that " +
-    "user's password (else 401 `invalid_credentials`); the user becomes the new org's owner. " +
-    "Two names that give the same slug conflict (409 `org_exists`).",
+  description: "Signed in (a bearer token): the signed-in user owns the new org and the body " +
+    "is `{ name }` alone (`admin` is 400); this is how an existing user adds an org. Not " +
+    "signed in: `admin` creates a new user; an email that already belongs to a user is 409 " +
+    "`email_taken` (sign in, then create the org), and no existing user's password is ever " +
+    "checked here. Unauthenticated creation is limited per client address (ORG_CREATE_LIMIT " +
+    "per hour, 429 with Retry-After); a full password-hashing queue is 503 `overloaded`. Two " +
+    "names that give the same slug conflict (409 `org_exists`). With ORG_CREATION=operators, 403.",
+  security: [{}, ...bearer],
   request: jsonBody(z.strictObject({
     name: OrgName,
-    admin: z.strictObject({ email: Email, password: Password }),
+    admin: z.strictObject({ email: Email, password: Password }).optional().openapi({
+      description: "The new owner; required without a bearer token, refused with one",
+    }),
   })),
   responses: {
     201: json(
       z.object({ org: OrgSchema, admin: z.object({ id: Id, email: z.string() }) }),
       "Created; the org's database exists with its collections and indexes",
     ),
-    ...errors(400, 401, 403, 409, 413, 415),
+    ...errors(400, 401, 403, 409, 413, 415, 429),
   },
 });
 
@@ -92,6 +105,22 @@ export async function orgOfPrincipal(deps: Deps, slug: string, p: Principal): Pr
   return org;
 }
 
+/** Signed in: the caller owns the org and names no admin; else `admin` is the new owner. */
+function ownerOf(
+  name: string,
+  admin: { email: string; password: string } | undefined,
+  principal: Principal | null,
+): CreateOrgInput {
+  const invalid = (message: string) =>
+    new AppError(400, "validation_failed", message, { errors: [{ path: "admin", message }] });
+  if (principal) {
+    if (admin) throw invalid("Signed in, you own the new organization: send { name } alone");
+    return { name, ownerId: principal.userId };
+  }
+  if (!admin) throw invalid("Required without a bearer token (the new owner)");
+  return { name, admin };
+}
+
 export function orgRoutes(deps: Deps) {
   const auth = requireAuth(deps);
   const ctx = (c: Parameters<typeof requestContext>[0]) =>
@@ -104,11 +133,15 @@ export function orgRoutes(deps: Deps) {
   });
   return router
     .openapi(create, async (c) => {
-      if (deps.config.orgCreation === "operators") {
-        throw new AppError(403, "forbidden", "Organizations are created by operators here");
-      }
-      const { org, admin } = await createOrg(deps, c.req.valid("json"), ctx(c));
-      return c.json({ org: memberOrg(org, "owner", 1), admin }, 201);
+      const { name, admin } = c.req.valid("json");
+      const header = c.req.header("Authorization");
+      const principal = header ? await authenticate(deps, header) : null;
+      const { org, admin: owner } = await createOrg(
+        deps,
+        ownerOf(name, admin, principal),
+        ctx(c),
+      );
+      return c.json({ org: memberOrg(org, "owner", 1), admin: owner }, 201);
     })
     .openapi(get, async (c) => {
       const { slug } = c.req.valid("param");

@@ -18,7 +18,15 @@ import {
 } from "../identity/memberships.ts";
 import { assertStrongPassword } from "../identity/passwords.ts";
 import { deleteOrgSessions } from "../identity/sessions.ts";
-import { deleteUser, findUserByEmail, insertUser, normalizeEmail } from "../identity/users.ts";
+import { countCreationAttempt } from "../identity/throttle.ts";
+import {
+  deleteUser,
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  normalizeEmail,
+  type User,
+} from "../identity/users.ts";
 import { describeError } from "../platform/log.ts";
 import { migrateTenant } from "./migrations/mod.ts";
 import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
@@ -31,7 +39,6 @@ import {
   type Org,
   type OrgDoc,
   renameOrg as renameOrgDoc,
-  setOrgOwner,
   transitionOrg,
 } from "./orgs.ts";
 import { decideOutcome, forgetOutcome } from "./outcomes.ts";
@@ -61,9 +68,34 @@ const orgExists = () =>
     "An organization with this name (or one that gives the same slug) exists",
   );
 
-export interface CreateOrgInput {
-  name: string;
-  admin: { email: string; password: string };
+/**
+ * Who owns a new org: a new user (`admin`, from an unauthenticated request), or the signed-in
+ * user (`ownerId`, from their verified token). An existing user's password is never checked
+ * here, so creation cannot be used to guess one.
+ */
+export type CreateOrgInput =
+  | { name: string; admin: { email: string; password: string } }
+  | { name: string; ownerId: string };
+
+const emailTaken = () =>
+  new AppError(
+    409,
+    "email_taken",
+    "This email belongs to a user: sign in, then create the organization",
+  );
+
+/**
+ * The creation policy, for every route that creates an org: `ORG_CREATION=operators` closes
+ * creation (operators create orgs through their own route), and unauthenticated creation is
+ * counted per client address (`ORG_CREATE_LIMIT` per hour) before any work is done.
+ */
+async function assertMayCreateOrg(deps: Deps, signedIn: boolean, ctx: RequestContext) {
+  if (deps.config.orgCreation === "operators") {
+    throw new AppError(403, "forbidden", "Organizations are created by operators here");
+  }
+  if (!signedIn) {
+    await countCreationAttempt(deps.db.master, ctx.ip, deps.config.orgCreateLimit, deps.now());
+  }
 }
 
 /** Create an org, its database and its owner (DESIGN.md steps 1–4). */
@@ -74,30 +106,30 @@ export async function createOrg(
 ): Promise<{ org: Org; admin: { id: string; email: string } }> {
   const { db, hasher, hooks } = deps;
   const { name, slug } = checkName(input.name);
-  const email = normalizeEmail(input.admin.email);
+  await assertMayCreateOrg(deps, "ownerId" in input, ctx);
 
-  // Check the credentials before claiming the name: a rejected request changes nothing.
-  // The owner's email lookup runs alongside a new owner's password check and hash. On MongoDB the
-  // lookup (unique index) answers first and an existing owner's password is never hashed; FerretDB
-  // scans every user for it (~150 ms at 5,000 users), which the hash (~250 ms) now hides
-  // (`deno task bench`, scenario 8). An existing owner costs a discarded strength check, and a
-  // discarded hash when the lookup answers only after the check.
-  const lookup = findUserByEmail(db.master, email);
-  let found = false;
-  lookup.then((u) => found = u !== null, () => {});
-  const newHash = (async () => {
-    await assertStrongPassword(hasher, input.admin.password, [email, name]);
-    return found ? undefined : await hasher.hash(input.admin.password);
-  })();
-  newHash.catch(() => {}); // awaited only for a new owner
-  let user = await lookup;
-  let passwordHash: string | undefined;
-  if (user) {
-    if (!await hasher.verify(input.admin.password, user.passwordHash)) {
-      throw new AppError(401, "invalid_credentials", "The email or password is wrong");
-    }
+  let user: User | null;
+  let newOwner: { email: string; passwordHash: string } | undefined;
+  if ("ownerId" in input) {
+    user = await findUserById(db.master, input.ownerId);
+    if (!user) throw new AppError(401, "unauthorized", "The token is no longer valid");
   } else {
-    passwordHash = await newHash; // defined: `found` stayed false
+    // Check the new owner before claiming the name: a rejected request changes nothing. The
+    // email lookup runs alongside the password's strength check and hash (both in the hash
+    // workers), so a new owner waits for the slower of the two, not their sum.
+    const email = normalizeEmail(input.admin.email);
+    const password = input.admin.password;
+    const lookup = findUserByEmail(db.master, email);
+    let found = false;
+    lookup.then((u) => found = u !== null, () => {});
+    const newHash = (async () => {
+      await assertStrongPassword(hasher, password, [email, name]);
+      return found ? undefined : await hasher.hash(password);
+    })();
+    newHash.catch(() => {}); // awaited only for a new owner
+    if (await lookup) throw emailTaken();
+    user = null;
+    newOwner = { email, passwordHash: (await newHash)! }; // defined: `found` stayed false
   }
 
   // Step 1: the unique slug index claims the name atomically.
@@ -134,24 +166,19 @@ export async function createOrg(
     );
     await hooks.afterProvisioningStep?.("database", id);
 
-    // Step 3: the owner, new or existing, and the owner membership.
+    // Step 3: the owner, new or signed in, and the owner membership.
     if (!user) {
       try {
         user = await insertUser(db.master, {
           id: doc.ownerId.toHexString(),
-          email,
-          passwordHash: passwordHash!,
+          email: newOwner!.email,
+          passwordHash: newOwner!.passwordHash,
         }, now);
         createdUser = true;
       } catch (e) {
-        if (!isDuplicateKey(e)) throw e;
         // The same email signed up concurrently: it is an existing user now.
-        const existing = await findUserByEmail(db.master, email);
-        if (!existing || !await hasher.verify(input.admin.password, existing.passwordHash)) {
-          throw new AppError(401, "invalid_credentials", "The email or password is wrong");
-        }
-        await setOrgOwner(db.master, id, existing.id);
-        user = existing;
+        if (isDuplicateKey(e)) throw emailTaken();
+        throw e;
       }
     }
     await addMembership(db.master, { userId: user.id, orgId: id, role: "owner" }, now);

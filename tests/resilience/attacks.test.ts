@@ -1,5 +1,5 @@
 /**
- * Attacks on tokens and tenants, beyond tests/auth.test.ts (which covers forged, expired,
+ * Attacks on tokens and tenants, beyond tests/auth_test.ts (which covers forged, expired,
  * wrong-algorithm and malformed JWTs on /v1/me):
  *
  * - tokens whose session, membership, user or org is gone are refused everywhere;
@@ -8,10 +8,14 @@
  *   another org's token, is 403 or 404 and leaves the org unchanged;
  * - operator injection in every string field of every request body is 400, and strings that
  *   look like operators are stored as plain data;
- * - passwords, tokens and the JWT secret never reach the logs (in-process and child process).
+ * - passwords, tokens and the JWT secret never reach the logs (in-process and child process);
+ * - generated from the OpenAPI document: every operation whose body carries a password, hit by a
+ *   concurrent burst of wrong ones for one existing user, answers no more 401s than the login
+ *   throttle allows, and none of them signs anyone in.
  */
 import { ObjectId } from "mongodb";
 import { createHasher, type Hasher } from "../../src/platform/hasher.ts";
+import { EMAIL_LIMIT } from "../../src/identity/throttle.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import {
   addMember,
@@ -103,6 +107,19 @@ function withValue(body: unknown, path: string[], value: unknown): unknown {
     at = at[key] as Record<string, unknown>;
   }
   at[path[path.length - 1]] = value;
+  return copy;
+}
+
+/** `body` with every object on `path` filled in (required fields, sample values). */
+function withPath(doc: OpenApi, schema: Schema, body: unknown, path: string[]): unknown {
+  const copy = structuredClone(body) as Record<string, unknown>;
+  let at = copy;
+  let s = resolve(doc, schema);
+  for (const key of path.slice(0, -1)) {
+    s = resolve(doc, s.properties![key]);
+    at[key] ??= sample(doc, s);
+    at = at[key] as Record<string, unknown>;
+  }
   return copy;
 }
 
@@ -245,6 +262,82 @@ Deno.test("an invitation accepted concurrently is used once, and never again", d
     await app.close();
   }
 });
+
+Deno.test(
+  "every operation that takes a password, hit by a burst of wrong ones, keeps to the throttle",
+  dbTest,
+  async (t) => {
+    const app = await createTestApp({ env: { ORG_CREATE_LIMIT: "0" } });
+    try {
+      const doc = await openapi(app);
+      const inviter = await createOrgAndLogin(app, "Burst Inviter");
+      const checked: string[] = [];
+      let n = 0;
+      for (const [path, ops] of Object.entries(doc.paths)) {
+        for (const method of METHODS.filter((m) => ops[m]?.requestBody)) {
+          const op = ops[method];
+          const schema = op.requestBody!.content["application/json"].schema;
+          const fields = stringFields(doc, schema).filter((f) =>
+            /password/i.test(f[f.length - 1]) && f[f.length - 1] !== "newPassword"
+          );
+          if (!fields.length) continue;
+          const name = `${method.toUpperCase()} ${path}`;
+          await t.step(name, async () => {
+            n++;
+            const victim = await createOrgAndLogin(app, `Burst Victim ${n}`);
+            const inv = await app.client(inviter.token).v1.orgs[":slug"].invitations.$post({
+              param: { slug: inviter.org.slug },
+              json: { email: victim.email, role: "owner" },
+            });
+            const { token } = await inv.json();
+            let base = sample(doc, schema);
+            for (const f of fields) base = withPath(doc, schema, base, f);
+            for (const f of stringFields(doc, schema)) {
+              const key = f[f.length - 1];
+              const present = f.slice(0, -1).reduce<unknown>(
+                (o, k) => (o as Record<string, unknown> | undefined)?.[k],
+                base,
+              ) as Record<string, unknown> | undefined;
+              if (!present || !(key in present)) continue;
+              if (key === "email") base = withValue(base, f, victim.email);
+              if (key === "token") base = withValue(base, f, token);
+            }
+            // A bearer token only where the operation cannot be called without one.
+            const needsToken = !!op.security?.length &&
+              !op.security.some((r) => Object.keys(r as object).length === 0);
+            const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => {
+              let body = base;
+              for (const f of fields) body = withValue(body, f, `wrong guess number ${i}`);
+              return app.app.request(path, {
+                method: method.toUpperCase(),
+                headers: {
+                  "Content-Type": "application/json",
+                  ...(needsToken ? auth(victim.token) : {}),
+                },
+                body: JSON.stringify(body),
+              }, { remoteAddr: { hostname: `198.51.100.${n}` } });
+            }));
+            const seen = await Promise.all(
+              answers.map(async (r) => `${r.status} ${(await r.json()).code}`),
+            );
+            assert(seen.every((a) => !a.startsWith("2")), `${name} let a guess in: ${seen}`);
+            const wrong = seen.filter((a) => a === "401 invalid_credentials").length;
+            if (wrong) checked.push(name);
+            assert(
+              wrong <= EMAIL_LIMIT,
+              `${name}: ${wrong} wrong passwords answered, limit ${EMAIL_LIMIT}: ${seen.sort()}`,
+            );
+          });
+        }
+      }
+      for (const route of ["POST /v1/auth/login", "POST /admin/login", "POST /v1/me/password"]) {
+        assert(checked.includes(route), `${route} was not found checking passwords: ${checked}`);
+      }
+    } finally {
+      await app.close();
+    }
+  },
+);
 
 Deno.test("malformed Authorization headers over real HTTP are 401", dbTest, async (t) => {
   const app = await createTestApp();

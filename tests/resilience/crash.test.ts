@@ -84,6 +84,8 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
     PROVISIONING_GRACE_SECONDS: String(param("CRASH_GRACE_SECONDS", 2, 2)),
     RECONCILE_INTERVAL_SECONDS: "1",
     ACCESS_TOKEN_TTL_SECONDS: "86400",
+    // Every create comes from this one address, far more than an hour's default allowance.
+    ORG_CREATE_LIMIT: "0",
   });
   const client: MongoClient = dbClient();
   const master: Db = client.db(env.MASTER_DB);

@@ -106,6 +106,27 @@ export async function createOrgAndLogin(
   return { org, admin, email, token: tokens.accessToken, refreshToken: tokens.refreshToken };
 }
 
+/**
+ * Create another org as a signed-in user (POST /v1/orgs with their token, `{ name }` alone) and
+ * switch to it; returns the org and a token pair scoped to it.
+ */
+export async function createOrgSignedIn(t: TestApp, token: string, name: string) {
+  const created = await t.client(token).v1.orgs.$post({ json: { name } });
+  if (created.status !== 201) {
+    throw new Error(`create failed: ${created.status} ${await created.text()}`);
+  }
+  const { org } = await created.json();
+  const switched = await t.client(token).v1.auth.switch.$post({ json: { org: org.slug } });
+  if (switched.status !== 200) throw new Error(`switch failed: ${switched.status}`);
+  const pair = await switched.json();
+  return { org, token: pair.accessToken, refreshToken: pair.refreshToken };
+}
+
+/** A raw request from the client address `ip` (as the server sees the connection's peer). */
+export function requestFrom(t: TestApp, ip: string, path: string, init?: RequestInit) {
+  return Promise.resolve(t.app.request(path, init, { remoteAddr: { hostname: ip } }));
+}
+
 export const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: "POST",
   headers: { "Content-Type": "application/json", ...headers },

@@ -109,6 +109,8 @@ async function main(): Promise<number> {
       HOST: "127.0.0.1",
       MASTER_DB: "orgservice",
       TENANT_DB_PREFIX: "org_",
+      // Scenario 8 creates orgs from one address, more than an hour's default allowance.
+      ORG_CREATE_LIMIT: "0",
     };
     // The child inherits this environment too, so this is exactly the service's configuration.
     const config = loadConfig({ ...Deno.env.toObject(), ...env, MONGO_URI: ferret.uri });
