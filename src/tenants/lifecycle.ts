@@ -5,7 +5,7 @@
  */
 import { ObjectId } from "mongodb";
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
-import { DEFAULT_CLUSTER, isDuplicateKey } from "../db.ts";
+import { isDuplicateKey } from "../db.ts";
 import { tag } from "../cache.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
@@ -22,6 +22,7 @@ import { deleteUser, findUserByEmail, insertUser, normalizeEmail } from "../iden
 import { describeError } from "../log.ts";
 import { migrateTenant } from "./migrations/mod.ts";
 import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
+import { chooseCluster } from "./placement.ts";
 import {
   activateOrg,
   deleteOrgDoc,
@@ -64,6 +65,8 @@ const orgExists = () =>
 export interface CreateOrgInput {
   name: string;
   admin: { email: string; password: string };
+  /** A deployment named by an operator; else the one with the fewest orgs. */
+  cluster?: string;
 }
 
 /** Create an org, its database and its owner (DESIGN.md steps 1–4). */
@@ -108,7 +111,7 @@ export async function createOrg(
     slug,
     name,
     status: "provisioning",
-    cluster: DEFAULT_CLUSTER,
+    cluster: await chooseCluster(db, input.cluster),
     databaseName: `${deps.config.tenantDbPrefix}${orgId.toHexString()}`,
     schemaVersion: 0,
     ownerId: user ? new ObjectId(user.id) : new ObjectId(),
