@@ -7,8 +7,9 @@
  *    then its indexes;
  * 3. catch up: documents whose write stamp is at least the round's start, and inserts and
  *    deletions by comparing `_id`s, until few changes are left;
- * 4. maintenance: writes get 503 `org_maintenance`; the last catch-up; verify counts, a
- *    checksum per collection and the indexes;
+ * 4. maintenance: writes get 503 `org_maintenance`; the last catch-up and the verification
+ *    in one pass: both sides read whole, differences fixed, counts, a checksum per collection
+ *    and the indexes compared;
  * 5. switch the org's `cluster` and end the maintenance in one update;
  * 6. once every instance sees the switch, copy what a write that raced the maintenance left at
  *    the source, and drop the source database.
@@ -60,6 +61,8 @@ export interface MoveState extends Document {
   switchedAt?: Date;
   /** How long writes were refused (ms), from entering maintenance to the switch. */
   writeUnavailableMs?: number;
+  /** Milliseconds spent per phase (the last attempt's, for the operator and the benchmark). */
+  timings?: Record<string, number>;
 }
 
 export interface MoveOptions {
@@ -174,6 +177,7 @@ export async function runMove(
 
   const source = deps.db.tenantDb({ cluster: from, databaseName: org.databaseName });
   const target = deps.db.tenantDb({ cluster: to, databaseName: org.databaseName });
+  let snapshot: Snapshot | undefined;
   try {
     if (!state.phase) {
       // A fresh start: whatever a given-up earlier attempt left at the target goes first.
@@ -190,6 +194,12 @@ export async function runMove(
       await step("marked");
     }
 
+    const timings = state.timings ??= {};
+    let t0 = performance.now();
+    const lap = (name: string) => {
+      timings[name] = Math.round(performance.now() - t0);
+      t0 = performance.now();
+    };
     if (state.phase === "copy") {
       for (const c of state.collections!) {
         if (c.done) continue;
@@ -202,6 +212,7 @@ export async function runMove(
         await save(copiedSoFar(state));
       }
       state.phase = "catch-up";
+      lap("copyMs");
       await save();
       await step("copied");
     }
@@ -211,12 +222,15 @@ export async function runMove(
         const since = stampBefore(deps.now(), opts.clockSkewS);
         const changes = await catchUp(source, target, state.since!, opts);
         state.since = since;
+        lap(`catchUp${round}Ms`);
+        timings[`catchUp${round}Changes`] = changes;
         await save();
         await step("caught-up");
         if (changes < opts.catchUpBelow) break;
       }
       // Every instance must have seen the move before maintenance relies on it.
       await sleep(org.move!.since.getTime() + opts.propagationMs - deps.now().getTime(), signal);
+      lap("propagationWaitMs");
       state.phase = "maintenance";
       state.maintenanceSince = deps.now();
       await save();
@@ -229,10 +243,13 @@ export async function runMove(
     deps.cache.forget(tag.org(orgId));
     await step("maintenance");
     await sleep(opts.graceMs, signal);
+    lap("graceMs");
     const since = stampBefore(deps.now(), opts.clockSkewS);
-    await catchUp(source, target, state.since!, opts);
+    const { changes, mismatch, snapshot: synced } = await syncAndVerify(source, target, opts);
+    snapshot = synced;
     state.since = since;
-    const mismatch = await verify(source, target, opts.stampField);
+    timings.finalChanges = changes;
+    lap("finalSyncAndVerifyMs");
     if (mismatch) throw new Error(`Verification failed: ${mismatch}`);
     await step("verified");
     if (!await finishOrgMove(master, orgId, job.id, to, deps.now())) {
@@ -256,9 +273,10 @@ export async function runMove(
     to,
     jobId: job.id,
     writeUnavailableMs: state.writeUnavailableMs,
+    timings: state.timings,
   });
   await step("switched");
-  await finishAtTarget(ctx, { ...org, cluster: to }, state, opts);
+  await finishAtTarget(ctx, { ...org, cluster: to }, state, opts, snapshot);
 }
 
 /** After the switch: wait until no instance writes to the source, sweep it, drop it. */
@@ -267,6 +285,7 @@ async function finishAtTarget(
   org: Org,
   state: MoveState,
   opts: MoveOptions,
+  snapshot?: Snapshot,
 ): Promise<void> {
   const { deps, job, signal } = ctx;
   const { from, to } = job.params;
@@ -279,8 +298,8 @@ async function finishAtTarget(
   await sleep(switchedAt.getTime() + opts.propagationMs - deps.now().getTime(), signal);
   const source = deps.db.tenantDb({ cluster: from, databaseName: org.databaseName });
   const target = deps.db.tenantDb({ cluster: to, databaseName: org.databaseName });
-  if (state.since) {
-    const late = await sweepLateWrites(source, target, state.since, opts.stampField);
+  if (snapshot) {
+    const late = await sweepLateWrites(source, target, snapshot, opts.stampField);
     if (late) deps.log.warn("copied writes that reached the source late", { orgId: org.id, late });
   }
   await source.dropDatabase();
@@ -415,18 +434,18 @@ async function catchUp(
       changes++;
     }
   }
-  const counts = await Promise.all(names.map(async (name) => {
+  const counts = await settled(names.map(async (name) => {
     const from = source.collection(name);
     const to = target.collection(name);
     const stamped = await from.find({ [opts.stampField]: { $gte: since } }).toArray();
-    let changed = await replaceAll(to, stamped);
-    const [src, tgt] = await Promise.all([idsOf(from), idsOf(to)]);
+    let changed = await replaceAll(to, stamped, opts.batchSize);
+    const [src, tgt] = await settled([idsOf(from), idsOf(to)]);
     const missing = [...src].filter(([k]) => !tgt.has(k)).map(([, id]) => id);
     const extra = [...tgt].filter(([k]) => !src.has(k)).map(([, id]) => id);
     for (let i = 0; i < missing.length; i += opts.batchSize) {
       const docs = await from.find({ _id: { $in: missing.slice(i, i + opts.batchSize) } })
         .toArray();
-      changed += await replaceAll(to, docs);
+      changed += await replaceAll(to, docs, opts.batchSize);
     }
     if (extra.length) changed += (await to.deleteMany({ _id: { $in: extra } })).deletedCount;
     await copyIndexes(from, to);
@@ -435,12 +454,25 @@ async function catchUp(
   return counts.reduce((a, b) => a + b, changes);
 }
 
-async function replaceAll(to: Collection, docs: Document[]): Promise<number> {
-  if (!docs.length) return 0;
-  await to.bulkWrite(
-    docs.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
-    { ordered: false },
-  );
+/** Like Promise.all, but only once every promise settled: none is left running on a failure. */
+async function settled<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/**
+ * Write `docs` at the target as they are: delete then insert, in batches. The target serves no
+ * one before the switch, so the gap between the two is unseen, and it costs one query per batch
+ * where an upsert per document costs one each.
+ */
+async function replaceAll(to: Collection, docs: Document[], batchSize = 1000): Promise<number> {
+  for (let i = 0; i < docs.length; i += batchSize) {
+    const batch = docs.slice(i, i + batchSize);
+    await to.deleteMany({ _id: { $in: batch.map((d) => d._id) } });
+    await to.insertMany(batch, { ordered: false });
+  }
   return docs.length;
 }
 
@@ -456,10 +488,126 @@ async function idsOf(col: Collection): Promise<Map<string, ObjectId>> {
 
 const idKey = (id: unknown): string => btoa(String.fromCharCode(...BSON.serialize({ id })));
 
+/** A collection read whole, in `_id` order: its count, checksum and each document's digest. */
+interface Scan {
+  count: number;
+  hash: string;
+  /** `_id` key → [the `_id`, the document's digest]. */
+  docs: Map<string, [ObjectId, string]>;
+}
+
 /**
- * Counts, a checksum per collection and the indexes, source against target; the first
- * difference found, or null. The checksum covers each document's `_id` and write stamp in
- * `_id` order, and the whole document where it has no stamp (the service's own collections).
+ * Read a collection in `_id` order. A document's digest is its write stamp, or the whole
+ * document where it has none (the service's own collections); the checksum is a SHA-256 over
+ * every `_id` and digest in order.
+ */
+async function scan(col: Collection, stampField: string): Promise<Scan> {
+  let hash = new Uint8Array(32);
+  const docs = new Map<string, [ObjectId, string]>();
+  let text = "";
+  const flush = async () => {
+    const bytes = new TextEncoder().encode(text);
+    const buf = new Uint8Array(hash.length + bytes.length);
+    buf.set(hash);
+    buf.set(bytes, hash.length);
+    hash = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+    text = "";
+  };
+  for await (const d of col.find({}).sort({ _id: 1 })) {
+    const stamp = d[stampField];
+    const digest = stamp instanceof ObjectId
+      ? `s${stamp.toHexString()}`
+      : `d${toBase64(BSON.serialize(d))}`;
+    const key = idKey(d._id);
+    docs.set(key, [d._id, digest]);
+    text += `${key}:${digest}\n`;
+    if (docs.size % 1000 === 0) await flush();
+  }
+  await flush();
+  return {
+    count: docs.size,
+    hash: Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join(""),
+    docs,
+  };
+}
+
+const toBase64 = (bytes: Uint8Array) => {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  }
+  return btoa(s);
+};
+
+/**
+ * The last catch-up, in maintenance, and the verification in one: both sides read whole, the
+ * documents whose digest differs (or that one side lacks) written again from the source or
+ * deleted, the target read again, then counts, checksums and indexes compared. Returns the
+ * number of documents fixed and the first difference left, if any.
+ */
+async function syncAndVerify(
+  source: Db,
+  target: Db,
+  opts: MoveOptions,
+): Promise<{ changes: number; mismatch: string | null; snapshot: Snapshot }> {
+  const names = await collectionNames(source);
+  let changes = 0;
+  for (const name of await collectionNames(target)) {
+    if (!names.includes(name)) {
+      await target.collection(name).drop();
+      changes++;
+    }
+  }
+  const results = await settled(names.map(async (name) => {
+    const from = source.collection(name);
+    const to = target.collection(name);
+    await copyIndexes(from, to);
+    const [a, b] = await settled([scan(from, opts.stampField), scan(to, opts.stampField)]);
+    let fixed = 0;
+    let after = b;
+    if (a.hash !== b.hash) {
+      const stale = [...a.docs].filter(([k, [, d]]) => b.docs.get(k)?.[1] !== d).map(([, [id]]) =>
+        id
+      );
+      const extra = [...b.docs].filter(([k]) => !a.docs.has(k)).map(([, [id]]) => id);
+      for (let i = 0; i < stale.length; i += opts.batchSize) {
+        const docs = await from.find({ _id: { $in: stale.slice(i, i + opts.batchSize) } })
+          .toArray();
+        fixed += await replaceAll(to, docs, opts.batchSize);
+      }
+      if (extra.length) fixed += (await to.deleteMany({ _id: { $in: extra } })).deletedCount;
+      after = await scan(to, opts.stampField);
+    }
+    const mismatch = a.count !== after.count
+      ? `${name}: ${a.count} documents vs ${after.count}`
+      : a.hash !== after.hash
+      ? `${name}: checksums differ`
+      : await compareIndexes(name, from, to);
+    return { name, fixed, mismatch, docs: a.docs };
+  }));
+  const targetNames = await collectionNames(target);
+  const setMismatch = names.join() !== targetNames.join()
+    ? `collections differ: ${names.join(",")} vs ${targetNames.join(",")}`
+    : null;
+  return {
+    changes: results.reduce((n, r) => n + r.fixed, changes),
+    mismatch: setMismatch ?? results.find((r) => r.mismatch)?.mismatch ?? null,
+    snapshot: new Map(results.map((r) => [r.name, r.docs])),
+  };
+}
+
+/** What both sides held at the switch: collection → `_id` key → [`_id`, digest]. */
+type Snapshot = Map<string, Map<string, [ObjectId, string]>>;
+
+async function compareIndexes(name: string, a: Collection, b: Collection) {
+  const [ia, ib] = await settled([userIndexes(a), userIndexes(b)]);
+  const specs = (l: Document[]) => l.map(indexText).sort().join("\n");
+  return specs(ia) === specs(ib) ? null : `${name}: indexes differ`;
+}
+
+/**
+ * Counts, a checksum per collection and the indexes, source against target (see `scan`); the
+ * first difference found, or null.
  */
 export async function verify(source: Db, target: Db, stampField: string): Promise<string | null> {
   const names = await collectionNames(source);
@@ -468,77 +616,52 @@ export async function verify(source: Db, target: Db, stampField: string): Promis
     return `collections differ: ${names.join(",")} vs ${targetNames.join(",")}`;
   }
   for (const name of names) {
-    const [a, b] = await Promise.all([
-      checksum(source.collection(name), stampField),
-      checksum(target.collection(name), stampField),
+    const [a, b] = await settled([
+      scan(source.collection(name), stampField),
+      scan(target.collection(name), stampField),
     ]);
     if (a.count !== b.count) return `${name}: ${a.count} documents vs ${b.count}`;
     if (a.hash !== b.hash) return `${name}: checksums differ`;
-    const [ia, ib] = await Promise.all([
-      userIndexes(source.collection(name)),
-      userIndexes(target.collection(name)),
-    ]);
-    const specs = (l: Document[]) => l.map(indexText).sort().join("\n");
-    if (specs(ia) !== specs(ib)) return `${name}: indexes differ`;
+    const indexes = await compareIndexes(name, source.collection(name), target.collection(name));
+    if (indexes) return indexes;
   }
   return null;
 }
 
-/** The count and checksum of a collection (see `verify`). */
-export async function checksum(
-  col: Collection,
-  stampField: string,
-): Promise<{ count: number; hash: string }> {
-  let hash = new Uint8Array(32);
-  let count = 0;
-  let parts: Uint8Array[] = [];
-  const flush = async () => {
-    const size = parts.reduce((n, p) => n + p.length, hash.length);
-    const buf = new Uint8Array(size);
-    buf.set(hash);
-    let at = hash.length;
-    for (const p of parts) {
-      buf.set(p, at);
-      at += p.length;
-    }
-    hash = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
-    parts = [];
-  };
-  for await (const d of col.find({}).sort({ _id: 1 })) {
-    const stamp = d[stampField];
-    parts.push(BSON.serialize(stamp === undefined ? d : { _id: d._id, stamp }));
-    count++;
-    if (parts.length === 1000) await flush();
-  }
-  await flush();
-  return { count, hash: Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("") };
-}
-
 /**
  * Writes that passed the maintenance check just before it began but reached the source after
- * its last catch-up: copied where the target lacks the document or holds an older stamp.
+ * the last sync: a three-way comparison with what both sides held at the switch. A document the
+ * source changed (or added, or deleted) since then is carried over unless the target changed it
+ * too (then the target's newer write wins). Needs the switch's snapshot, so it runs only in the
+ * process that switched; the grace period before the last sync is what covers a resumed job.
  */
 async function sweepLateWrites(
   source: Db,
   target: Db,
-  since: ObjectId,
+  snapshot: Snapshot,
   stampField: string,
 ): Promise<number> {
   let late = 0;
-  for (const name of await collectionNames(source)) {
-    const docs = await source.collection(name).find({ [stampField]: { $gte: since } }).toArray();
-    for (const d of docs) {
-      const there = await target.collection(name).findOne({ _id: d._id });
-      if (there && !olderStamp(there[stampField], d[stampField])) continue;
-      await target.collection(name).replaceOne({ _id: d._id }, d, { upsert: true });
+  for (const [name, before] of snapshot) {
+    const now = await scan(source.collection(name), stampField);
+    if (
+      now.count === before.size && [...now.docs].every(([k, [, d]]) => before.get(k)?.[1] === d)
+    ) {
+      continue;
+    }
+    const there = await scan(target.collection(name), stampField);
+    const untouched = (k: string) => there.docs.get(k)?.[1] === before.get(k)?.[1];
+    for (const [k, [id, d]] of now.docs) {
+      if (before.get(k)?.[1] === d || !untouched(k)) continue;
+      const doc = await source.collection(name).findOne({ _id: id });
+      if (doc) await target.collection(name).replaceOne({ _id: id }, doc, { upsert: true });
+      late++;
+    }
+    for (const [k, [id]] of before) {
+      if (now.docs.has(k) || !untouched(k)) continue;
+      await target.collection(name).deleteOne({ _id: id });
       late++;
     }
   }
   return late;
-}
-
-/** True when stamp `a` is from an earlier second than `b` (one process's order is finer). */
-function olderStamp(a: unknown, b: unknown): boolean {
-  return a instanceof ObjectId && b instanceof ObjectId &&
-    a.getTimestamp().getTime() < b.getTimestamp().getTime();
 }
