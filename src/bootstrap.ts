@@ -10,6 +10,7 @@ import { ensureSessionIndexes } from "./identity/sessions.ts";
 import { ensureThrottleIndexes } from "./identity/throttle.ts";
 import { ensureUserIndexes } from "./identity/users.ts";
 import type { Logger } from "./platform/log.ts";
+import { ensureJobIndexes } from "./ops/jobs.ts";
 import { ensureOrgIndexes } from "./tenants/orgs.ts";
 
 /** Create the master database's indexes (idempotent). The unique ones are what make names, emails and memberships unique. */
@@ -20,6 +21,7 @@ export async function ensureMasterIndexes(db: Database, log?: Logger): Promise<v
   await ensureSessionIndexes(db.master, log);
   await ensureInvitationIndexes(db.master, log);
   await ensureThrottleIndexes(db.master, log);
+  await ensureJobIndexes(db.master);
 }
 
 export interface DepsOptions {
@@ -35,6 +37,7 @@ export function createDeps(opts: DepsOptions): Deps {
   const { config } = opts;
   const db = connectDatabase({
     uri: opts.uri,
+    clusters: config.clusters,
     masterDb: config.masterDb,
     timeoutMs: config.dbTimeoutMs,
   });
@@ -42,11 +45,7 @@ export function createDeps(opts: DepsOptions): Deps {
   return {
     config,
     db,
-    hasher: opts.hasher ?? createHasher({
-      cost: config.bcryptCost,
-      workers: config.hashWorkers,
-      queueLimit: config.hashQueueLimit,
-    }),
+    hasher: opts.hasher ?? createHasher({ cost: config.bcryptCost, workers: config.hashWorkers }),
     log: opts.log,
     cache: createCache(config.authCacheTtlMs, opts.now ? () => now().getTime() : Date.now),
     now,

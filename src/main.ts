@@ -7,6 +7,8 @@ import { ConfigError, loadConfig } from "./platform/config.ts";
 import { type EmbeddedServer, startFerretDB } from "./embedded/ferretdb.ts";
 import { createLogger, describeError } from "./platform/log.ts";
 import { startMaintenance } from "./ops/maintenance.ts";
+import { startJobRunner } from "./ops/job-runner.ts";
+import { MOVE_JOB, moveJobHandler } from "./ops/move.ts";
 import { closeDeps, createDeps, ensureMasterIndexes } from "./bootstrap.ts";
 
 async function main(): Promise<number> {
@@ -63,6 +65,7 @@ async function main(): Promise<number> {
     onListen: ({ hostname, port }) => log.info("listening", { url: `http://${hostname}:${port}` }),
   }, app.fetch);
   const stopMaintenance = startMaintenance(deps);
+  const stopJobs = startJobRunner(deps, { [MOVE_JOB]: moveJobHandler() });
 
   const { promise: stopping, resolve: stop } = Promise.withResolvers<string>();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -73,6 +76,8 @@ async function main(): Promise<number> {
   // Stop accepting, let in-flight requests finish, then close the database and the hashers.
   await server.shutdown();
   await stopMaintenance();
+  // A job under way is handed back: another instance (or this one restarted) resumes it.
+  await stopJobs();
   await closeDeps(deps);
   await embedded?.stop();
   log.info("stopped");

@@ -18,6 +18,7 @@ const schema = z.object({
     "must start with mongodb:// or mongodb+srv://",
   )
     .optional(),
+  MONGO_CLUSTERS: z.string().optional(),
   MASTER_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "must match ^[A-Za-z0-9_-]{1,63}$")
     .default("orgservice"),
   TENANT_DB_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,30}$/, "must match ^[A-Za-z0-9_-]{1,30}$")
@@ -50,6 +51,11 @@ export interface Config {
   host: string;
   /** Unset: start the embedded FerretDB. */
   mongoUri?: string;
+  /**
+   * More deployments for tenant databases, name → URI (`MONGO_CLUSTERS`); the `default` one is
+   * `mongoUri` and holds the master database.
+   */
+  clusters: Record<string, string>;
   masterDb: string;
   tenantDbPrefix: string;
   dataDir: string;
@@ -108,6 +114,7 @@ export function loadConfig(env: Env): Config {
   } else if (secretBytes < 32) {
     problems.push("JWT_SECRET: must be at least 32 bytes");
   }
+  const clusters = parseClusters(e.MONGO_CLUSTERS, problems);
   if (problems.length) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
@@ -116,6 +123,7 @@ export function loadConfig(env: Env): Config {
     port: e.PORT,
     host: e.HOST,
     mongoUri: e.MONGO_URI,
+    clusters,
     masterDb: e.MASTER_DB,
     tenantDbPrefix: e.TENANT_DB_PREFIX,
     dataDir: e.DATA_DIR,
@@ -140,6 +148,39 @@ export function loadConfig(env: Env): Config {
     invitationTtlDays: e.INVITATION_TTL_DAYS,
     trustedProxies: e.TRUSTED_PROXIES.split(",").map((s) => s.trim()).filter(Boolean),
   };
+}
+
+const CLUSTER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+const MONGO_URL = /^mongodb(\+srv)?:\/\//;
+
+/** `MONGO_CLUSTERS`: a JSON object of deployment names (not `default`) to MongoDB URIs. */
+function parseClusters(raw: string | undefined, problems: string[]): Record<string, string> {
+  if (raw === undefined) return {};
+  const fail = (why: string) => {
+    problems.push(`MONGO_CLUSTERS: ${why}`);
+    return {};
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return fail("must be a JSON object of deployment names to MongoDB URIs");
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    return fail("must be a JSON object of deployment names to MongoDB URIs");
+  }
+  const clusters: Record<string, string> = {};
+  for (const [name, uri] of Object.entries(parsed)) {
+    if (name === "default") return fail("`default` is MONGO_URI; name the others");
+    if (!CLUSTER_NAME.test(name)) {
+      return fail(`name ${JSON.stringify(name)} must match ${CLUSTER_NAME.source}`);
+    }
+    if (typeof uri !== "string" || !MONGO_URL.test(uri)) {
+      return fail(`${name} must be a URI starting with mongodb:// or mongodb+srv://`);
+    }
+    clusters[name] = uri;
+  }
+  return clusters;
 }
 
 function randomSecret(): string {

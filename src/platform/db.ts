@@ -28,22 +28,24 @@ export interface Database {
 }
 
 export function connectDatabase(
-  opts: { uri: string; masterDb: string; timeoutMs: number },
+  opts: { uri: string; clusters?: Record<string, string>; masterDb: string; timeoutMs: number },
 ): Database {
   // The driver connects lazily and reconnects by itself after an outage, so a server that is
   // down at start makes /ready answer 503 rather than the process fail.
-  const client = new MongoClient(opts.uri, {
-    serverSelectionTimeoutMS: opts.timeoutMs,
-    connectTimeoutMS: opts.timeoutMs,
-    // A server that stops answering mid-operation (paused, partitioned) frees the request
-    // after this; one that goes away closes the socket and fails the request at once.
-    socketTimeoutMS: opts.timeoutMs * 2,
-    appName: "orgservice",
-  });
-  const clients: Record<string, MongoClient> = { [DEFAULT_CLUSTER]: client };
+  const connect = (uri: string) =>
+    new MongoClient(uri, {
+      serverSelectionTimeoutMS: opts.timeoutMs,
+      connectTimeoutMS: opts.timeoutMs,
+      // A server that stops answering mid-operation (paused, partitioned) frees the request
+      // after this; one that goes away closes the socket and fails the request at once.
+      socketTimeoutMS: opts.timeoutMs * 2,
+      appName: "orgservice",
+    });
+  const clients: Record<string, MongoClient> = { [DEFAULT_CLUSTER]: connect(opts.uri) };
+  for (const [name, uri] of Object.entries(opts.clusters ?? {})) clients[name] = connect(uri);
   return {
     clients,
-    master: client.db(opts.masterDb),
+    master: clients[DEFAULT_CLUSTER].db(opts.masterDb),
     tenantDb(org) {
       const c = clients[org.cluster];
       if (!c) throw new Error(`Unknown deployment ${org.cluster}`);

@@ -7,14 +7,25 @@ import type { Logger } from "./log.ts";
 
 export type ProvisioningStep = "claimed" | "database" | "owner" | "decided";
 export type DeletionStep = "marked" | "database" | "references";
+export type MoveStep =
+  | "marked"
+  | "copy-batch"
+  | "copied"
+  | "caught-up"
+  | "maintenance"
+  | "verified"
+  | "switched"
+  | "dropped";
 
 /**
- * Test hooks, awaited after each step of provisioning and deletion. Not reachable over HTTP;
+ * Test hooks, awaited after each step of provisioning, deletion and moves. Not reachable over HTTP;
  * a hook that never resolves stops the work there, as a crash would.
  */
 export interface Hooks {
   afterProvisioningStep?(step: ProvisioningStep, orgId: string): Promise<void> | void;
   afterDeletionStep?(step: DeletionStep, orgId: string): Promise<void> | void;
+  /** After each step of a move (src/ops/move.ts); `jobId` is the move job's. */
+  afterMoveStep?(step: MoveStep, jobId: string): Promise<void> | void;
 }
 
 export interface Deps {

@@ -32,3 +32,8 @@ export async function acquireLease(
     throw e;
   }
 }
+
+/** Give up `name` if this holder has it, so that another may take it at once. */
+export async function releaseLease(master: Db, name: string, holder: string): Promise<void> {
+  await master.collection<LeaseDoc>("leases").deleteOne({ _id: name, holder });
+}

@@ -5,7 +5,7 @@
  */
 import { ObjectId } from "mongodb";
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
-import { DEFAULT_CLUSTER, isDuplicateKey } from "../platform/db.ts";
+import { isDuplicateKey } from "../platform/db.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
 import { AppError } from "../platform/errors.ts";
@@ -30,6 +30,7 @@ import {
 import { describeError } from "../platform/log.ts";
 import { migrateTenant } from "./migrations/mod.ts";
 import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
+import { chooseCluster } from "./placement.ts";
 import {
   activateOrg,
   deleteOrgDoc,
@@ -74,8 +75,12 @@ const orgExists = () =>
  * here, so creation cannot be used to guess one.
  */
 export type CreateOrgInput =
-  | { name: string; admin: { email: string; password: string } }
-  | { name: string; ownerId: string };
+  & {
+    name: string;
+    /** A deployment named by an operator; else the one with the fewest orgs. */
+    cluster?: string;
+  }
+  & ({ admin: { email: string; password: string } } | { ownerId: string });
 
 const emailTaken = () =>
   new AppError(
@@ -140,7 +145,7 @@ export async function createOrg(
     slug,
     name,
     status: "provisioning",
-    cluster: DEFAULT_CLUSTER,
+    cluster: await chooseCluster(db, input.cluster),
     databaseName: `${deps.config.tenantDbPrefix}${orgId.toHexString()}`,
     schemaVersion: 0,
     ownerId: user ? new ObjectId(user.id) : new ObjectId(),

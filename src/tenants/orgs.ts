@@ -17,6 +17,10 @@ export interface OrgDoc {
   ownerId: ObjectId;
   /** Set while provisioning: what a rollback must undo. */
   provisioning?: { userCreated: boolean };
+  /** Set while a move job copies the org's database to another deployment (src/ops/move.ts). */
+  move?: { jobId: ObjectId; to: string; since: Date };
+  /** Set while writes are refused (503 `org_maintenance`); reads continue. */
+  maintenance?: { reason: string; since: Date };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -32,6 +36,8 @@ export interface Org {
   schemaVersion: number;
   ownerId: string;
   userCreated: boolean;
+  move?: { jobId: string; to: string; since: Date };
+  maintenance?: { reason: string; since: Date };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -49,6 +55,8 @@ export function toOrg(d: OrgDoc): Org {
     schemaVersion: d.schemaVersion,
     ownerId: d.ownerId.toHexString(),
     userCreated: d.provisioning?.userCreated ?? false,
+    ...(d.move ? { move: { ...d.move, jobId: d.move.jobId.toHexString() } } : {}),
+    ...(d.maintenance ? { maintenance: d.maintenance } : {}),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -57,6 +65,8 @@ export function toOrg(d: OrgDoc): Org {
 export async function ensureOrgIndexes(db: Db): Promise<void> {
   await orgs(db).createIndex({ slug: 1 }, { unique: true, name: "slug_unique" });
   await orgs(db).createIndex({ status: 1, updatedAt: 1 }, { name: "status_updated" });
+  await orgs(db).createIndex({ cluster: 1 }, { name: "cluster" });
+  await orgs(db).createIndex({ schemaVersion: 1 }, { name: "schema_version" });
 }
 
 /** Insert a new org in `provisioning`; the unique slug index makes this the name claim. */
@@ -184,4 +194,118 @@ export async function activeOrgsAfter(
     .limit(limit)
     .toArray();
   return docs.map(toOrg);
+}
+
+/** How many orgs (of any status) a deployment holds: placement counts them. */
+export async function countOrgsInCluster(db: Db, cluster: string): Promise<number> {
+  return await orgs(db).countDocuments({ cluster });
+}
+
+/** Orgs with a database in use below schema `version`, in id order after `afterId`. */
+export async function orgsBelowSchema(
+  db: Db,
+  version: number,
+  afterId: string | undefined,
+  limit: number,
+): Promise<Org[]> {
+  const docs = await orgs(db)
+    .find({
+      status: { $in: ["active", "suspended"] },
+      schemaVersion: { $lt: version },
+      ...(afterId ? { _id: { $gt: new ObjectId(afterId) } } : {}),
+    })
+    .sort({ _id: 1 })
+    .limit(limit)
+    .toArray();
+  return docs.map(toOrg);
+}
+
+/** Record the schema version an org's database reached (never lowers it). */
+export async function setSchemaVersion(
+  db: Db,
+  id: string,
+  version: number,
+  now: Date,
+): Promise<void> {
+  await orgs(db).updateOne(
+    { _id: new ObjectId(id), schemaVersion: { $lt: version } },
+    { $set: { schemaVersion: version, updatedAt: now } },
+  );
+}
+
+/** Orgs with a database in use, per schema version. */
+export async function countOrgsBySchemaVersion(db: Db): Promise<Map<number, number>> {
+  const rows = await orgs(db).aggregate<{ _id: number; n: number }>([
+    { $match: { status: { $in: ["active", "suspended"] } } },
+    { $group: { _id: "$schemaVersion", n: { $sum: 1 } } },
+  ]).toArray();
+  return new Map(rows.map((r) => [r._id, r.n]));
+}
+
+/**
+ * Mark an org as moving to `to` under job `jobId`: only a live org not being moved by another
+ * job, and not already there. Returns the org, or null when it is not in such a state.
+ */
+export async function startOrgMove(
+  db: Db,
+  id: string,
+  move: { jobId: string; to: string },
+  now: Date,
+): Promise<Org | null> {
+  const jobId = new ObjectId(move.jobId);
+  const live = {
+    _id: new ObjectId(id),
+    status: { $in: ["active", "suspended"] as OrgStatus[] },
+    cluster: { $ne: move.to },
+  };
+  const d = await orgs(db).findOneAndUpdate(
+    { ...live, move: { $exists: false } },
+    { $set: { move: { jobId, to: move.to, since: now } } },
+    { returnDocument: "after" },
+  ) ?? await orgs(db).findOne({ ...live, "move.jobId": jobId }); // resumed: already marked
+  return d ? toOrg(d) : null;
+}
+
+/** Refuse (or again accept) writes to an org moved by `jobId`. */
+export async function setMoveMaintenance(
+  db: Db,
+  id: string,
+  jobId: string,
+  on: boolean,
+  now: Date,
+): Promise<boolean> {
+  const filter = { _id: new ObjectId(id), "move.jobId": new ObjectId(jobId) };
+  const r = await orgs(db).updateOne(
+    filter,
+    on
+      ? { $set: { maintenance: { reason: "move", since: now }, updatedAt: now } }
+      : { $unset: { maintenance: "" }, $set: { updatedAt: now } },
+  );
+  return r.matchedCount === 1;
+}
+
+/**
+ * The switch of a move: the org's deployment changes, and the move and its maintenance end, in
+ * one update, so every reader sees either the old deployment with writes refused or the new one.
+ */
+export async function finishOrgMove(
+  db: Db,
+  id: string,
+  jobId: string,
+  to: string,
+  now: Date,
+): Promise<boolean> {
+  const r = await orgs(db).updateOne(
+    { _id: new ObjectId(id), "move.jobId": new ObjectId(jobId) },
+    { $set: { cluster: to, updatedAt: now }, $unset: { move: "", maintenance: "" } },
+  );
+  return r.matchedCount === 1;
+}
+
+/** Give up a move: the org stays where it is and accepts writes again. */
+export async function abandonOrgMove(db: Db, id: string, jobId: string, now: Date): Promise<void> {
+  await orgs(db).updateOne(
+    { _id: new ObjectId(id), "move.jobId": new ObjectId(jobId) },
+    { $unset: { move: "", maintenance: "" }, $set: { updatedAt: now } },
+  );
 }

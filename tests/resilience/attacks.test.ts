@@ -1,5 +1,5 @@
 /**
- * Attacks on tokens and tenants, beyond tests/auth_test.ts (which covers forged, expired,
+ * Attacks on tokens and tenants, beyond tests/auth.test.ts (which covers forged, expired,
  * wrong-algorithm and malformed JWTs on /v1/me):
  *
  * - tokens whose session, membership, user or org is gone are refused everywhere;

@@ -1,11 +1,11 @@
 /** 001: the audit log, newest first, expiring by `expiresAt` (TTL index where supported). */
-import type { Migration } from "./mod.ts";
+import type { Migration } from "./migration.ts";
 import { ensureTtlIndex } from "../../platform/db.ts";
 
 export const migration: Migration = {
   version: 1,
   name: "init",
-  async up(db, log) {
+  async up(db, { log }) {
     const names = new Set(
       (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name),
     );

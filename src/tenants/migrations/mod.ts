@@ -5,12 +5,9 @@
 import type { Db } from "mongodb";
 import type { Logger } from "../../platform/log.ts";
 import { migration as m001 } from "./001-init.ts";
+import type { Migration } from "./migration.ts";
 
-export interface Migration {
-  version: number;
-  name: string;
-  up(db: Db, log?: Logger): Promise<void>;
-}
+export type { Migration, MigrationContext } from "./migration.ts";
 
 export const MIGRATIONS: readonly Migration[] = [m001];
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -26,21 +23,51 @@ export async function schemaVersion(db: Db): Promise<number> {
   return meta?.version ?? 0;
 }
 
-/** Apply every pending migration in order; returns the version reached. */
-export async function migrateTenant(db: Db, log?: Logger, now = () => new Date()): Promise<number> {
-  let version = await schemaVersion(db);
-  for (const m of MIGRATIONS) {
-    if (m.version <= version) continue;
-    await m.up(db, log);
-    await db.collection<MetaDoc>("_meta").updateOne(
-      { _id: "schema" },
-      {
-        $set: { version: m.version },
-        $push: { applied: { version: m.version, name: m.name, at: now() } },
-      },
-      { upsert: true },
-    );
-    version = m.version;
+/** What one tenant's migration run did. */
+export interface TenantMigrationReport {
+  from: number;
+  to: number;
+  ran: { version: number; name: string }[];
+  /** The migration that failed (the ones before it stay applied). */
+  failed?: { version: number; name: string; error: unknown };
+}
+
+/**
+ * Apply every pending migration of `migrations` in order, stopping at the first that fails.
+ * A database already newer than the last one known is left alone (`to` tells its version).
+ */
+export async function runTenantMigrations(
+  db: Db,
+  opts: { log?: Logger; now: () => Date; migrations?: readonly Migration[] },
+): Promise<TenantMigrationReport> {
+  const migrations = opts.migrations ?? MIGRATIONS;
+  const from = await schemaVersion(db);
+  const report: TenantMigrationReport = { from, to: from, ran: [] };
+  for (const m of migrations) {
+    if (m.version <= report.to) continue;
+    try {
+      await m.up(db, { log: opts.log, now: opts.now });
+      await db.collection<MetaDoc>("_meta").updateOne(
+        { _id: "schema" },
+        {
+          $set: { version: m.version },
+          $push: { applied: { version: m.version, name: m.name, at: opts.now() } },
+        },
+        { upsert: true },
+      );
+    } catch (error) {
+      report.failed = { version: m.version, name: m.name, error };
+      return report;
+    }
+    report.ran.push({ version: m.version, name: m.name });
+    report.to = m.version;
   }
-  return version;
+  return report;
+}
+
+/** Apply every pending migration in order; returns the version reached, throws on a failure. */
+export async function migrateTenant(db: Db, log?: Logger, now = () => new Date()): Promise<number> {
+  const report = await runTenantMigrations(db, { log, now });
+  if (report.failed) throw report.failed.error;
+  return report.to;
 }

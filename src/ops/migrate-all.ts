@@ -1,0 +1,317 @@
+/**
+ * Tenant migrations across every org (DESIGN.md, "Tenant migrations"): every org below the
+ * latest schema, a few at a time, each under its own lease (a second run at the same time skips
+ * the orgs the first is migrating), recorded per org in `org_migrations` (what ran, what failed),
+ * past any org that fails. The org's `schemaVersion` is what is pending, so a run that stopped
+ * resumes where it stopped: the orgs it finished are no longer below the latest schema.
+ */
+import { type Db, ObjectId } from "mongodb";
+import type { Deps } from "../platform/deps.ts";
+import type { JobHandler } from "./job-runner.ts";
+import { acquireLease, releaseLease } from "../platform/leases.ts";
+import { describeError } from "../platform/log.ts";
+import {
+  LATEST_SCHEMA_VERSION,
+  type Migration,
+  MIGRATIONS,
+  runTenantMigrations,
+} from "../tenants/migrations/mod.ts";
+import {
+  countOrgsBySchemaVersion,
+  findOrgById,
+  type Org,
+  orgsBelowSchema,
+  setSchemaVersion,
+} from "../tenants/orgs.ts";
+
+export const DEFAULT_MIGRATE_CONCURRENCY = 4;
+/** How long one org's lease lasts: longer than any one org's migrations take. */
+export const ORG_MIGRATION_LEASE_MS = 15 * 60_000;
+
+interface OrgMigrationDoc {
+  _id: ObjectId;
+  slug: string;
+  /** The schema version the org's database reached. */
+  schemaVersion: number;
+  /** Every migration applied by a run, oldest first. */
+  ran: { version: number; name: string; at: Date }[];
+  /** The last run's failure; absent once a later run succeeds. */
+  failed?: { version: number; name: string; error: string; at: Date };
+  startedAt: Date;
+  durationMs: number;
+}
+
+const records = (db: Db) => db.collection<OrgMigrationDoc>("org_migrations");
+
+export type OrgOutcome = "migrated" | "failed" | "skipped";
+
+export interface OrgMigrationResult {
+  orgId: string;
+  slug: string;
+  outcome: OrgOutcome;
+  from: number;
+  to: number;
+  ran: string[];
+  /** Why it failed or was skipped. */
+  reason?: string;
+  durationMs: number;
+}
+
+export interface MigrateProgress {
+  total: number;
+  done: number;
+  migrated: number;
+  failed: number;
+  skipped: number;
+  elapsedMs: number;
+}
+
+export interface MigrateAllOptions {
+  concurrency?: number;
+  /** The migrations to apply (tests add their own); default: the service's. */
+  migrations?: readonly Migration[];
+  leaseMs?: number;
+  onProgress?(p: MigrateProgress, last: OrgMigrationResult): void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface MigrateAllReport extends MigrateProgress {
+  latest: number;
+  results: OrgMigrationResult[];
+}
+
+const PAGE = 1000;
+
+/** Every org below the latest schema, in id order. */
+async function pendingOrgs(db: Db, latest: number): Promise<Org[]> {
+  const all: Org[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await orgsBelowSchema(db, latest, after, PAGE);
+    all.push(...page);
+    if (page.length < PAGE) return all;
+    after = page[page.length - 1].id;
+  }
+}
+
+/** Apply every pending migration to every org; resolves with what happened to each. */
+export async function migrateAllOrgs(
+  deps: Deps,
+  opts: MigrateAllOptions = {},
+): Promise<MigrateAllReport> {
+  const migrations = opts.migrations ?? MIGRATIONS;
+  const latest = migrations[migrations.length - 1].version;
+  const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_MIGRATE_CONCURRENCY);
+  const started = performance.now();
+  const orgs = await pendingOrgs(deps.db.master, latest);
+  const progress: MigrateProgress = {
+    total: orgs.length,
+    done: 0,
+    migrated: 0,
+    failed: 0,
+    skipped: 0,
+    elapsedMs: 0,
+  };
+  const results: OrgMigrationResult[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < orgs.length && !opts.signal?.aborted) {
+      const org = orgs[next++];
+      const result = await migrateOrg(deps, org, migrations, opts.leaseMs);
+      results.push(result);
+      progress.done++;
+      progress[result.outcome]++;
+      progress.elapsedMs = performance.now() - started;
+      await opts.onProgress?.({ ...progress }, result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, orgs.length) }, worker));
+  progress.elapsedMs = performance.now() - started;
+  return { ...progress, latest, results };
+}
+
+/** One org under its lease: its pending migrations, its `schemaVersion`, its record. */
+export async function migrateOrg(
+  deps: Deps,
+  org: Org,
+  migrations: readonly Migration[] = MIGRATIONS,
+  leaseMs = ORG_MIGRATION_LEASE_MS,
+): Promise<OrgMigrationResult> {
+  const startedAt = deps.now();
+  const t0 = performance.now();
+  const base = { orgId: org.id, slug: org.slug, from: org.schemaVersion, to: org.schemaVersion };
+  const skipped = (reason: string): OrgMigrationResult => ({
+    ...base,
+    outcome: "skipped",
+    ran: [],
+    reason,
+    durationMs: performance.now() - t0,
+  });
+  // A move copies the database as it is; it is migrated once it has landed.
+  if (org.move) return skipped("being moved to another deployment");
+  const lease = `migrate:${org.id}`;
+  const master = deps.db.master;
+  if (!await acquireLease(master, lease, deps.instanceId, leaseMs, deps.now())) {
+    return skipped("being migrated by another run");
+  }
+  try {
+    // Another run may have finished it since the list of pending orgs was read.
+    const current = await findOrgById(master, org.id);
+    const latest = migrations[migrations.length - 1].version;
+    if (!current || current.schemaVersion >= latest) return skipped("already migrated");
+    if (current.move) return skipped("being moved to another deployment");
+    const report = await runTenantMigrations(deps.db.tenantDb(org), {
+      log: deps.log,
+      now: deps.now,
+      migrations,
+    });
+    if (report.to > org.schemaVersion) {
+      await setSchemaVersion(master, org.id, report.to, deps.now());
+    }
+    const failure = report.failed
+      ? {
+        version: report.failed.version,
+        name: report.failed.name,
+        error: errorText(report.failed.error),
+      }
+      : report.to > latest
+      ? { version: report.to, name: "(unknown)", error: "The schema is newer than this code knows" }
+      : undefined;
+    const at = deps.now();
+    const durationMs = performance.now() - t0;
+    await records(master).updateOne(
+      { _id: new ObjectId(org.id) },
+      {
+        $set: {
+          slug: org.slug,
+          schemaVersion: report.to,
+          startedAt,
+          durationMs,
+          ...(failure ? { failed: { ...failure, at } } : {}),
+        },
+        ...(failure ? {} : { $unset: { failed: "" as const } }),
+        $push: { ran: { $each: report.ran.map((r) => ({ ...r, at })) } },
+      },
+      { upsert: true },
+    );
+    if (failure) {
+      deps.log.warn("tenant migration failed", {
+        orgId: org.id,
+        slug: org.slug,
+        ...failure,
+        ...(report.failed ? describeError(report.failed.error) : {}),
+      });
+    }
+    return {
+      ...base,
+      to: report.to,
+      outcome: failure ? "failed" : "migrated",
+      ran: report.ran.map((r) => `${r.version}_${r.name}`),
+      ...(failure ? { reason: `${failure.version}_${failure.name}: ${failure.error}` } : {}),
+      durationMs,
+    };
+  } catch (e) {
+    // The org's database or the master could not be reached: nothing was recorded.
+    deps.log.warn("tenant migration failed", {
+      orgId: org.id,
+      slug: org.slug,
+      ...describeError(e),
+    });
+    return {
+      ...base,
+      outcome: "failed",
+      ran: [],
+      reason: errorText(e),
+      durationMs: performance.now() - t0,
+    };
+  } finally {
+    await releaseLease(master, lease, deps.instanceId).catch(() => {});
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export interface MigrationStatus {
+  latest: number;
+  /** Orgs with a database in use, per schema version, lowest first. */
+  versions: { schemaVersion: number; orgs: number }[];
+  failures: {
+    orgId: string;
+    slug: string;
+    version: number;
+    name: string;
+    error: string;
+    at: Date;
+  }[];
+}
+
+/** `deno task migrate --status`: orgs per schema version, and the orgs whose last run failed. */
+export async function migrationStatus(
+  deps: Deps,
+  latest = LATEST_SCHEMA_VERSION,
+): Promise<MigrationStatus> {
+  const master = deps.db.master;
+  const counts = await countOrgsBySchemaVersion(master);
+  const failed = await records(master).find({ failed: { $exists: true } }).sort({ _id: 1 })
+    .toArray();
+  return {
+    latest,
+    versions: [...counts].map(([schemaVersion, orgs]) => ({ schemaVersion, orgs }))
+      .sort((a, b) => a.schemaVersion - b.schemaVersion),
+    failures: failed.map((d) => ({
+      orgId: d._id.toHexString(),
+      slug: d.slug,
+      version: d.failed!.version,
+      name: d.failed!.name,
+      error: d.failed!.error,
+      at: d.failed!.at,
+    })),
+  };
+}
+
+/** Per-org timings of the runs recorded, in the order they started (the benchmark reads them). */
+export async function migrationTimings(
+  db: Db,
+): Promise<{ orgId: string; startedAt: Date; durationMs: number }[]> {
+  const docs = await records(db).find({}, { projection: { startedAt: 1, durationMs: 1 } })
+    .sort({ startedAt: 1 }).toArray();
+  return docs.map((d) => ({
+    orgId: d._id.toHexString(),
+    startedAt: d.startedAt,
+    durationMs: d.durationMs,
+  }));
+}
+
+/** The job kind of a run of `deno task migrate` (listed with the other jobs). */
+export const MIGRATE_JOB = "migrate";
+
+/**
+ * A migration run as a job: progress recorded as orgs finish (at most every `saveEveryMs`), and
+ * a failed job when any org failed. The report goes to `onReport`.
+ */
+export function migrateJobHandler(
+  opts: MigrateAllOptions & {
+    onReport?(r: MigrateAllReport): void;
+    saveEveryMs?: number;
+  } = {},
+): JobHandler {
+  return async (ctx) => {
+    let saved = 0;
+    const report = await migrateAllOrgs(ctx.deps, {
+      ...opts,
+      signal: opts.signal ? AbortSignal.any([opts.signal, ctx.signal]) : ctx.signal,
+      async onProgress(p, last) {
+        await opts.onProgress?.(p, last);
+        if (p.done === p.total || performance.now() - saved >= (opts.saveEveryMs ?? 1000)) {
+          saved = performance.now();
+          await ctx.save({ progress: { done: p.done, total: p.total } });
+        }
+      },
+    });
+    opts.onReport?.(report);
+    await ctx.save({ progress: { done: report.done, total: report.total } });
+    if (report.failed) throw new Error(`${report.failed} of ${report.total} orgs failed`);
+  };
+}

@@ -1,0 +1,667 @@
+/**
+ * Moving an org's database to another deployment (DESIGN.md, "Deployments and placement"), as a
+ * job whose state records how far it got, so that a crash at any point resumes from there:
+ *
+ * 1. mark the org `move` (reads and writes continue; writers now check the org afresh);
+ * 2. copy each collection in `_id` order in batches (resumable from the last copied `_id`),
+ *    then its indexes;
+ * 3. catch up: documents whose write stamp is at least the round's start, and inserts and
+ *    deletions by comparing `_id`s, until few changes are left;
+ * 4. maintenance: writes get 503 `org_maintenance`; the last catch-up and the verification
+ *    in one pass: both sides read whole, differences fixed, counts, a checksum per collection
+ *    and the indexes compared;
+ * 5. switch the org's `cluster` and end the maintenance in one update;
+ * 6. once every instance sees the switch, copy what a write that raced the maintenance left at
+ *    the source, and drop the source database.
+ *
+ * A failure before the switch gives the move up: the org stays where it was, the copy is
+ * dropped. The org is readable throughout and ends on exactly one deployment.
+ */
+import { BSON, type Collection, type Db, type Document, ObjectId } from "mongodb";
+import { tag } from "../platform/cache.ts";
+import type { Deps, MoveStep } from "../platform/deps.ts";
+import { AppError } from "../platform/errors.ts";
+import { assertKnownCluster } from "../tenants/placement.ts";
+import {
+  abandonOrgMove,
+  findOrgById,
+  findOrgBySlug,
+  finishOrgMove,
+  type Org,
+  setMoveMaintenance,
+  startOrgMove,
+} from "../tenants/orgs.ts";
+import { checkpoint, type JobContext, type JobHandler } from "./job-runner.ts";
+import { enqueueJob, findUnfinishedJob, type Job } from "./jobs.ts";
+
+export const MOVE_JOB = "move";
+
+export interface MoveParams extends Document {
+  orgId: string;
+  slug: string;
+  from: string;
+  to: string;
+}
+
+interface CollectionState {
+  name: string;
+  /** The last `_id` copied (absent: none yet). */
+  lastId?: unknown;
+  copied: number;
+  done: boolean;
+}
+
+export interface MoveState extends Document {
+  phase?: "copy" | "catch-up" | "maintenance" | "switched" | "done";
+  /** Documents stamped at or after this were written after the round that set it began. */
+  since?: ObjectId;
+  collections?: CollectionState[];
+  total?: number;
+  maintenanceSince?: Date;
+  switchedAt?: Date;
+  /** How long writes were refused (ms), from entering maintenance to the switch. */
+  writeUnavailableMs?: number;
+  /** Milliseconds spent per phase (the last attempt's, for the operator and the benchmark). */
+  timings?: Record<string, number>;
+}
+
+export interface MoveOptions {
+  /** The hidden field the document API stamps on every write with a fresh ObjectId. */
+  stampField: string;
+  batchSize: number;
+  /** Catch-up rounds before maintenance at most. */
+  catchUpRounds: number;
+  /** A round with fewer changes than this is the last before maintenance. */
+  catchUpBelow: number;
+  /** Time for writes that passed the check just before the maintenance began to land. */
+  graceMs: number;
+  /**
+   * How long before every instance sees a change to the org (their caches' TTL): the move waits
+   * this long after marking the org before the maintenance, and after the switch before the drop.
+   */
+  propagationMs: number;
+  /** Stamps are ObjectIds made by several processes: allow this much clock difference (s). */
+  clockSkewS: number;
+}
+
+export const DEFAULT_STAMP_FIELD = "_stamp";
+
+export function moveOptions(deps: Deps, opts: Partial<MoveOptions> = {}): MoveOptions {
+  return {
+    stampField: DEFAULT_STAMP_FIELD,
+    batchSize: 1000,
+    catchUpRounds: 3,
+    catchUpBelow: 500,
+    graceMs: 200,
+    propagationMs: deps.config.authCacheTtlMs,
+    clockSkewS: 2,
+    ...opts,
+  };
+}
+
+/** Queue a move of the org `slug` to deployment `to`; 202-style: returns the job. */
+export async function requestMove(
+  deps: Deps,
+  slug: string,
+  to: string,
+): Promise<Job<MoveParams>> {
+  assertKnownCluster(deps.db, to);
+  const org = await findOrgBySlug(deps.db.master, slug);
+  if (!org || (org.status !== "active" && org.status !== "suspended")) {
+    throw new AppError(404, "org_not_found", "Organization not found");
+  }
+  if (org.cluster === to) {
+    throw new AppError(409, "already_there", `The organization is already on ${to}`);
+  }
+  if (org.move || await findUnfinishedJob(deps.db.master, MOVE_JOB, { orgId: org.id })) {
+    throw new AppError(409, "move_in_progress", "The organization is being moved already");
+  }
+  return await enqueueJob<MoveParams>(
+    deps.db.master,
+    MOVE_JOB,
+    { orgId: org.id, slug: org.slug, from: org.cluster, to },
+    deps.now(),
+  );
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (ms <= 0) return resolve();
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+
+/** The job handler: `move` jobs, run by any instance's runner. */
+export function moveJobHandler(opts: Partial<MoveOptions> = {}): JobHandler {
+  return (ctx) => runMove(ctx as JobContext<MoveParams, MoveState>, opts);
+}
+
+export async function runMove(
+  ctx: JobContext<MoveParams, MoveState>,
+  options: Partial<MoveOptions> = {},
+): Promise<void> {
+  const { deps, job, signal } = ctx;
+  const opts = moveOptions(deps, options);
+  const { orgId, from, to } = job.params;
+  const master = deps.db.master;
+  const state: MoveState = { ...job.state };
+  const step = (s: MoveStep) => checkpoint(signal, deps.hooks.afterMoveStep?.(s, job.id));
+  const save = (done?: number) =>
+    ctx.save({
+      state,
+      ...(done !== undefined ? { progress: { done, total: state.total ?? 0 } } : {}),
+    });
+
+  let org = await findOrgById(master, orgId);
+  const switched = org && org.cluster === to && !org.move;
+  if (switched || state.phase === "switched" || state.phase === "done") {
+    // The switch happened (perhaps just before a crash): only the source is left to drop.
+    if (!org) return; // deleted since: its deletion dropped the databases it knew of
+    await finishAtTarget(ctx, org, state, opts);
+    return;
+  }
+  if (!org || (org.status !== "active" && org.status !== "suspended")) {
+    await dropTarget(deps, job.params);
+    throw new Error("The organization no longer exists");
+  }
+  org = await startOrgMove(master, orgId, { jobId: job.id, to }, deps.now());
+  if (!org) throw new Error("The organization is being moved by another job, or is there already");
+  deps.cache.forget(tag.org(orgId));
+
+  const source = deps.db.tenantDb({ cluster: from, databaseName: org.databaseName });
+  const target = deps.db.tenantDb({ cluster: to, databaseName: org.databaseName });
+  let snapshot: Snapshot | undefined;
+  try {
+    if (!state.phase) {
+      // A fresh start: whatever a given-up earlier attempt left at the target goes first.
+      await target.dropDatabase();
+      state.phase = "copy";
+      state.since = stampBefore(deps.now(), opts.clockSkewS);
+      state.collections = [];
+      state.total = 0;
+      for (const name of await collectionNames(source)) {
+        state.collections.push({ name, copied: 0, done: false });
+        state.total += await source.collection(name).estimatedDocumentCount();
+      }
+      await save(0);
+      await step("marked");
+    }
+
+    const timings = state.timings ??= {};
+    let t0 = performance.now();
+    const lap = (name: string) => {
+      timings[name] = Math.round(performance.now() - t0);
+      t0 = performance.now();
+    };
+    if (state.phase === "copy") {
+      for (const c of state.collections!) {
+        if (c.done) continue;
+        await copyCollection(source, target, c, opts.batchSize, async () => {
+          await save(copiedSoFar(state));
+          await step("copy-batch");
+        });
+        await copyIndexes(source.collection(c.name), target.collection(c.name));
+        c.done = true;
+        await save(copiedSoFar(state));
+      }
+      state.phase = "catch-up";
+      lap("copyMs");
+      await save();
+      await step("copied");
+    }
+
+    if (state.phase === "catch-up") {
+      for (let round = 1; round <= opts.catchUpRounds; round++) {
+        const since = stampBefore(deps.now(), opts.clockSkewS);
+        const changes = await catchUp(source, target, state.since!, opts);
+        state.since = since;
+        lap(`catchUp${round}Ms`);
+        timings[`catchUp${round}Changes`] = changes;
+        await save();
+        await step("caught-up");
+        if (changes < opts.catchUpBelow) break;
+      }
+      // Every instance must have seen the move before maintenance relies on it.
+      await sleep(org.move!.since.getTime() + opts.propagationMs - deps.now().getTime(), signal);
+      lap("propagationWaitMs");
+      state.phase = "maintenance";
+      state.maintenanceSince = deps.now();
+      await save();
+    }
+
+    // phase === "maintenance"
+    if (!await setMoveMaintenance(master, orgId, job.id, true, deps.now())) {
+      throw new Error("The organization's move record changed under the job");
+    }
+    deps.cache.forget(tag.org(orgId));
+    await step("maintenance");
+    await sleep(opts.graceMs, signal);
+    lap("graceMs");
+    const since = stampBefore(deps.now(), opts.clockSkewS);
+    const { changes, mismatch, snapshot: synced } = await syncAndVerify(source, target, opts);
+    snapshot = synced;
+    state.since = since;
+    timings.finalChanges = changes;
+    lap("finalSyncAndVerifyMs");
+    if (mismatch) throw new Error(`Verification failed: ${mismatch}`);
+    await step("verified");
+    if (!await finishOrgMove(master, orgId, job.id, to, deps.now())) {
+      throw new Error("The organization's move record changed under the job");
+    }
+  } catch (e) {
+    if (signal.aborted) throw e; // a crash: the next holder resumes from the saved state
+    await abandonOrgMove(master, orgId, job.id, deps.now()).catch(() => {});
+    deps.cache.forget(tag.org(orgId));
+    await dropTarget(deps, job.params).catch(() => {});
+    throw e;
+  }
+  deps.cache.forget(tag.org(orgId));
+  state.phase = "switched";
+  state.switchedAt = deps.now();
+  state.writeUnavailableMs = state.switchedAt.getTime() - state.maintenanceSince!.getTime();
+  await save(state.total);
+  deps.log.info("org moved", {
+    orgId,
+    from,
+    to,
+    jobId: job.id,
+    writeUnavailableMs: state.writeUnavailableMs,
+    timings: state.timings,
+  });
+  await step("switched");
+  await finishAtTarget(ctx, { ...org, cluster: to }, state, opts, snapshot);
+}
+
+/** After the switch: wait until no instance writes to the source, sweep it, drop it. */
+async function finishAtTarget(
+  ctx: JobContext<MoveParams, MoveState>,
+  org: Org,
+  state: MoveState,
+  opts: MoveOptions,
+  snapshot?: Snapshot,
+): Promise<void> {
+  const { deps, job, signal } = ctx;
+  const { from, to } = job.params;
+  const switchedAt = state.switchedAt ?? deps.now();
+  if (!state.switchedAt) {
+    state.phase = "switched";
+    state.switchedAt = switchedAt;
+    await ctx.save({ state });
+  }
+  await sleep(switchedAt.getTime() + opts.propagationMs - deps.now().getTime(), signal);
+  const source = deps.db.tenantDb({ cluster: from, databaseName: org.databaseName });
+  const target = deps.db.tenantDb({ cluster: to, databaseName: org.databaseName });
+  if (snapshot) {
+    const late = await sweepLateWrites(source, target, snapshot, opts.stampField);
+    if (late) deps.log.warn("copied writes that reached the source late", { orgId: org.id, late });
+  }
+  await source.dropDatabase();
+  state.phase = "done";
+  await ctx.save({ state });
+  await checkpoint(signal, deps.hooks.afterMoveStep?.("dropped", job.id));
+}
+
+async function dropTarget(deps: Deps, params: MoveParams): Promise<void> {
+  const org = await findOrgById(deps.db.master, params.orgId);
+  // Never the org's live database: only a copy on a deployment it is not on.
+  if (org && org.cluster === params.to) return;
+  const databaseName = org?.databaseName ?? `${deps.config.tenantDbPrefix}${params.orgId}`;
+  await deps.db.tenantDb({ cluster: params.to, databaseName }).dropDatabase();
+}
+
+/** The smallest ObjectId of the second `skewS` seconds before `now`: a stamp threshold. */
+function stampBefore(now: Date, skewS: number): ObjectId {
+  return ObjectId.createFromTime(Math.floor(now.getTime() / 1000) - skewS);
+}
+
+const copiedSoFar = (s: MoveState) => (s.collections ?? []).reduce((n, c) => n + c.copied, 0);
+
+async function collectionNames(db: Db): Promise<string[]> {
+  const list = await db.listCollections({}, { nameOnly: true }).toArray();
+  return list.map((c) => c.name).filter((n) => !n.startsWith("system.")).sort();
+}
+
+/** Up to `n` documents from the cursor (fewer only at its end). */
+async function take(cursor: ReturnType<Collection["find"]>, n: number): Promise<Document[]> {
+  const docs: Document[] = [];
+  while (docs.length < n && await cursor.hasNext()) {
+    docs.push(...cursor.readBufferedDocuments(n - docs.length));
+  }
+  return docs;
+}
+
+/** Copy a collection in `_id` order from `c.lastId` on, reading the next batch while writing. */
+async function copyCollection(
+  source: Db,
+  target: Db,
+  c: CollectionState,
+  batchSize: number,
+  afterBatch: () => Promise<void>,
+): Promise<void> {
+  const from = source.collection(c.name);
+  const to = target.collection(c.name);
+  await target.createCollection(c.name).catch((e) => {
+    if (!isNamespaceExists(e)) throw e;
+  });
+  // What a crashed batch wrote past the last recorded `_id` is written again.
+  const after: Document = c.lastId === undefined ? {} : { _id: { $gt: c.lastId } };
+  await to.deleteMany(after);
+  const cursor = from.find(after)
+    .sort({ _id: 1 })
+    .batchSize(batchSize);
+  try {
+    let batch = await take(cursor, batchSize);
+    while (batch.length) {
+      const next = take(cursor, batchSize);
+      next.catch(() => {}); // awaited below, unless the write fails first
+      await to.insertMany(batch, { ordered: false });
+      c.lastId = batch[batch.length - 1]._id;
+      c.copied += batch.length;
+      await afterBatch();
+      batch = await next;
+    }
+  } finally {
+    await cursor.close();
+  }
+}
+
+function isNamespaceExists(e: unknown): boolean {
+  return e instanceof Error && "code" in e && (e as { code: unknown }).code === 48;
+}
+
+/** The options of an index worth comparing and copying (not its version or namespace). */
+function indexSpec(ix: Document): { key: Document; options: Document } {
+  const { key, v: _v, ns: _ns, ...options } = ix;
+  return { key, options };
+}
+
+/** An index as a string: its key in order (order matters), its options in any order. */
+function indexText(ix: Document): string {
+  const { key, options } = indexSpec(ix);
+  return JSON.stringify(key) + JSON.stringify(options, Object.keys(options).sort());
+}
+
+async function userIndexes(col: Collection): Promise<Document[]> {
+  try {
+    return (await col.listIndexes().toArray()).filter((ix) => ix.name !== "_id_");
+  } catch (e) {
+    if (e instanceof Error && "code" in e && (e as { code: unknown }).code === 26) return [];
+    throw e; // NamespaceNotFound above: no collection, no indexes
+  }
+}
+
+/** Make the target's indexes those of the source: create the missing, drop the extra. */
+async function copyIndexes(from: Collection, to: Collection): Promise<void> {
+  const want = await userIndexes(from);
+  const have = await userIndexes(to);
+  const key = indexText;
+  const haveKeys = new Map(have.map((ix) => [ix.name as string, key(ix)]));
+  for (const ix of have) {
+    const same = want.find((w) => w.name === ix.name);
+    if (!same || key(same) !== key(ix)) await to.dropIndex(ix.name);
+  }
+  for (const ix of want) {
+    if (haveKeys.get(ix.name) === key(ix)) continue;
+    const { key: keys, options } = indexSpec(ix);
+    await to.createIndex(keys, options);
+  }
+}
+
+/**
+ * One catch-up round: documents stamped at or after `since` are written again at the target;
+ * `_id`s the target lacks are copied (unstamped inserts, new collections); `_id`s the source
+ * lacks are deleted; collections the source dropped are dropped; indexes follow. Returns the
+ * number of documents changed.
+ */
+async function catchUp(
+  source: Db,
+  target: Db,
+  since: ObjectId,
+  opts: MoveOptions,
+): Promise<number> {
+  const names = await collectionNames(source);
+  let changes = 0;
+  for (const name of await collectionNames(target)) {
+    if (!names.includes(name)) {
+      await target.collection(name).drop();
+      changes++;
+    }
+  }
+  const counts = await settled(names.map(async (name) => {
+    const from = source.collection(name);
+    const to = target.collection(name);
+    const stamped = await from.find({ [opts.stampField]: { $gte: since } }).toArray();
+    let changed = await replaceAll(to, stamped, opts.batchSize);
+    const [src, tgt] = await settled([idsOf(from), idsOf(to)]);
+    const missing = [...src].filter(([k]) => !tgt.has(k)).map(([, id]) => id);
+    const extra = [...tgt].filter(([k]) => !src.has(k)).map(([, id]) => id);
+    for (let i = 0; i < missing.length; i += opts.batchSize) {
+      const docs = await from.find({ _id: { $in: missing.slice(i, i + opts.batchSize) } })
+        .toArray();
+      changed += await replaceAll(to, docs, opts.batchSize);
+    }
+    if (extra.length) changed += (await to.deleteMany({ _id: { $in: extra } })).deletedCount;
+    await copyIndexes(from, to);
+    return changed;
+  }));
+  return counts.reduce((a, b) => a + b, changes);
+}
+
+/** Like Promise.all, but only once every promise settled: none is left running on a failure. */
+async function settled<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/**
+ * Write `docs` at the target as they are: delete then insert, in batches. The target serves no
+ * one before the switch, so the gap between the two is unseen, and it costs one query per batch
+ * where an upsert per document costs one each.
+ */
+async function replaceAll(to: Collection, docs: Document[], batchSize = 1000): Promise<number> {
+  for (let i = 0; i < docs.length; i += batchSize) {
+    const batch = docs.slice(i, i + batchSize);
+    await to.deleteMany({ _id: { $in: batch.map((d) => d._id) } });
+    await to.insertMany(batch, { ordered: false });
+  }
+  return docs.length;
+}
+
+/** `_id`s of a collection, keyed by their canonical BSON (ids of any type compare right). */
+async function idsOf(col: Collection): Promise<Map<string, ObjectId>> {
+  // Typed as ObjectId for the driver's filters; any BSON type works the same.
+  const ids = new Map<string, ObjectId>();
+  for await (const d of col.find({}, { projection: { _id: 1 } })) {
+    ids.set(idKey(d._id), d._id);
+  }
+  return ids;
+}
+
+const idKey = (id: unknown): string => btoa(String.fromCharCode(...BSON.serialize({ id })));
+
+/** A collection read whole, in `_id` order: its count, checksum and each document's digest. */
+interface Scan {
+  count: number;
+  hash: string;
+  /** `_id` key → [the `_id`, the document's digest]. */
+  docs: Map<string, [ObjectId, string]>;
+}
+
+/**
+ * Read a collection in `_id` order. A document's digest is its write stamp, or the whole
+ * document where it has none (the service's own collections); the checksum is a SHA-256 over
+ * every `_id` and digest in order.
+ */
+async function scan(col: Collection, stampField: string): Promise<Scan> {
+  let hash = new Uint8Array(32);
+  const docs = new Map<string, [ObjectId, string]>();
+  let text = "";
+  const flush = async () => {
+    const bytes = new TextEncoder().encode(text);
+    const buf = new Uint8Array(hash.length + bytes.length);
+    buf.set(hash);
+    buf.set(bytes, hash.length);
+    hash = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+    text = "";
+  };
+  for await (const d of col.find({}).sort({ _id: 1 })) {
+    const stamp = d[stampField];
+    const digest = stamp instanceof ObjectId
+      ? `s${stamp.toHexString()}`
+      : `d${toBase64(BSON.serialize(d))}`;
+    const key = idKey(d._id);
+    docs.set(key, [d._id, digest]);
+    text += `${key}:${digest}\n`;
+    if (docs.size % 1000 === 0) await flush();
+  }
+  await flush();
+  return {
+    count: docs.size,
+    hash: Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join(""),
+    docs,
+  };
+}
+
+const toBase64 = (bytes: Uint8Array) => {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  }
+  return btoa(s);
+};
+
+/**
+ * The last catch-up, in maintenance, and the verification in one: both sides read whole, the
+ * documents whose digest differs (or that one side lacks) written again from the source or
+ * deleted, the target read again, then counts, checksums and indexes compared. Returns the
+ * number of documents fixed and the first difference left, if any.
+ */
+async function syncAndVerify(
+  source: Db,
+  target: Db,
+  opts: MoveOptions,
+): Promise<{ changes: number; mismatch: string | null; snapshot: Snapshot }> {
+  const names = await collectionNames(source);
+  let changes = 0;
+  for (const name of await collectionNames(target)) {
+    if (!names.includes(name)) {
+      await target.collection(name).drop();
+      changes++;
+    }
+  }
+  const results = await settled(names.map(async (name) => {
+    const from = source.collection(name);
+    const to = target.collection(name);
+    await copyIndexes(from, to);
+    const [a, b] = await settled([scan(from, opts.stampField), scan(to, opts.stampField)]);
+    let fixed = 0;
+    let after = b;
+    if (a.hash !== b.hash) {
+      const stale = [...a.docs].filter(([k, [, d]]) => b.docs.get(k)?.[1] !== d).map(([, [id]]) =>
+        id
+      );
+      const extra = [...b.docs].filter(([k]) => !a.docs.has(k)).map(([, [id]]) => id);
+      for (let i = 0; i < stale.length; i += opts.batchSize) {
+        const docs = await from.find({ _id: { $in: stale.slice(i, i + opts.batchSize) } })
+          .toArray();
+        fixed += await replaceAll(to, docs, opts.batchSize);
+      }
+      if (extra.length) fixed += (await to.deleteMany({ _id: { $in: extra } })).deletedCount;
+      after = await scan(to, opts.stampField);
+    }
+    const mismatch = a.count !== after.count
+      ? `${name}: ${a.count} documents vs ${after.count}`
+      : a.hash !== after.hash
+      ? `${name}: checksums differ`
+      : await compareIndexes(name, from, to);
+    return { name, fixed, mismatch, docs: a.docs };
+  }));
+  const targetNames = await collectionNames(target);
+  const setMismatch = names.join() !== targetNames.join()
+    ? `collections differ: ${names.join(",")} vs ${targetNames.join(",")}`
+    : null;
+  return {
+    changes: results.reduce((n, r) => n + r.fixed, changes),
+    mismatch: setMismatch ?? results.find((r) => r.mismatch)?.mismatch ?? null,
+    snapshot: new Map(results.map((r) => [r.name, r.docs])),
+  };
+}
+
+/** What both sides held at the switch: collection → `_id` key → [`_id`, digest]. */
+type Snapshot = Map<string, Map<string, [ObjectId, string]>>;
+
+async function compareIndexes(name: string, a: Collection, b: Collection) {
+  const [ia, ib] = await settled([userIndexes(a), userIndexes(b)]);
+  const specs = (l: Document[]) => l.map(indexText).sort().join("\n");
+  return specs(ia) === specs(ib) ? null : `${name}: indexes differ`;
+}
+
+/**
+ * Counts, a checksum per collection and the indexes, source against target (see `scan`); the
+ * first difference found, or null.
+ */
+export async function verify(source: Db, target: Db, stampField: string): Promise<string | null> {
+  const names = await collectionNames(source);
+  const targetNames = await collectionNames(target);
+  if (names.join() !== targetNames.join()) {
+    return `collections differ: ${names.join(",")} vs ${targetNames.join(",")}`;
+  }
+  for (const name of names) {
+    const [a, b] = await settled([
+      scan(source.collection(name), stampField),
+      scan(target.collection(name), stampField),
+    ]);
+    if (a.count !== b.count) return `${name}: ${a.count} documents vs ${b.count}`;
+    if (a.hash !== b.hash) return `${name}: checksums differ`;
+    const indexes = await compareIndexes(name, source.collection(name), target.collection(name));
+    if (indexes) return indexes;
+  }
+  return null;
+}
+
+/**
+ * Writes that passed the maintenance check just before it began but reached the source after
+ * the last sync: a three-way comparison with what both sides held at the switch. A document the
+ * source changed (or added, or deleted) since then is carried over unless the target changed it
+ * too (then the target's newer write wins). Needs the switch's snapshot, so it runs only in the
+ * process that switched; the grace period before the last sync is what covers a resumed job.
+ */
+async function sweepLateWrites(
+  source: Db,
+  target: Db,
+  snapshot: Snapshot,
+  stampField: string,
+): Promise<number> {
+  let late = 0;
+  for (const [name, before] of snapshot) {
+    const now = await scan(source.collection(name), stampField);
+    if (
+      now.count === before.size && [...now.docs].every(([k, [, d]]) => before.get(k)?.[1] === d)
+    ) {
+      continue;
+    }
+    const there = await scan(target.collection(name), stampField);
+    const untouched = (k: string) => there.docs.get(k)?.[1] === before.get(k)?.[1];
+    for (const [k, [id, d]] of now.docs) {
+      if (before.get(k)?.[1] === d || !untouched(k)) continue;
+      const doc = await source.collection(name).findOne({ _id: id });
+      if (doc) await target.collection(name).replaceOne({ _id: id }, doc, { upsert: true });
+      late++;
+    }
+    for (const [k, [id]] of before) {
+      if (now.docs.has(k) || !untouched(k)) continue;
+      await target.collection(name).deleteOne({ _id: id });
+      late++;
+    }
+  }
+  return late;
+}
