@@ -36,13 +36,24 @@ import {
 } from "./orgs.ts";
 import { decideOutcome, forgetOutcome } from "./outcomes.ts";
 
+/**
+ * Characters that let a name look like another (bidi overrides, zero-width joiners) or break
+ * its display (C0/C1 controls, line and paragraph separators), and code points with no
+ * agreed glyph (lone surrogates, private use): Unicode categories Cc, Cf, Cs, Co, Zl, Zp.
+ */
+const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
+
 /** Trim and check a name; returns it with its slug, or throws 400 `validation_failed`. */
 export function checkName(raw: string, path = "name"): { name: string; slug: string } {
   const name = raw.trim();
   const fail = (message: string) =>
     new AppError(400, "validation_failed", message, { errors: [{ path, message }] });
-  // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw fail("Name must not contain control characters");
+  if (INVISIBLE_OR_CONTROL.test(name)) {
+    throw fail(
+      "Name must not contain control, format (bidi, zero-width), surrogate, private-use or " +
+        "line/paragraph separator characters",
+    );
+  }
   const n = charLength(name);
   if (n < NAME_MIN || n > NAME_MAX) {
     throw fail(`Name must be ${NAME_MIN}–${NAME_MAX} characters after trimming`);
