@@ -2,9 +2,10 @@ import { assert, assertEquals } from "./assert.ts";
 import type { DeletionStep, ProvisioningStep } from "../src/deps.ts";
 import { ORPHAN_SEARCH_EVERY, runMaintenance } from "../src/maintenance.ts";
 import { createOrg, deleteOrg, rollbackProvisioning } from "../src/tenants/lifecycle.ts";
-import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
+import { LATEST_SCHEMA_VERSION, schemaVersion } from "../src/tenants/migrations/mod.ts";
 import { findOrgBySlug, type Org } from "../src/tenants/orgs.ts";
-import { reconcileOrgs } from "../src/tenants/reconciler.ts";
+import { writeMarker } from "../src/tenants/meta.ts";
+import { ORPHAN_CONFIRM_MS, reconcileOrgs } from "../src/tenants/reconciler.ts";
 import { createTestApp, dbTest, PASSWORD, type TestApp } from "./helpers.ts";
 
 const CTX = { ip: "127.0.0.1" };
@@ -46,7 +47,10 @@ for (const step of ["claimed", "database", "owner"] as ProvisioningStep[]) {
           const org = await findOrgBySlug(app.deps.db.master, "half-made");
           if (!org) return false;
           if (step === "claimed") return true;
-          if (step === "database") return (await app.tenantDatabases()).length === 1;
+          // The database appears with its marker, before the migrations that end the step.
+          if (step === "database") {
+            return await schemaVersion(app.deps.db.tenantDb(org)) === LATEST_SCHEMA_VERSION;
+          }
           return (await counts(app)).memberships === 1;
         }, `step ${step}`);
         assertEquals(
@@ -232,20 +236,31 @@ for (const step of ["marked", "database", "references"] as DeletionStep[]) {
 }
 
 Deno.test(
-  "the reconciler drops tenant databases that no org owns, and only those",
+  "the reconciler drops tenant databases of this master that no org owns, and only those",
   dbTest,
   async () => {
-    const app = await createTestApp();
+    let clock = Date.now();
+    const app = await createTestApp({ now: () => new Date(clock) });
     try {
       await createOrg(app.deps, {
         name: "Kept Co",
         admin: { email: "k@example.com", password: PASSWORD },
       }, CTX);
-      const orphan = `${app.config.tenantDbPrefix}${"a".repeat(24)}`;
-      await app.deps.db.clients.default.db(orphan).collection("x").insertOne({ a: 1 });
+      const id = "a".repeat(24);
+      const orphan = `${app.config.tenantDbPrefix}${id}`;
+      await writeMarker(app.deps.db.clients.default.db(orphan), {
+        master: app.config.masterDb,
+        orgId: id,
+      });
       const unrelated = `${app.config.tenantDbPrefix}notatenant`;
       await app.deps.db.clients.default.db(unrelated).collection("x").insertOne({ a: 1 });
-      const report = await reconcileOrgs(app.deps);
+      const candidates = new Map<string, number>();
+      assertEquals(
+        (await reconcileOrgs(app.deps, { orphans: true, candidates })).orphansDropped,
+        0,
+      );
+      clock += ORPHAN_CONFIRM_MS;
+      const report = await reconcileOrgs(app.deps, { orphans: true, candidates });
       assertEquals(report.orphansDropped, 1);
       const left = await app.tenantDatabases();
       assert(!left.includes(orphan));
@@ -306,22 +321,28 @@ Deno.test(
   "maintenance searches for orphan databases on its first pass and every tenth",
   dbTest,
   async () => {
-    const app = await createTestApp();
+    let clock = Date.now();
+    const app = await createTestApp({ now: () => new Date(clock) });
     try {
-      const orphan = `${app.config.tenantDbPrefix}${"b".repeat(24)}`;
-      const make = () => app.deps.db.clients.default.db(orphan).collection("x").insertOne({});
+      const id = "b".repeat(24);
+      const orphan = `${app.config.tenantDbPrefix}${id}`;
+      const make = () =>
+        writeMarker(app.deps.db.clients.default.db(orphan), {
+          master: app.config.masterDb,
+          orgId: id,
+        });
       const present = async () => (await app.tenantDatabases()).includes(orphan);
       const state = {};
       await make();
       assert(await runMaintenance(app.deps, state));
-      assertEquals(await present(), false, "the first pass drops it");
-      await make();
+      assertEquals(await present(), true, "the first pass finds it and remembers it");
+      clock += ORPHAN_CONFIRM_MS;
       for (let pass = 1; pass < ORPHAN_SEARCH_EVERY; pass++) {
         assert(await runMaintenance(app.deps, state));
       }
-      assertEquals(await present(), true, "passes 1–9 leave it");
+      assertEquals(await present(), true, "passes 1–9 do not search");
       assert(await runMaintenance(app.deps, state));
-      assertEquals(await present(), false, "the tenth pass after the first drops it");
+      assertEquals(await present(), false, "the tenth pass after the first confirms and drops it");
     } finally {
       await app.close();
     }

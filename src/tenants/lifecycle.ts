@@ -20,7 +20,8 @@ import { assertStrongPassword } from "../identity/passwords.ts";
 import { deleteOrgSessions } from "../identity/sessions.ts";
 import { deleteUser, findUserByEmail, insertUser, normalizeEmail } from "../identity/users.ts";
 import { describeError } from "../log.ts";
-import { migrateTenant } from "./migrations/mod.ts";
+import { writeMarker } from "./meta.ts";
+import { LATEST_SCHEMA_VERSION, migrateTenant } from "./migrations/mod.ts";
 import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
 import {
   activateOrg,
@@ -32,6 +33,7 @@ import {
   type OrgDoc,
   renameOrg as renameOrgDoc,
   setOrgOwner,
+  setSchemaVersion,
   transitionOrg,
 } from "./orgs.ts";
 import { decideOutcome, forgetOutcome } from "./outcomes.ts";
@@ -138,11 +140,11 @@ export async function createOrg(
 
   let createdUser = false;
   try {
-    // Step 2: the tenant database, its collections and indexes.
-    const schemaVersion = await migrateTenant(
-      db.tenantDb({ cluster: doc.cluster, databaseName: doc.databaseName }),
-      deps.log,
-    );
+    // Step 2: the tenant database: its owner marker first (so that no database of this org
+    // ever exists without it), then its collections and indexes.
+    const tenantDb = db.tenantDb({ cluster: doc.cluster, databaseName: doc.databaseName });
+    await writeMarker(tenantDb, ownerOf(deps, id));
+    const schemaVersion = await migrateTenant(tenantDb, ownerOf(deps, id), deps.log);
     await hooks.afterProvisioningStep?.("database", id);
 
     // Step 3: the owner, new or existing, and the owner membership.
@@ -207,6 +209,9 @@ export async function createOrg(
   }
 }
 
+/** The marker of this service's databases of org `orgId` (src/tenants/meta.ts). */
+export const ownerOf = (deps: Deps, orgId: string) => ({ master: deps.config.masterDb, orgId });
+
 /** A rollback decided the outcome before this provisioning could. */
 class RolledBack extends Error {
   constructor() {
@@ -229,7 +234,7 @@ export async function rollbackProvisioning(
   if (await decideOutcome(db.master, org.id, "rolled_back", deps.now()) === "active") {
     // Only a provisioning org is finished (this `org` may be stale: active or deleted since).
     if ((await findOrgById(db.master, org.id))?.status !== "provisioning") return "nothing";
-    const schemaVersion = await migrateTenant(db.tenantDb(org), deps.log);
+    const schemaVersion = await migrateTenant(db.tenantDb(org), ownerOf(deps, org.id), deps.log);
     const active = await transitionOrg(db.master, org.id, ["provisioning"], "active", deps.now(), {
       schemaVersion,
     });
@@ -249,6 +254,17 @@ export async function rollbackProvisioning(
   }
   await finishDeletion(deps, claimed);
   return "rolled back";
+}
+
+/**
+ * Apply the tenant migrations a live org's database lacks (made before they existed). Should
+ * the org be deleted meanwhile, the migrations' writes create its database again; the marker
+ * (written first, migration 002) lets the reconciler drop that one.
+ */
+export async function upgradeTenant(deps: Deps, org: Org): Promise<void> {
+  if (org.schemaVersion >= LATEST_SCHEMA_VERSION) return;
+  const version = await migrateTenant(deps.db.tenantDb(org), ownerOf(deps, org.id), deps.log);
+  await setSchemaVersion(deps.db.master, org.id, version);
 }
 
 /** Rename: name and slug change in one update; the database (named by id) does not move. */

@@ -1,7 +1,7 @@
 /**
  * The `orgs` collection of the master database. Only this module queries it.
  */
-import { type Db, ObjectId } from "mongodb";
+import { type Db, ObjectId, ReadPreference } from "mongodb";
 
 export type OrgStatus = "provisioning" | "active" | "suspended" | "deleting";
 
@@ -154,11 +154,29 @@ export async function findStuckOrgs(db: Db, status: OrgStatus, before: Date): Pr
   return docs.map(toOrg);
 }
 
-/** Ids of every org that has a document, whatever its status (to find orphan databases). */
+/**
+ * Ids of every org that has a document, whatever its status (to find orphan databases and
+ * references). Read from the primary: a lagging secondary could miss a new org, and what is
+ * decided from this is dropped.
+ */
 export async function allOrgIds(db: Db): Promise<Set<string>> {
   const ids = new Set<string>();
-  for await (const d of orgs(db).find({}, { projection: { _id: 1 } })) ids.add(d._id.toHexString());
+  const found = orgs(db).find({}, {
+    projection: { _id: 1 },
+    readPreference: ReadPreference.PRIMARY,
+  });
+  for await (const d of found) ids.add(d._id.toHexString());
   return ids;
+}
+
+/** Whether org `id` has a document, whatever its status; read from the primary. */
+export async function orgExists(db: Db, id: string): Promise<boolean> {
+  if (!isObjectId(id)) return false;
+  const d = await orgs(db).findOne({ _id: new ObjectId(id) }, {
+    projection: { _id: 1 },
+    readPreference: ReadPreference.PRIMARY,
+  });
+  return d !== null;
 }
 
 /** Provisioning found the owner's email taken concurrently: attach the existing user instead. */
@@ -184,4 +202,12 @@ export async function activeOrgsAfter(
     .limit(limit)
     .toArray();
   return docs.map(toOrg);
+}
+
+/** Record the schema version a live org's database reached (the maintenance pass's upgrades). */
+export async function setSchemaVersion(db: Db, id: string, version: number): Promise<void> {
+  await orgs(db).updateOne(
+    { _id: new ObjectId(id), status: { $in: ["active", "suspended"] } },
+    { $set: { schemaVersion: version } },
+  );
 }
