@@ -4,7 +4,7 @@
  * reuse detection, OAuth 2.0 Security BCP). A refresh token is `<sessionId>.<secret>`; only
  * sha256(secret) is stored.
  */
-import { type Db, ObjectId } from "mongodb";
+import { type Db, ObjectId, ReadPreference } from "mongodb";
 import { ensureTtlIndex, isDuplicateKey } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { encodeBase64Url, sha256Hex as sha256 } from "./encoding.ts";
@@ -189,4 +189,10 @@ export async function revokeMemberSessions(
     { userId: new ObjectId(userId), orgId: new ObjectId(orgId), revokedAt: null },
     { $set: { revokedAt: now, revokedReason: reason } },
   );
+}
+
+/** Ids of the orgs that have sessions (to find those of orgs that are gone); from the primary. */
+export async function orgIdsOfSessions(db: Db): Promise<string[]> {
+  const ids = await sessions(db).distinct("orgId", {}, { readPreference: ReadPreference.PRIMARY });
+  return ids.map((id) => id.toHexString());
 }

@@ -12,6 +12,9 @@
  */
 import { ReadPreference } from "mongodb";
 import type { Deps } from "../deps.ts";
+import { deleteOrgInvitations, orgIdsOfInvitations } from "../identity/invitations.ts";
+import { orgIdsOfMemberships, removeOrgMemberships } from "../identity/memberships.ts";
+import { deleteOrgSessions, orgIdsOfSessions } from "../identity/sessions.ts";
 import { finishDeletion, rollbackProvisioning } from "./lifecycle.ts";
 import { readMarker } from "./meta.ts";
 import { allOrgIds, findStuckOrgs, orgExists } from "./orgs.ts";
@@ -33,6 +36,8 @@ export interface ReconcileReport {
   orphansDropped: number;
   /** Orphans found and remembered, to be dropped once a later search confirms them. */
   orphansPending: number;
+  /** Gone orgs whose memberships, sessions or invitations were left behind, and are now gone. */
+  danglingOrgs: number;
 }
 
 /**
@@ -51,6 +56,7 @@ export async function reconcileOrgs(
     deleted: 0,
     orphansDropped: 0,
     orphansPending: 0,
+    danglingOrgs: 0,
   };
 
   // A provisioning younger than the grace period may still be running in another instance.
@@ -74,6 +80,7 @@ export async function reconcileOrgs(
   }
 
   if (!opts.orphans) return report;
+  report.danglingOrgs = await sweepDanglingReferences(deps);
   const candidates = opts.candidates ?? new Map();
   const found = await findOrphans(deps);
   for (const key of candidates.keys()) if (!found.has(key)) candidates.delete(key);
@@ -121,3 +128,29 @@ async function findOrphans(deps: Deps) {
   return found;
 }
 
+/**
+ * Remove memberships, sessions and invitations of orgs that have no document: a request that
+ * was under way while its org was deleted (it read the org before the deletion began, and
+ * wrote after the deletion removed the org's references) leaves them behind. The references
+ * are read before the org ids, and an org's document is written before anything refers to
+ * it, so a referenced org missing from the later read is gone. Returns how many orgs.
+ */
+async function sweepDanglingReferences(deps: Deps): Promise<number> {
+  const master = deps.db.master;
+  const referenced = new Set([
+    ...await orgIdsOfMemberships(master),
+    ...await orgIdsOfSessions(master),
+    ...await orgIdsOfInvitations(master),
+  ]);
+  const ids = await allOrgIds(master);
+  let swept = 0;
+  for (const orgId of referenced) {
+    if (ids.has(orgId)) continue;
+    await removeOrgMemberships(master, orgId);
+    await deleteOrgSessions(master, orgId);
+    await deleteOrgInvitations(master, orgId);
+    swept++;
+    deps.log.info("removed the references of an org that is gone", { orgId });
+  }
+  return swept;
+}
