@@ -6,7 +6,7 @@ import type { Cache } from "./cache.ts";
 import type { Logger } from "./log.ts";
 
 export type ProvisioningStep = "claimed" | "database" | "owner" | "decided";
-export type DeletionStep = "marked" | "database" | "references";
+export type DeletionStep = "marked" | "database" | "references" | "document" | "outcome";
 
 /**
  * Test hooks, awaited after each step of provisioning and deletion. Not reachable over HTTP;

@@ -361,3 +361,103 @@ Deno.test("only one instance holds the maintenance lease at a time", dbTest, asy
     await a.close();
   }
 });
+
+Deno.test(
+  "a creator that decides while a rollback finishes never brings the rolled-back org back",
+  dbTest,
+  async () => {
+    const creatorStalled = Promise.withResolvers<void>();
+    const creatorGoes = Promise.withResolvers<void>();
+    const creator = await createTestApp({
+      hooks: {
+        afterProvisioningStep: (s) =>
+          s === "owner" ? (creatorStalled.resolve(), creatorGoes.promise) : undefined,
+      },
+    });
+    // The rollback stops one write before its end: after the first of its two last writes
+    // (the org's document and its outcome), whichever it makes first.
+    const rollbackPaused = Promise.withResolvers<void>();
+    const rollbackGoes = Promise.withResolvers<void>();
+    let paused = false;
+    const reconciler = await createTestApp({
+      sameDatabaseAs: creator,
+      hooks: {
+        afterDeletionStep: (s) => {
+          if ((s !== "document" && s !== "outcome") || paused) return;
+          paused = true;
+          rollbackPaused.resolve();
+          return rollbackGoes.promise;
+        },
+      },
+    });
+    try {
+      const creating = creator.request("/v1/orgs", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          name: "Late Deciders",
+          admin: { email: "late@example.com", password: PASSWORD },
+        }),
+      });
+      // The creator stalls past the grace period (0 here); the reconciler rolls it back.
+      await creatorStalled.promise;
+      const reconciling = reconcileOrgs(reconciler.deps, { orphans: false });
+      await rollbackPaused.promise;
+      // The creator decides its outcome and activates while the rollback is one write from done.
+      creatorGoes.resolve();
+      const res = await creating;
+      rollbackGoes.resolve();
+      assertEquals((await reconciling).rolledBack, 1);
+
+      assertEquals(res.status, 503, "the creator learns it was rolled back");
+      assertEquals(await counts(reconciler), { orgs: 0, users: 0, memberships: 0, databases: 0 });
+      assertEquals(
+        await reconciler.deps.db.master.collection("provisioning_outcomes").countDocuments({}),
+        0,
+      );
+      const again = await reconciler.client().v1.orgs.$post({
+        json: { name: "Late Deciders", admin: { email: "late@example.com", password: PASSWORD } },
+      });
+      assertEquals(again.status, 201, "the name and the email are usable again");
+    } finally {
+      creator.deps.hasher.close();
+      await creator.deps.db.close();
+      await reconciler.close();
+    }
+  },
+);
+
+Deno.test(
+  "a creator stalled after deciding active keeps its org when the reconciler finishes the activation",
+  dbTest,
+  async () => {
+    const stalled = Promise.withResolvers<void>();
+    const goes = Promise.withResolvers<void>();
+    const creator = await createTestApp({
+      hooks: {
+        afterProvisioningStep: (s) =>
+          s === "decided" ? (stalled.resolve(), goes.promise) : undefined,
+      },
+    });
+    const app = await createTestApp({ sameDatabaseAs: creator });
+    try {
+      const creating = creator.client().v1.orgs.$post({
+        json: { name: "Slow Finisher", admin: { email: "slow@example.com", password: PASSWORD } },
+      });
+      await stalled.promise;
+      assertEquals((await reconcileOrgs(app.deps, { orphans: false })).activated, 1);
+      goes.resolve();
+      const res = await creating;
+      assertEquals(res.status, 201);
+      assertEquals(await counts(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
+      const login = await app.client().v1.auth.login.$post({
+        json: { email: "slow@example.com", password: PASSWORD },
+      });
+      assertEquals(login.status, 200);
+    } finally {
+      creator.deps.hasher.close();
+      await creator.deps.db.close();
+      await app.close();
+    }
+  },
+);

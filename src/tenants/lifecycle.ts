@@ -175,8 +175,14 @@ export async function createOrg(
       throw new RolledBack();
     }
     await hooks.afterProvisioningStep?.("decided", id);
-    const active = await activateOrg(db.master, id, deps.now(), schemaVersion);
-    if (!active) throw new Error(`org ${id} vanished while provisioning`);
+    let active = await activateOrg(db.master, id, deps.now(), schemaVersion);
+    if (!active) {
+      // Not provisioning any more: the reconciler found the outcome decided and finished the
+      // activation itself, or a rollback that decided first is done and the org is gone.
+      const current = await findOrgById(db.master, id);
+      if (current?.status !== "active") throw new RolledBack();
+      active = current;
+    }
     deps.cache.forget(tag.user(user.id)); // an existing user's list of orgs grew
     await recordEvent(deps, active, "org.created", {
       ...ctx,
@@ -199,6 +205,9 @@ export async function createOrg(
           await deleteUser(db.master, user.id);
         }
         await db.tenantDb(doc).dropDatabase();
+        // With the document gone, an outcome this request recorded after the rollback had
+        // forgotten its own decides nothing any more.
+        if (!await findOrgById(db.master, id)) await forgetOutcome(db.master, id);
       };
       await undo().catch((err) =>
         deps.log.warn("undo deferred to the reconciler", { orgId: id, ...describeError(err) })
@@ -316,8 +325,12 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   await deleteOrgSessions(db.master, org.id);
   await deleteOrgInvitations(db.master, org.id);
   await hooks.afterDeletionStep?.("references", org.id);
-  await forgetOutcome(db.master, org.id);
+  // The document goes before the outcome: while a rolled-back provisioning's document exists,
+  // its outcome must stand, or a creator still at work could decide `active` in between.
   await deleteOrgDoc(db.master, org.id, "deleting");
+  await hooks.afterDeletionStep?.("document", org.id);
+  await forgetOutcome(db.master, org.id);
+  await hooks.afterDeletionStep?.("outcome", org.id);
 }
 
 const orgNotFound = () => new AppError(404, "org_not_found", "Organization not found");

@@ -109,10 +109,10 @@ export async function transitionOrg(
 }
 
 /**
- * Make a provisioning org `active`, by id alone: for the creator once the outcome is decided
- * (src/tenants/outcomes.ts), when nothing else may write the org (a rollback cannot proceed,
- * and deletion and rename need an active org). A filter of `_id` alone is an index lookup
- * everywhere, and the only filter FerretDB's SQLite backend hands to SQLite.
+ * Make a provisioning org `active`: for the creator once the outcome is decided
+ * (src/tenants/outcomes.ts). Only from `provisioning`: an org a rollback has moved to
+ * `deleting` never comes back, whatever the creator decided. Returns null when the org is not
+ * (or no longer) provisioning.
  */
 export async function activateOrg(
   db: Db,
@@ -121,7 +121,7 @@ export async function activateOrg(
   schemaVersion: number,
 ): Promise<Org | null> {
   const d = await orgs(db).findOneAndUpdate(
-    { _id: new ObjectId(id) },
+    { _id: new ObjectId(id), status: "provisioning" },
     { $set: { status: "active", updatedAt: now, schemaVersion }, $unset: { provisioning: "" } },
     { returnDocument: "after" },
   );

@@ -17,6 +17,7 @@ import { orgIdsOfMemberships, removeOrgMemberships } from "../identity/membershi
 import { deleteOrgSessions, orgIdsOfSessions } from "../identity/sessions.ts";
 import { finishDeletion, rollbackProvisioning } from "./lifecycle.ts";
 import { readMarker } from "./meta.ts";
+import { forgetOutcome, orgIdsOfOutcomes } from "./outcomes.ts";
 import { allOrgIds, findStuckOrgs, orgExists } from "./orgs.ts";
 
 /** How long a database must have stayed orphaned, between two searches, before it is dropped. */
@@ -129,9 +130,10 @@ async function findOrphans(deps: Deps) {
 }
 
 /**
- * Remove memberships, sessions and invitations of orgs that have no document: a request that
- * was under way while its org was deleted (it read the org before the deletion began, and
- * wrote after the deletion removed the org's references) leaves them behind. The references
+ * Remove memberships, sessions, invitations and provisioning outcomes of orgs that have no
+ * document: a request that was under way while its org was deleted (it read the org before the
+ * deletion began, and wrote after the deletion removed the org's references) leaves them
+ * behind, and a deletion that stopped after removing the document leaves its outcome. The references
  * are read before the org ids, and an org's document is written before anything refers to
  * it, so a referenced org missing from the later read is gone. Returns how many orgs.
  */
@@ -141,6 +143,7 @@ async function sweepDanglingReferences(deps: Deps): Promise<number> {
     ...await orgIdsOfMemberships(master),
     ...await orgIdsOfSessions(master),
     ...await orgIdsOfInvitations(master),
+    ...await orgIdsOfOutcomes(master),
   ]);
   const ids = await allOrgIds(master);
   let swept = 0;
@@ -149,6 +152,7 @@ async function sweepDanglingReferences(deps: Deps): Promise<number> {
     await removeOrgMemberships(master, orgId);
     await deleteOrgSessions(master, orgId);
     await deleteOrgInvitations(master, orgId);
+    await forgetOutcome(master, orgId);
     swept++;
     deps.log.info("removed the references of an org that is gone", { orgId });
   }
