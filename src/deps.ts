@@ -7,14 +7,16 @@ import type { Logger } from "./log.ts";
 
 export type ProvisioningStep = "claimed" | "database" | "owner" | "decided";
 export type DeletionStep = "marked" | "database" | "references" | "document" | "outcome";
+export type RefreshStep = "claimed";
 
 /**
- * Test hooks, awaited after each step of provisioning and deletion. Not reachable over HTTP;
+ * Test hooks, awaited after each step of provisioning, deletion and a refresh token's rotation. Not reachable over HTTP;
  * a hook that never resolves stops the work there, as a crash would.
  */
 export interface Hooks {
   afterProvisioningStep?(step: ProvisioningStep, orgId: string): Promise<void> | void;
   afterDeletionStep?(step: DeletionStep, orgId: string): Promise<void> | void;
+  afterRefreshStep?(step: RefreshStep, sessionId: string): Promise<void> | void;
 }
 
 export interface Deps {

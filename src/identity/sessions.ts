@@ -92,17 +92,36 @@ export async function findSession(db: Db, id: string): Promise<Session | null> {
   return d ? toSession(d) : null;
 }
 
-export type RotateResult =
-  | { kind: "rotated"; session: Session; refreshToken: string }
+export type RotateResult<T> =
+  | { kind: "rotated"; session: Session; refreshToken: string; grant: T }
   | { kind: "reused"; session: Session }
   | { kind: "invalid" };
 
-/** Spend a refresh token and issue the next one. Presenting a spent token revokes the session. */
-export async function rotateRefreshToken(
+export interface RotateSteps<T> {
+  /**
+   * Run once the token is known to be the session's current one, before it is spent: what the
+   * new pair grants (the org and role). A refusal, or a database error, here leaves it usable.
+   */
+  check(session: Session): Promise<T>;
+  /** A test hook, awaited after the claim and before the session is rotated. */
+  afterClaim?(): Promise<void> | void;
+}
+
+/**
+ * Spend a refresh token and issue the next one. Presenting a spent token revokes the session.
+ *
+ * The rotation is committed by one conditional write to the session (it still holds this
+ * token's hash); nothing after it touches the database, so an error at any point leaves either
+ * the old token current (the client retries it) or the new one issued. A claim (the spent
+ * token's document) left behind by a request that failed before the commit is not a reuse:
+ * the retry takes it over, as a concurrent replay would, and the commit lets only one through.
+ */
+export async function rotateRefreshToken<T>(
   db: Db,
   token: string,
   now: Date,
-): Promise<RotateResult> {
+  steps: RotateSteps<T>,
+): Promise<RotateResult<T>> {
   const m = /^([0-9a-f]{24})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!m) return { kind: "invalid" };
   const [, sid, secret] = m;
@@ -116,29 +135,35 @@ export async function rotateRefreshToken(
     await revokeSession(db, sid, "refresh_reused", now);
     return { kind: "reused", session: toSession(doc) };
   }
+  const grant = await steps.check(toSession(doc));
+  const next = newSecret();
+  const nextHash = await sha256(next);
   try {
     await spentTokens(db).insertOne({ _id: hash, sessionId: doc._id, expiresAt: doc.expiresAt });
   } catch (e) {
     if (!isDuplicateKey(e)) throw e;
-    // Spent concurrently. Mark it reused first: the winner's session write below may land
-    // after our revocation and (FerretDB writes whole documents) undo it; it then sees this.
+    // Claimed already, while the session still holds it: by a request under way with the same
+    // token, or by one that failed before its commit. Only a claim marked reused is final.
+    if ((await spentTokens(db).findOne({ _id: hash }))?.reusedAt) {
+      await revokeSession(db, sid, "refresh_reused", now);
+      return { kind: "reused", session: toSession(doc) };
+    }
+  }
+  await steps.afterClaim?.();
+  // The commit: exactly one request moves the session off this token (a conditional update is
+  // atomic on MongoDB, and on the embedded FerretDB with its atomic-writes patch).
+  const updated = await sessions(db).findOneAndUpdate(
+    { _id: doc._id, refreshHash: hash, revokedAt: null },
+    { $set: { refreshHash: nextHash, lastUsedAt: now } },
+    { returnDocument: "after" },
+  );
+  if (!updated) {
+    // Another request spent it first (or the session was revoked meanwhile): a replay.
     await spentTokens(db).updateOne({ _id: hash }, { $set: { reusedAt: now } });
     await revokeSession(db, sid, "refresh_reused", now);
     return { kind: "reused", session: toSession(doc) };
   }
-  const next = newSecret();
-  // The spent-token insert above picked this request as the one winner; the filter keeps a
-  // session revoked meanwhile revoked (on MongoDB; FerretDB is covered by the re-check below).
-  const updated = await sessions(db).findOneAndUpdate(
-    { _id: doc._id, refreshHash: hash, revokedAt: null },
-    { $set: { refreshHash: await sha256(next), lastUsedAt: now } },
-    { returnDocument: "after" },
-  );
-  if (!updated || (await spentTokens(db).findOne({ _id: hash }))?.reusedAt) {
-    await revokeSession(db, sid, "refresh_reused", now);
-    return { kind: "reused", session: toSession(doc) };
-  }
-  return { kind: "rotated", session: toSession(updated), refreshToken: `${sid}.${next}` };
+  return { kind: "rotated", session: toSession(updated), refreshToken: `${sid}.${next}`, grant };
 }
 
 export async function revokeSession(db: Db, id: string, reason: string, now: Date) {
