@@ -183,3 +183,27 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "deleting an org never drops a database marked as another master's",
+  dbTest,
+  async () => {
+    const app = await createTestApp();
+    try {
+      const o = await createOrgAndLogin(app, "Copied Co");
+      const tenant = app.deps.db.clients.default.db(`${app.config.tenantDbPrefix}${o.org.id}`);
+      // As if this master database were a copy of another deployment's, over the same server.
+      await tenant.collection("_meta").updateOne({ _id: "marker" as never }, {
+        $set: { master: "production" },
+      });
+      const deleted = await app.client(o.token).v1.orgs[":slug"].$delete({
+        param: { slug: o.org.slug },
+      });
+      assertEquals(deleted.status, 204);
+      assert((await app.tenantDatabases()).includes(tenant.databaseName), "the database is kept");
+      assertEquals((await readMarker(tenant))?.master, "production");
+    } finally {
+      await app.close();
+    }
+  },
+);

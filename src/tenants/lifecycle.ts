@@ -20,7 +20,7 @@ import { assertStrongPassword } from "../identity/passwords.ts";
 import { deleteOrgSessions } from "../identity/sessions.ts";
 import { deleteUser, findUserByEmail, insertUser, normalizeEmail } from "../identity/users.ts";
 import { describeError } from "../log.ts";
-import { writeMarker } from "./meta.ts";
+import { readMarker, writeMarker } from "./meta.ts";
 import { LATEST_SCHEMA_VERSION, migrateTenant } from "./migrations/mod.ts";
 import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
 import {
@@ -315,7 +315,18 @@ export async function deleteOrg(deps: Deps, org: Org): Promise<void> {
 /** The idempotent tail of a deletion, also run by the reconciler. */
 export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   const { db, hooks } = deps;
-  await db.tenantDb(org).dropDatabase();
+  // A database marked as another master's (a copy of this master database, say, deployed beside
+  // it with the same prefix) is not this org's to drop; one with no marker predates markers.
+  const tenantDb = db.tenantDb(org);
+  const marker = await readMarker(tenantDb);
+  if (!marker || (marker.master === deps.config.masterDb && marker.orgId === org.id)) {
+    await tenantDb.dropDatabase();
+  } else {
+    deps.log.warn("kept a tenant database marked as another owner's", {
+      orgId: org.id,
+      database: org.databaseName,
+    });
+  }
   await hooks.afterDeletionStep?.("database", org.id);
   await removeOrgMemberships(db.master, org.id);
   // A rolled-back provisioning also removes the user it created, unless it joined another org.
