@@ -1,3 +1,4 @@
+import { MongoNetworkError } from "mongodb";
 import { assertEquals, assertNotEquals } from "./assert.ts";
 import { codeOf, createOrgAndLogin, createTestApp, dbTest } from "./helpers.ts";
 
@@ -11,7 +12,12 @@ Deno.test(
     const a = await createTestApp({
       hooks: { afterRefreshStep: (step) => step === "claimed" ? failing?.() : undefined },
     });
-    const b = await createTestApp({ sameDatabaseAs: a });
+    // The retry comes later than the failed attempt could have held its claim (its own write to
+    // abandon the claim could not reach the database either).
+    const b = await createTestApp({
+      sameDatabaseAs: a,
+      now: () => new Date(Date.now() + a.config.dbTimeoutMs * 3),
+    });
     try {
       const owner = await createOrgAndLogin(a, "Retry Co");
       failing = () => a.deps.db.close();
@@ -29,7 +35,10 @@ Deno.test(
       assertEquals(retried.status, 200, "the session survived the failed attempt");
       const pair = await retried.json();
       assertNotEquals(pair.refreshToken, owner.refreshToken);
-      assertEquals((await b.client(pair.accessToken).v1.me.$get()).status, 200);
+      const onward = await b.client().v1.auth.refresh.$post({
+        json: { refreshToken: pair.refreshToken },
+      });
+      assertEquals(onward.status, 200, "the new refresh token works");
       assertEquals((await b.client(owner.token).v1.me.$get()).status, 200, "not revoked");
 
       // Once rotated, the old token is spent for real: presenting it again is a reuse.
@@ -64,6 +73,43 @@ Deno.test(
         json: { refreshToken: owner.refreshToken },
       });
       assertEquals(resumed.status, 200, "the same token works once the org is back");
+    } finally {
+      await app.close();
+    }
+  },
+);
+
+Deno.test(
+  "a refresh that fails part-way while the database still answers can be retried at once",
+  dbTest,
+  async () => {
+    // A connection reset on the session write: the failed attempt marks its claim abandoned.
+    let fail = false;
+    const app = await createTestApp({
+      hooks: {
+        afterRefreshStep: () => {
+          if (fail) throw new MongoNetworkError("connection reset by peer");
+        },
+      },
+    });
+    try {
+      const owner = await createOrgAndLogin(app, "Blip Co");
+      fail = true;
+      const failed = await app.client().v1.auth.refresh.$post({
+        json: { refreshToken: owner.refreshToken },
+      });
+      assertEquals(failed.status, 503);
+      fail = false;
+      const retried = await app.client().v1.auth.refresh.$post({
+        json: { refreshToken: owner.refreshToken },
+      });
+      assertEquals(retried.status, 200);
+      const pair = await retried.json();
+      assertEquals((await app.client(pair.accessToken).v1.me.$get()).status, 200);
+      const next = await app.client().v1.auth.refresh.$post({
+        json: { refreshToken: pair.refreshToken },
+      });
+      assertEquals(next.status, 200, "the rotated session goes on rotating");
     } finally {
       await app.close();
     }

@@ -158,6 +158,8 @@ export async function refresh(
 ): Promise<TokenPair> {
   const r = await rotateRefreshToken(deps.db.master, refreshToken, deps.now(), {
     check: (session) => grantOf(deps, session),
+    // One write's longest wait (the socket timeout) and a margin.
+    claimTtlMs: deps.config.dbTimeoutMs * 3,
     afterClaim: () => deps.hooks.afterRefreshStep?.("claimed", refreshToken.slice(0, 24)),
   });
   if (r.kind === "reused") {

@@ -49,6 +49,10 @@ interface SpentDoc {
   _id: string;
   sessionId: ObjectId;
   expiresAt: Date;
+  /** When the rotation that holds the claim began (absent on claims older than this field). */
+  claimedAt?: Date;
+  /** The rotation that held the claim failed before moving the session on. */
+  abandonedAt?: Date;
   /** Presented again while it was being spent. */
   reusedAt?: Date;
 }
@@ -103,6 +107,11 @@ export interface RotateSteps<T> {
    * new pair grants (the org and role). A refusal, or a database error, here leaves it usable.
    */
   check(session: Session): Promise<T>;
+  /**
+   * How long a rotation may hold its claim before it counts as abandoned (its request failed
+   * without saying so): longer than one database write can take.
+   */
+  claimTtlMs: number;
   /** A test hook, awaited after the claim and before the session is rotated. */
   afterClaim?(): Promise<void> | void;
 }
@@ -110,11 +119,13 @@ export interface RotateSteps<T> {
 /**
  * Spend a refresh token and issue the next one. Presenting a spent token revokes the session.
  *
- * The rotation is committed by one conditional write to the session (it still holds this
- * token's hash); nothing after it touches the database, so an error at any point leaves either
- * the old token current (the client retries it) or the new one issued. A claim (the spent
- * token's document) left behind by a request that failed before the commit is not a reuse:
- * the retry takes it over, as a concurrent replay would, and the commit lets only one through.
+ * A rotation first claims the token (inserting its spent-token document: one winner on every
+ * server), then moves the session to the next token's hash, its commit. Nothing after the
+ * commit touches the database, and a rotation that fails before it marks its claim abandoned
+ * (or, when the database cannot be reached, lets it age past `claimTtlMs`), so a database error
+ * part-way leaves the token current and the session intact: the retry takes the claim over.
+ * A request that finds the token claimed by a rotation still under way waits for it: once the
+ * session has moved on, the token was spent, and presenting it was a replay.
  */
 export async function rotateRefreshToken<T>(
   db: Db,
@@ -128,42 +139,69 @@ export async function rotateRefreshToken<T>(
   const doc = await sessions(db).findOne({ _id: new ObjectId(sid) });
   if (!doc || doc.revokedAt !== null || doc.expiresAt <= now) return { kind: "invalid" };
   const hash = await sha256(secret);
+  const replay = async () => {
+    await spentTokens(db).updateOne({ _id: hash }, { $set: { reusedAt: now } });
+    await revokeSession(db, sid, "refresh_reused", now);
+    return { kind: "reused" as const, session: toSession(doc) };
+  };
   if (doc.refreshHash !== hash) {
     if (!await spentTokens(db).findOne({ _id: hash, sessionId: doc._id })) {
       return { kind: "invalid" };
     }
-    await revokeSession(db, sid, "refresh_reused", now);
-    return { kind: "reused", session: toSession(doc) };
+    return await replay();
   }
   const grant = await steps.check(toSession(doc));
-  const next = newSecret();
-  const nextHash = await sha256(next);
-  try {
-    await spentTokens(db).insertOne({ _id: hash, sessionId: doc._id, expiresAt: doc.expiresAt });
-  } catch (e) {
-    if (!isDuplicateKey(e)) throw e;
-    // Claimed already, while the session still holds it: by a request under way with the same
-    // token, or by one that failed before its commit. Only a claim marked reused is final.
-    if ((await spentTokens(db).findOne({ _id: hash }))?.reusedAt) {
-      await revokeSession(db, sid, "refresh_reused", now);
-      return { kind: "reused", session: toSession(doc) };
+
+  const claim: SpentDoc = {
+    _id: hash,
+    sessionId: doc._id,
+    expiresAt: doc.expiresAt,
+    claimedAt: now,
+  };
+  const started = Date.now();
+  for (let pause = 10;; pause = Math.min(pause * 2, 200)) {
+    try {
+      await spentTokens(db).insertOne(claim);
+      break;
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
     }
+    const held = await spentTokens(db).findOne({ _id: hash });
+    if (!held) continue; // released by a takeover between the two reads: claim again
+    if (held.reusedAt) return await replay();
+    const current = await sessions(db).findOne({ _id: doc._id });
+    if (!current || current.revokedAt !== null || current.refreshHash !== hash) {
+      return await replay(); // the holder spent it: this presentation came too late
+    }
+    const age = now.getTime() + (Date.now() - started) - (held.claimedAt?.getTime() ?? 0);
+    if (held.claimedAt && (held.abandonedAt || age >= steps.claimTtlMs)) {
+      // Abandoned before its commit: release it, then claim it like any other rotation.
+      await spentTokens(db).deleteOne({ _id: hash, claimedAt: held.claimedAt });
+      continue;
+    }
+    if (!held.claimedAt) return await replay(); // a claim from before claims carried a time
+    await new Promise((r) => setTimeout(r, pause)); // a rotation under way: see how it ends
   }
-  await steps.afterClaim?.();
-  // The commit: exactly one request moves the session off this token (a conditional update is
-  // atomic on MongoDB, and on the embedded FerretDB with its atomic-writes patch).
-  const updated = await sessions(db).findOneAndUpdate(
-    { _id: doc._id, refreshHash: hash, revokedAt: null },
-    { $set: { refreshHash: nextHash, lastUsedAt: now } },
-    { returnDocument: "after" },
-  );
-  if (!updated) {
-    // Another request spent it first (or the session was revoked meanwhile): a replay.
-    await spentTokens(db).updateOne({ _id: hash }, { $set: { reusedAt: now } });
-    await revokeSession(db, sid, "refresh_reused", now);
-    return { kind: "reused", session: toSession(doc) };
+
+  const next = newSecret();
+  try {
+    await steps.afterClaim?.();
+    // The commit. This request holds the claim, so no other rotation writes the session now.
+    const updated = await sessions(db).findOneAndUpdate(
+      { _id: doc._id, refreshHash: hash, revokedAt: null },
+      { $set: { refreshHash: await sha256(next), lastUsedAt: now } },
+      { returnDocument: "after" },
+    );
+    if (!updated) return { kind: "invalid" }; // revoked meanwhile (a logout, say)
+    return { kind: "rotated", session: toSession(updated), refreshToken: `${sid}.${next}`, grant };
+  } catch (e) {
+    // Best effort: when the database still answers, a retry may take the claim over at once.
+    await spentTokens(db).updateOne(
+      { _id: hash, claimedAt: now },
+      { $set: { abandonedAt: new Date() } },
+    ).catch(() => {});
+    throw e;
   }
-  return { kind: "rotated", session: toSession(updated), refreshToken: `${sid}.${next}`, grant };
 }
 
 export async function revokeSession(db: Db, id: string, reason: string, now: Date) {
