@@ -8,6 +8,7 @@
  * reconciler drops a database only when its marker is this master's (src/tenants/reconciler.ts).
  */
 import { type Db, ReadPreference } from "mongodb";
+import { isDuplicateKey } from "../db.ts";
 
 /** Whose database this is: the master database's name and the org's id. */
 export interface TenantOwner {
@@ -32,12 +33,17 @@ const meta = (db: Db) => db.collection<MarkerDoc | SchemaDoc>("_meta");
  * nothing of this org may be written into it.
  */
 export async function writeMarker(db: Db, owner: TenantOwner): Promise<void> {
-  const r = await meta(db).updateOne(
-    { _id: "marker" },
-    { $setOnInsert: { master: owner.master, orgId: owner.orgId } },
-    { upsert: true },
-  );
-  if (r.upsertedCount === 1) return;
+  try {
+    const r = await meta(db).updateOne(
+      { _id: "marker" },
+      { $setOnInsert: { master: owner.master, orgId: owner.orgId } },
+      { upsert: true },
+    );
+    if (r.upsertedCount === 1) return;
+  } catch (e) {
+    // Two upserts at once (FerretDB reads, then inserts): the other one wrote it.
+    if (!isDuplicateKey(e)) throw e;
+  }
   const found = await readMarker(db);
   if (found?.master !== owner.master || found.orgId !== owner.orgId) {
     throw new Error(`tenant database ${db.databaseName} belongs to another owner`);
