@@ -53,3 +53,30 @@ Deno.test("concurrent misses share one load; failures are not cached", async () 
   await assertRejects(() => cache.get("bad", () => Promise.reject(new Error("nope"))), "nope");
   assertEquals(await cache.get("bad", () => Promise.resolve({ value: "ok", tags: [] })), "ok");
 });
+
+Deno.test("the TTL counts from when a load started, so a slow load does not stretch it", async () => {
+  let now = 0;
+  const cache = createCache(5000, () => now);
+  let loads = 0;
+  // The load reads the database at 0 and answers at 4,000: what it read is already 4 s old.
+  const slow = () =>
+    new Promise<{ value: number; tags: string[] }>((r) => {
+      loads++;
+      now += 4000;
+      r({ value: loads, tags: [] });
+    });
+  assertEquals(await cache.get("k", slow), 1);
+  now = 4999;
+  assertEquals(await cache.get("k", slow), 1, "within 5 s of the load's start");
+  now = 5000;
+  assertEquals(await cache.get("k", slow), 2, "5 s after the load started, not after it ended");
+  // A load slower than the TTL is not cached at all.
+  now = 10_000;
+  const slower = () =>
+    new Promise<{ value: number; tags: string[] }>((r) => {
+      now += 6000;
+      r({ value: ++loads, tags: [] });
+    });
+  assertEquals(await cache.get("j", slower), 3);
+  assertEquals(await cache.get("j", slower), 4);
+});

@@ -28,9 +28,47 @@ Deno.test("production needs a strong secret and a bcrypt cost of at least 10", (
     configError({ APP_ENV: "production", JWT_SECRET: secret, BCRYPT_COST: "8" }),
     /BCRYPT_COST/,
   );
-  const ok = loadConfig({ APP_ENV: "production", JWT_SECRET: secret });
+  const ok = loadConfig({ APP_ENV: "production", JWT_SECRET: secret, MONGO_URI: "mongodb://db" });
   assertEquals(ok.bcryptCost, 12);
   assertEquals(ok.jwtSecretGenerated, false);
+});
+
+Deno.test("production never falls back to the embedded database without being asked", () => {
+  const secret = "x".repeat(32);
+  const message = configError({ APP_ENV: "production", JWT_SECRET: secret });
+  assertMatch(message, /MONGO_URI/);
+  assertMatch(message, /EMBEDDED_DATABASE=1/);
+  const embedded = loadConfig({
+    APP_ENV: "production",
+    JWT_SECRET: secret,
+    EMBEDDED_DATABASE: "1",
+  });
+  assertEquals(embedded.mongoUri, undefined);
+  assertMatch(configError({ EMBEDDED_DATABASE: "yes" }), /EMBEDDED_DATABASE/);
+  assertEquals(loadConfig({}).mongoUri, undefined, "development still starts it by default");
+});
+
+Deno.test("TRUSTED_PROXIES takes addresses, CIDR ranges (IPv4, IPv6) and *", () => {
+  const ok = loadConfig({ TRUSTED_PROXIES: "10.0.0.1, 10.0.0.0/8,fd00::/8, ::1, *" });
+  assertEquals(ok.trustedProxies, ["10.0.0.1", "10.0.0.0/8", "fd00::/8", "::1", "*"]);
+  for (const bad of ["10.0.0.0/33", "proxy.internal", "10.0.0", "fd00::/129", "1.2.3.4/8/8"]) {
+    assertMatch(configError({ TRUSTED_PROXIES: bad }), /TRUSTED_PROXIES/, bad);
+  }
+});
+
+Deno.test("production without MONGO_URI stops at start, naming the variables", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "src/main.ts"],
+    env: { APP_ENV: "production", JWT_SECRET: "x".repeat(32), MONGO_URI: "" },
+    stdout: "piped",
+    stderr: "piped",
+    // Had it started the embedded database instead, it would serve until stopped.
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 1);
+  assertMatch(stderr, /MONGO_URI/);
+  assertMatch(stderr, /EMBEDDED_DATABASE/);
 });
 
 Deno.test("development generates a secret for the process and has working defaults", () => {

@@ -8,6 +8,7 @@ import {
   PASSWORD,
   requestFrom,
 } from "./support/app.ts";
+import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
 
 Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest, async (t) => {
   const app = await createTestApp();
@@ -37,7 +38,11 @@ Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest
       assertEquals(collections, ["_meta", "audit_log"]);
       assertEquals(
         (await tenant.collection("_meta").findOne({ _id: "schema" as never }))?.version,
-        1,
+        LATEST_SCHEMA_VERSION,
+      );
+      assertEquals(
+        { ...await tenant.collection("_meta").findOne({ _id: "marker" as never }) },
+        { _id: "marker", master: app.config.masterDb, orgId },
       );
     });
     await t.step("get: public fields for anyone", async () => {

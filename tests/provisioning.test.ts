@@ -2,9 +2,10 @@ import { assert, assertEquals } from "./support/assert.ts";
 import type { DeletionStep, ProvisioningStep } from "../src/platform/deps.ts";
 import { ORPHAN_SEARCH_EVERY, runMaintenance } from "../src/ops/maintenance.ts";
 import { createOrg, deleteOrg, rollbackProvisioning } from "../src/tenants/lifecycle.ts";
-import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
+import { LATEST_SCHEMA_VERSION, schemaVersion } from "../src/tenants/migrations/mod.ts";
 import { findOrgBySlug, type Org } from "../src/tenants/orgs.ts";
-import { reconcileOrgs } from "../src/ops/reconciler.ts";
+import { writeMarker } from "../src/tenants/meta.ts";
+import { ORPHAN_CONFIRM_MS, reconcileOrgs } from "../src/ops/reconciler.ts";
 import { createTestApp, dbTest, PASSWORD, type TestApp } from "./support/app.ts";
 
 const CTX = { ip: "127.0.0.1" };
@@ -46,7 +47,10 @@ for (const step of ["claimed", "database", "owner"] as ProvisioningStep[]) {
           const org = await findOrgBySlug(app.deps.db.master, "half-made");
           if (!org) return false;
           if (step === "claimed") return true;
-          if (step === "database") return (await app.tenantDatabases()).length === 1;
+          // The database appears with its marker, before the migrations that end the step.
+          if (step === "database") {
+            return await schemaVersion(app.deps.db.tenantDb(org)) === LATEST_SCHEMA_VERSION;
+          }
           return (await counts(app)).memberships === 1;
         }, `step ${step}`);
         assertEquals(
@@ -232,20 +236,31 @@ for (const step of ["marked", "database", "references"] as DeletionStep[]) {
 }
 
 Deno.test(
-  "the reconciler drops tenant databases that no org owns, and only those",
+  "the reconciler drops tenant databases of this master that no org owns, and only those",
   dbTest,
   async () => {
-    const app = await createTestApp();
+    let clock = Date.now();
+    const app = await createTestApp({ now: () => new Date(clock) });
     try {
       await createOrg(app.deps, {
         name: "Kept Co",
         admin: { email: "k@example.com", password: PASSWORD },
       }, CTX);
-      const orphan = `${app.config.tenantDbPrefix}${"a".repeat(24)}`;
-      await app.deps.db.clients.default.db(orphan).collection("x").insertOne({ a: 1 });
+      const id = "a".repeat(24);
+      const orphan = `${app.config.tenantDbPrefix}${id}`;
+      await writeMarker(app.deps.db.clients.default.db(orphan), {
+        master: app.config.masterDb,
+        orgId: id,
+      });
       const unrelated = `${app.config.tenantDbPrefix}notatenant`;
       await app.deps.db.clients.default.db(unrelated).collection("x").insertOne({ a: 1 });
-      const report = await reconcileOrgs(app.deps);
+      const candidates = new Map<string, number>();
+      assertEquals(
+        (await reconcileOrgs(app.deps, { orphans: true, candidates })).orphansDropped,
+        0,
+      );
+      clock += ORPHAN_CONFIRM_MS;
+      const report = await reconcileOrgs(app.deps, { orphans: true, candidates });
       assertEquals(report.orphansDropped, 1);
       const left = await app.tenantDatabases();
       assert(!left.includes(orphan));
@@ -306,22 +321,28 @@ Deno.test(
   "maintenance searches for orphan databases on its first pass and every tenth",
   dbTest,
   async () => {
-    const app = await createTestApp();
+    let clock = Date.now();
+    const app = await createTestApp({ now: () => new Date(clock) });
     try {
-      const orphan = `${app.config.tenantDbPrefix}${"b".repeat(24)}`;
-      const make = () => app.deps.db.clients.default.db(orphan).collection("x").insertOne({});
+      const id = "b".repeat(24);
+      const orphan = `${app.config.tenantDbPrefix}${id}`;
+      const make = () =>
+        writeMarker(app.deps.db.clients.default.db(orphan), {
+          master: app.config.masterDb,
+          orgId: id,
+        });
       const present = async () => (await app.tenantDatabases()).includes(orphan);
       const state = {};
       await make();
       assert(await runMaintenance(app.deps, state));
-      assertEquals(await present(), false, "the first pass drops it");
-      await make();
+      assertEquals(await present(), true, "the first pass finds it and remembers it");
+      clock += ORPHAN_CONFIRM_MS;
       for (let pass = 1; pass < ORPHAN_SEARCH_EVERY; pass++) {
         assert(await runMaintenance(app.deps, state));
       }
-      assertEquals(await present(), true, "passes 1–9 leave it");
+      assertEquals(await present(), true, "passes 1–9 do not search");
       assert(await runMaintenance(app.deps, state));
-      assertEquals(await present(), false, "the tenth pass after the first drops it");
+      assertEquals(await present(), false, "the tenth pass after the first confirms and drops it");
     } finally {
       await app.close();
     }
@@ -340,3 +361,103 @@ Deno.test("only one instance holds the maintenance lease at a time", dbTest, asy
     await a.close();
   }
 });
+
+Deno.test(
+  "a creator that decides while a rollback finishes never brings the rolled-back org back",
+  dbTest,
+  async () => {
+    const creatorStalled = Promise.withResolvers<void>();
+    const creatorGoes = Promise.withResolvers<void>();
+    const creator = await createTestApp({
+      hooks: {
+        afterProvisioningStep: (s) =>
+          s === "owner" ? (creatorStalled.resolve(), creatorGoes.promise) : undefined,
+      },
+    });
+    // The rollback stops one write before its end: after the first of its two last writes
+    // (the org's document and its outcome), whichever it makes first.
+    const rollbackPaused = Promise.withResolvers<void>();
+    const rollbackGoes = Promise.withResolvers<void>();
+    let paused = false;
+    const reconciler = await createTestApp({
+      sameDatabaseAs: creator,
+      hooks: {
+        afterDeletionStep: (s) => {
+          if ((s !== "document" && s !== "outcome") || paused) return;
+          paused = true;
+          rollbackPaused.resolve();
+          return rollbackGoes.promise;
+        },
+      },
+    });
+    try {
+      const creating = creator.request("/v1/orgs", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          name: "Late Deciders",
+          admin: { email: "late@example.com", password: PASSWORD },
+        }),
+      });
+      // The creator stalls past the grace period (0 here); the reconciler rolls it back.
+      await creatorStalled.promise;
+      const reconciling = reconcileOrgs(reconciler.deps, { orphans: false });
+      await rollbackPaused.promise;
+      // The creator decides its outcome and activates while the rollback is one write from done.
+      creatorGoes.resolve();
+      const res = await creating;
+      rollbackGoes.resolve();
+      assertEquals((await reconciling).rolledBack, 1);
+
+      assertEquals(res.status, 503, "the creator learns it was rolled back");
+      assertEquals(await counts(reconciler), { orgs: 0, users: 0, memberships: 0, databases: 0 });
+      assertEquals(
+        await reconciler.deps.db.master.collection("provisioning_outcomes").countDocuments({}),
+        0,
+      );
+      const again = await reconciler.client().v1.orgs.$post({
+        json: { name: "Late Deciders", admin: { email: "late@example.com", password: PASSWORD } },
+      });
+      assertEquals(again.status, 201, "the name and the email are usable again");
+    } finally {
+      creator.deps.hasher.close();
+      await creator.deps.db.close();
+      await reconciler.close();
+    }
+  },
+);
+
+Deno.test(
+  "a creator stalled after deciding active keeps its org when the reconciler finishes the activation",
+  dbTest,
+  async () => {
+    const stalled = Promise.withResolvers<void>();
+    const goes = Promise.withResolvers<void>();
+    const creator = await createTestApp({
+      hooks: {
+        afterProvisioningStep: (s) =>
+          s === "decided" ? (stalled.resolve(), goes.promise) : undefined,
+      },
+    });
+    const app = await createTestApp({ sameDatabaseAs: creator });
+    try {
+      const creating = creator.client().v1.orgs.$post({
+        json: { name: "Slow Finisher", admin: { email: "slow@example.com", password: PASSWORD } },
+      });
+      await stalled.promise;
+      assertEquals((await reconcileOrgs(app.deps, { orphans: false })).activated, 1);
+      goes.resolve();
+      const res = await creating;
+      assertEquals(res.status, 201);
+      assertEquals(await counts(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
+      const login = await app.client().v1.auth.login.$post({
+        json: { email: "slow@example.com", password: PASSWORD },
+      });
+      assertEquals(login.status, 200);
+    } finally {
+      creator.deps.hasher.close();
+      await creator.deps.db.close();
+      await app.close();
+    }
+  },
+);

@@ -168,13 +168,22 @@ function auditFailedLogin(deps: Deps, user: User, ctx: RequestContext): void {
   }, 0);
 }
 
-/** Rotate a refresh token (API.md `POST /v1/auth/refresh`). */
+/**
+ * Rotate a refresh token (API.md `POST /v1/auth/refresh`). The org and membership are checked
+ * before the token is spent, so a database error part-way answers 503 and leaves the session
+ * and its current token as they were: the client retries.
+ */
 export async function refresh(
   deps: Deps,
   refreshToken: string,
   ctx: RequestContext,
 ): Promise<TokenPair> {
-  const r = await rotateRefreshToken(deps.db.master, refreshToken, deps.now());
+  const r = await rotateRefreshToken(deps.db.master, refreshToken, deps.now(), {
+    check: (session) => grantOf(deps, session),
+    // One write's longest wait (the socket timeout) and a margin.
+    claimTtlMs: deps.config.dbTimeoutMs * 3,
+    afterClaim: () => deps.hooks.afterRefreshStep?.("claimed", refreshToken.slice(0, 24)),
+  });
   if (r.kind === "reused") {
     deps.cache.forget(tag.session(r.session.id));
     const org = await findOrgById(deps.db.master, r.session.orgId);
@@ -194,10 +203,11 @@ export async function refresh(
   if (r.kind === "invalid") {
     throw new AppError(401, "unauthorized", "Invalid or expired refresh token");
   }
-  return await pairForSession(deps, r.session, r.refreshToken);
+  return await tokenPair(deps, r.session, r.refreshToken, r.grant.org, r.grant.role);
 }
 
-async function pairForSession(deps: Deps, session: Session, refreshToken: string) {
+/** What a session's next token pair grants: its org (active) and the member's current role. */
+async function grantOf(deps: Deps, session: Session): Promise<{ org: Org; role: Role }> {
   const [org, m] = await Promise.all([
     findOrgById(deps.db.master, session.orgId),
     findMembership(deps.db.master, session.userId, session.orgId),
@@ -208,7 +218,7 @@ async function pairForSession(deps: Deps, session: Session, refreshToken: string
     }
     throw new AppError(401, "unauthorized", "The session's organization is no longer available");
   }
-  return await tokenPair(deps, session, refreshToken, org, m.role);
+  return { org, role: m.role };
 }
 
 export async function logout(deps: Deps, p: Principal, ctx: RequestContext): Promise<void> {

@@ -42,7 +42,8 @@ interface AuditDoc {
 
 export type AuditEvent = Omit<AuditDoc, "_id" | "expiresAt"> & { id: string };
 
-const auditLog = (db: Db) => db.collection<AuditDoc>("audit_log");
+const AUDIT_LOG = "audit_log";
+const auditLog = (db: Db) => db.collection<AuditDoc>(AUDIT_LOG);
 
 /**
  * Record an event in the org's database. The action it describes has already happened, so a
@@ -66,11 +67,25 @@ export async function recordEvent(
     ip: ctx.ip,
     expiresAt: new Date(at.getTime() + deps.config.auditRetentionDays * 86_400_000),
   };
+  const db = deps.db.tenantDb(org);
   try {
-    await auditLog(deps.db.tenantDb(org)).insertOne(doc);
+    await auditLog(db).insertOne(doc);
+    await dropIfRecreated(db);
   } catch (e) {
     deps.log.error("audit write failed", { type, requestId: ctx.requestId, ...describeError(e) });
   }
+}
+
+/**
+ * MongoDB creates a database on its first write, so an event recorded for an org deleted while
+ * the request was under way (it read the org before the deletion began) would bring its
+ * database back, holding that one event. A database the service made always holds more than
+ * its audit log (its `_meta` at least), so one that holds nothing else was made by this write:
+ * it is dropped again. Never is a tenant database created implicitly.
+ */
+async function dropIfRecreated(db: Db): Promise<void> {
+  const names = await db.listCollections({}, { nameOnly: true }).toArray();
+  if (names.every((c) => c.name === AUDIT_LOG)) await db.dropDatabase();
 }
 
 /** One page of events, newest first; `before` is the id of the last event of the previous page. */

@@ -1,25 +1,51 @@
 /** The request context handed to domain functions: request id, client address, actor. */
 import type { Context } from "hono";
 import type { RequestContext } from "../audit/audit.ts";
+import { formatIp, parseIp, type TrustedProxies, trustedProxies } from "../platform/addresses.ts";
 import type { AppEnv } from "./env.ts";
 
+const compiled = new WeakMap<string[], TrustedProxies>();
+
+/** The configuration's list, compiled once (the array is the configuration's own). */
+function proxiesOf(list: string[]): TrustedProxies {
+  let p = compiled.get(list);
+  if (!p) compiled.set(list, p = trustedProxies(list));
+  return p;
+}
+
+/** An address in canonical form (a mapped IPv4 as IPv4), or the text itself if it is none. */
+const canonical = (text: string) => {
+  const b = parseIp(text);
+  return b ? formatIp(b) : text.slice(0, 64);
+};
+
 /**
- * The client address: the connection's, or, when that connection is a trusted proxy
- * (`TRUSTED_PROXIES`, "*" for any), the nearest address in X-Forwarded-For that is not one.
+ * The client address (API.md, "Authentication and sessions"): the connection's peer, or, when
+ * the peer is a trusted proxy, the right-most X-Forwarded-For hop that is not itself one. Only
+ * hops appended by trusted proxies are believed: walking from the right stops at the first
+ * other address, so whatever the client wrote to the left of it is never read. `*` trusts any
+ * peer as one proxy, so the hop it appended (the right-most) is the client.
  */
 export function clientAddress(
   remote: string | undefined,
   forwardedFor: string | undefined,
   trusted: string[],
 ): string {
-  const isTrusted = (a: string) => trusted.includes("*") || trusted.includes(a);
   if (!remote) return "unknown";
-  if (!forwardedFor || !isTrusted(remote)) return remote;
-  const hops = forwardedFor.split(",").map((s) => s.trim()).filter(Boolean);
-  for (let i = hops.length - 1; i >= 0; i--) {
-    if (!isTrusted(hops[i])) return hops[i].slice(0, 64);
+  const peer = parseIp(remote);
+  const proxies = proxiesOf(trusted);
+  if (!forwardedFor || !peer || !(proxies.any || proxies.trusts(peer))) {
+    return peer ? formatIp(peer) : remote;
   }
-  return (hops[0] ?? remote).slice(0, 64);
+  const hops = forwardedFor.split(",").map((s) => s.trim()).filter(Boolean);
+  if (!hops.length) return formatIp(peer);
+  if (proxies.any) return canonical(hops[hops.length - 1]);
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = parseIp(hops[i]);
+    if (!hop || !proxies.trusts(hop)) return canonical(hops[i]);
+  }
+  // Every hop is a trusted proxy: the request started inside; the left-most one is its origin.
+  return canonical(hops[0]);
 }
 
 export function requestContext(c: Context<AppEnv>, trusted: string[]): RequestContext {

@@ -2,7 +2,7 @@
  * The `invitations` collection. The token is shown once; only its sha256 is stored. An
  * invitation is pending until accepted, revoked or expired.
  */
-import { type Db, ObjectId } from "mongodb";
+import { type Db, ObjectId, ReadPreference } from "mongodb";
 import { ensureTtlIndex } from "../platform/db.ts";
 import type { Logger } from "../platform/log.ts";
 import { encodeBase64Url, sha256Hex } from "../platform/encoding.ts";
@@ -170,4 +170,12 @@ export async function deleteOrgInvitations(db: Db, orgId: string): Promise<void>
 
 export async function deleteExpiredInvitations(db: Db, now: Date): Promise<number> {
   return (await invitations(db).deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+}
+
+/** Ids of the orgs that have invitations (to find those of orgs that are gone); from the primary. */
+export async function orgIdsOfInvitations(db: Db): Promise<string[]> {
+  const ids = await invitations(db).distinct("orgId", {}, {
+    readPreference: ReadPreference.PRIMARY,
+  });
+  return ids.map((id) => id.toHexString());
 }

@@ -1,5 +1,5 @@
 /** The `memberships` collection: which user belongs to which org, with which role. */
-import { type Db, ObjectId } from "mongodb";
+import { type Db, ObjectId, ReadPreference } from "mongodb";
 
 export const ROLES = ["owner", "admin", "member"] as const;
 export type Role = typeof ROLES[number];
@@ -122,4 +122,12 @@ export async function removeMembership(db: Db, userId: string, orgId: string): P
 
 export async function removeOrgMemberships(db: Db, orgId: string): Promise<void> {
   await memberships(db).deleteMany({ orgId: new ObjectId(orgId) });
+}
+
+/** Ids of the orgs that have memberships (to find those of orgs that are gone); from the primary. */
+export async function orgIdsOfMemberships(db: Db): Promise<string[]> {
+  const ids = await memberships(db).distinct("orgId", {}, {
+    readPreference: ReadPreference.PRIMARY,
+  });
+  return ids.map((id) => id.toHexString());
 }

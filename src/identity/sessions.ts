@@ -4,7 +4,7 @@
  * reuse detection, OAuth 2.0 Security BCP). A refresh token is `<sessionId>.<secret>`; only
  * sha256(secret) is stored.
  */
-import { type Db, ObjectId } from "mongodb";
+import { type Db, ObjectId, ReadPreference } from "mongodb";
 import { ensureTtlIndex, isDuplicateKey } from "../platform/db.ts";
 import type { Logger } from "../platform/log.ts";
 import { encodeBase64Url, sha256Hex as sha256 } from "../platform/encoding.ts";
@@ -49,6 +49,10 @@ interface SpentDoc {
   _id: string;
   sessionId: ObjectId;
   expiresAt: Date;
+  /** When the rotation that holds the claim began (absent on claims older than this field). */
+  claimedAt?: Date;
+  /** The rotation that held the claim failed before moving the session on. */
+  abandonedAt?: Date;
   /** Presented again while it was being spent. */
   reusedAt?: Date;
 }
@@ -92,53 +96,112 @@ export async function findSession(db: Db, id: string): Promise<Session | null> {
   return d ? toSession(d) : null;
 }
 
-export type RotateResult =
-  | { kind: "rotated"; session: Session; refreshToken: string }
+export type RotateResult<T> =
+  | { kind: "rotated"; session: Session; refreshToken: string; grant: T }
   | { kind: "reused"; session: Session }
   | { kind: "invalid" };
 
-/** Spend a refresh token and issue the next one. Presenting a spent token revokes the session. */
-export async function rotateRefreshToken(
+export interface RotateSteps<T> {
+  /**
+   * Run once the token is known to be the session's current one, before it is spent: what the
+   * new pair grants (the org and role). A refusal, or a database error, here leaves it usable.
+   */
+  check(session: Session): Promise<T>;
+  /**
+   * How long a rotation may hold its claim before it counts as abandoned (its request failed
+   * without saying so): longer than one database write can take.
+   */
+  claimTtlMs: number;
+  /** A test hook, awaited after the claim and before the session is rotated. */
+  afterClaim?(): Promise<void> | void;
+}
+
+/**
+ * Spend a refresh token and issue the next one. Presenting a spent token revokes the session.
+ *
+ * A rotation first claims the token (inserting its spent-token document: one winner on every
+ * server), then moves the session to the next token's hash, its commit. Nothing after the
+ * commit touches the database, and a rotation that fails before it marks its claim abandoned
+ * (or, when the database cannot be reached, lets it age past `claimTtlMs`), so a database error
+ * part-way leaves the token current and the session intact: the retry takes the claim over.
+ * A request that finds the token claimed by a rotation still under way waits for it: once the
+ * session has moved on, the token was spent, and presenting it was a replay.
+ */
+export async function rotateRefreshToken<T>(
   db: Db,
   token: string,
   now: Date,
-): Promise<RotateResult> {
+  steps: RotateSteps<T>,
+): Promise<RotateResult<T>> {
   const m = /^([0-9a-f]{24})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!m) return { kind: "invalid" };
   const [, sid, secret] = m;
   const doc = await sessions(db).findOne({ _id: new ObjectId(sid) });
   if (!doc || doc.revokedAt !== null || doc.expiresAt <= now) return { kind: "invalid" };
   const hash = await sha256(secret);
+  const replay = async () => {
+    await spentTokens(db).updateOne({ _id: hash }, { $set: { reusedAt: now } });
+    await revokeSession(db, sid, "refresh_reused", now);
+    return { kind: "reused" as const, session: toSession(doc) };
+  };
   if (doc.refreshHash !== hash) {
     if (!await spentTokens(db).findOne({ _id: hash, sessionId: doc._id })) {
       return { kind: "invalid" };
     }
-    await revokeSession(db, sid, "refresh_reused", now);
-    return { kind: "reused", session: toSession(doc) };
+    return await replay();
   }
-  try {
-    await spentTokens(db).insertOne({ _id: hash, sessionId: doc._id, expiresAt: doc.expiresAt });
-  } catch (e) {
-    if (!isDuplicateKey(e)) throw e;
-    // Spent concurrently. Mark it reused first: the winner's session write below may land
-    // after our revocation and (FerretDB writes whole documents) undo it; it then sees this.
-    await spentTokens(db).updateOne({ _id: hash }, { $set: { reusedAt: now } });
-    await revokeSession(db, sid, "refresh_reused", now);
-    return { kind: "reused", session: toSession(doc) };
+  const grant = await steps.check(toSession(doc));
+
+  const claim: SpentDoc = {
+    _id: hash,
+    sessionId: doc._id,
+    expiresAt: doc.expiresAt,
+    claimedAt: now,
+  };
+  const started = Date.now();
+  for (let pause = 10;; pause = Math.min(pause * 2, 200)) {
+    try {
+      await spentTokens(db).insertOne(claim);
+      break;
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+    }
+    const held = await spentTokens(db).findOne({ _id: hash });
+    if (!held) continue; // released by a takeover between the two reads: claim again
+    if (held.reusedAt) return await replay();
+    const current = await sessions(db).findOne({ _id: doc._id });
+    if (!current || current.revokedAt !== null || current.refreshHash !== hash) {
+      return await replay(); // the holder spent it: this presentation came too late
+    }
+    const age = now.getTime() + (Date.now() - started) - (held.claimedAt?.getTime() ?? 0);
+    if (held.claimedAt && (held.abandonedAt || age >= steps.claimTtlMs)) {
+      // Abandoned before its commit: release it, then claim it like any other rotation.
+      await spentTokens(db).deleteOne({ _id: hash, claimedAt: held.claimedAt });
+      continue;
+    }
+    if (!held.claimedAt) return await replay(); // a claim from before claims carried a time
+    await new Promise((r) => setTimeout(r, pause)); // a rotation under way: see how it ends
   }
+
   const next = newSecret();
-  // The spent-token insert above picked this request as the one winner; the filter keeps a
-  // session revoked meanwhile revoked (on MongoDB; FerretDB is covered by the re-check below).
-  const updated = await sessions(db).findOneAndUpdate(
-    { _id: doc._id, refreshHash: hash, revokedAt: null },
-    { $set: { refreshHash: await sha256(next), lastUsedAt: now } },
-    { returnDocument: "after" },
-  );
-  if (!updated || (await spentTokens(db).findOne({ _id: hash }))?.reusedAt) {
-    await revokeSession(db, sid, "refresh_reused", now);
-    return { kind: "reused", session: toSession(doc) };
+  try {
+    await steps.afterClaim?.();
+    // The commit. This request holds the claim, so no other rotation writes the session now.
+    const updated = await sessions(db).findOneAndUpdate(
+      { _id: doc._id, refreshHash: hash, revokedAt: null },
+      { $set: { refreshHash: await sha256(next), lastUsedAt: now } },
+      { returnDocument: "after" },
+    );
+    if (!updated) return { kind: "invalid" }; // revoked meanwhile (a logout, say)
+    return { kind: "rotated", session: toSession(updated), refreshToken: `${sid}.${next}`, grant };
+  } catch (e) {
+    // Best effort: when the database still answers, a retry may take the claim over at once.
+    await spentTokens(db).updateOne(
+      { _id: hash, claimedAt: now },
+      { $set: { abandonedAt: new Date() } },
+    ).catch(() => {});
+    throw e;
   }
-  return { kind: "rotated", session: toSession(updated), refreshToken: `${sid}.${next}` };
 }
 
 export async function revokeSession(db: Db, id: string, reason: string, now: Date) {
@@ -189,4 +252,10 @@ export async function revokeMemberSessions(
     { userId: new ObjectId(userId), orgId: new ObjectId(orgId), revokedAt: null },
     { $set: { revokedAt: now, revokedReason: reason } },
   );
+}
+
+/** Ids of the orgs that have sessions (to find those of orgs that are gone); from the primary. */
+export async function orgIdsOfSessions(db: Db): Promise<string[]> {
+  const ids = await sessions(db).distinct("orgId", {}, { readPreference: ReadPreference.PRIMARY });
+  return ids.map((id) => id.toHexString());
 }

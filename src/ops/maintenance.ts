@@ -1,6 +1,7 @@
 /**
- * Periodic maintenance under one lease: the org reconciler and the sweeper of expired
- * documents (the stand-in for TTL indexes on servers without them, DESIGN.md).
+ * Periodic maintenance under one lease: the org reconciler, the sweeper of expired documents
+ * (the stand-in for TTL indexes on servers without them, DESIGN.md), and pending tenant
+ * migrations of orgs made before them.
  */
 import type { Deps } from "../platform/deps.ts";
 import { deleteExpiredEvents } from "../audit/audit.ts";
@@ -9,8 +10,9 @@ import { deleteExpiredSessions } from "../identity/sessions.ts";
 import { deleteExpiredThrottles } from "../identity/throttle.ts";
 import { acquireLease } from "../platform/leases.ts";
 import { describeError } from "../platform/log.ts";
+import { upgradeTenant } from "../tenants/lifecycle.ts";
 import { activeOrgsAfter } from "../tenants/orgs.ts";
-import { reconcileOrgs } from "./reconciler.ts";
+import { type OrphanCandidates, reconcileOrgs } from "./reconciler.ts";
 
 const LEASE = "maintenance";
 
@@ -24,8 +26,10 @@ const LEASE = "maintenance";
 export const AUDIT_SWEEP_BATCH = 200;
 
 /**
- * Passes between two searches for tenant databases that no org owns (the first pass searches).
- * Such databases are rare (a crash while a provisioning was being rolled back), and listing the
+ * Passes between two searches for tenant databases that no org owns (the first pass searches;
+ * a database is dropped once two searches at least `ORPHAN_CONFIRM_MS` apart agree), and for
+ * references to orgs that are gone. Such databases are rare (a crash while a provisioning was
+ * being rolled back, a request under way while its org was deleted), and listing the
  * databases is a pass's most expensive query on FerretDB, which computes every database's size
  * even with `nameOnly` (~3 s of its CPU at 5,000 databases).
  */
@@ -37,6 +41,8 @@ export interface MaintenanceState {
   auditSweptUpTo?: string;
   /** Passes run so far. */
   passes?: number;
+  /** Orphan databases found by earlier searches, awaiting confirmation. */
+  orphanCandidates?: OrphanCandidates;
 }
 
 /** One pass; returns false when another instance holds the lease. */
@@ -49,7 +55,10 @@ export async function runMaintenance(
   if (!await acquireLease(deps.db.master, LEASE, deps.instanceId, ttlMs, deps.now())) return false;
   const passes = state.passes ?? 0;
   state.passes = passes + 1;
-  const report = await reconcileOrgs(deps, { orphans: passes % ORPHAN_SEARCH_EVERY === 0 });
+  const report = await reconcileOrgs(deps, {
+    orphans: passes % ORPHAN_SEARCH_EVERY === 0,
+    candidates: state.orphanCandidates ??= new Map(),
+  });
   const now = deps.now();
   const master = deps.db.master;
   const swept = {
@@ -60,6 +69,10 @@ export async function runMaintenance(
   };
   const batch = await activeOrgsAfter(master, state.auditSweptUpTo, auditBatch);
   for (const org of batch) {
+    // Databases made before the latest tenant migrations get them here, a batch per pass.
+    await upgradeTenant(deps, org).catch((e) =>
+      deps.log.warn("tenant migration failed; will retry", { orgId: org.id, ...describeError(e) })
+    );
     swept.auditEvents += await deleteExpiredEvents(deps.db.tenantDb(org), now);
   }
   state.auditSweptUpTo = batch.length < auditBatch ? undefined : batch[batch.length - 1].id;

@@ -23,6 +23,7 @@ import {
   orgsBelowSchema,
   setSchemaVersion,
 } from "../tenants/orgs.ts";
+import { ownerOf } from "../tenants/lifecycle.ts";
 
 export const DEFAULT_MIGRATE_CONCURRENCY = 4;
 /** How long one org's lease lasts: longer than any one org's migrations take. */
@@ -161,6 +162,7 @@ export async function migrateOrg(
     if (!current || current.schemaVersion >= latest) return skipped("already migrated");
     if (current.move) return skipped("being moved to another deployment");
     const report = await runTenantMigrations(deps.db.tenantDb(org), {
+      owner: ownerOf(deps, org.id),
       log: deps.log,
       now: deps.now,
       migrations,

@@ -2,10 +2,32 @@
  * The reconciler: rolls back provisioning that stopped (a crash, a lost database), finishes
  * deletions, and drops tenant databases that no org owns. Every action is idempotent, and a
  * lease keeps it to one instance at a time.
+ *
+ * Dropping a database is the one action that cannot be undone, so it is hedged twice: only a
+ * database whose marker (src/tenants/meta.ts) names this master and an org id it has no document
+ * for is a candidate, and a candidate is dropped only when a later search, at least
+ * `ORPHAN_CONFIRM_MS` after the one that first found it, finds it orphaned still. A database of
+ * another deployment on the same server (another master) or one made before markers existed
+ * is never touched.
  */
+import { ReadPreference } from "mongodb";
 import type { Deps } from "../platform/deps.ts";
+import { deleteOrgInvitations, orgIdsOfInvitations } from "../identity/invitations.ts";
+import { orgIdsOfMemberships, removeOrgMemberships } from "../identity/memberships.ts";
+import { deleteOrgSessions, orgIdsOfSessions } from "../identity/sessions.ts";
 import { finishDeletion, rollbackProvisioning } from "../tenants/lifecycle.ts";
-import { allOrgIds, findStuckOrgs } from "../tenants/orgs.ts";
+import { readMarker } from "../tenants/meta.ts";
+import { forgetOutcome, orgIdsOfOutcomes } from "../tenants/outcomes.ts";
+import { allOrgIds, findStuckOrgs, orgExists } from "../tenants/orgs.ts";
+
+/** How long a database must have stayed orphaned, between two searches, before it is dropped. */
+export const ORPHAN_CONFIRM_MS = 5 * 60_000;
+
+/**
+ * Orphan candidates found by earlier searches: `<deployment>/<database>` → when first found
+ * (ms since the epoch). Kept by the caller from one pass to the next; a fresh one drops nothing.
+ */
+export type OrphanCandidates = Map<string, number>;
 
 export interface ReconcileReport {
   rolledBack: number;
@@ -13,12 +35,19 @@ export interface ReconcileReport {
   activated: number;
   deleted: number;
   orphansDropped: number;
+  /** Orphans found and remembered, to be dropped once a later search confirms them. */
+  orphansPending: number;
+  /** Gone orgs whose memberships, sessions or invitations were left behind, and are now gone. */
+  danglingOrgs: number;
 }
 
-/** `orphans: false` skips the search for tenant databases that no org owns (see maintenance.ts). */
+/**
+ * `orphans: false` skips the search for tenant databases that no org owns (see maintenance.ts);
+ * `candidates` carries what earlier searches found.
+ */
 export async function reconcileOrgs(
   deps: Deps,
-  opts: { orphans: boolean } = { orphans: true },
+  opts: { orphans: boolean; candidates?: OrphanCandidates } = { orphans: true },
 ): Promise<ReconcileReport> {
   const { db, log } = deps;
   const now = deps.now();
@@ -27,6 +56,8 @@ export async function reconcileOrgs(
     activated: 0,
     deleted: 0,
     orphansDropped: 0,
+    orphansPending: 0,
+    danglingOrgs: 0,
   };
 
   // A provisioning younger than the grace period may still be running in another instance.
@@ -50,20 +81,80 @@ export async function reconcileOrgs(
   }
 
   if (!opts.orphans) return report;
-  // List the databases before reading the org ids: an org document is always written before
-  // its database, so any database listed here whose id is missing has no org.
+  report.danglingOrgs = await sweepDanglingReferences(deps);
+  const candidates = opts.candidates ?? new Map();
+  const found = await findOrphans(deps);
+  for (const key of candidates.keys()) if (!found.has(key)) candidates.delete(key);
+  for (const [key, { cluster, database, orgId }] of found) {
+    const since = candidates.get(key);
+    if (since === undefined || now.getTime() - since < ORPHAN_CONFIRM_MS) {
+      if (since === undefined) candidates.set(key, now.getTime());
+      report.orphansPending++;
+      continue;
+    }
+    candidates.delete(key);
+    // Confirmed by two searches; the org's document is checked once more right before the drop.
+    if (await orgExists(db.master, orgId)) continue;
+    await db.clients[cluster].db(database).dropDatabase();
+    report.orphansDropped++;
+    log.info("dropped a tenant database that no org owns", { cluster, database });
+  }
+  return report;
+}
+
+/**
+ * Databases on every deployment that carry this master's marker for an org it has no document
+ * of. The databases are listed before the org ids are read: an org's document is always written
+ * before its database, so a listed database whose org is missing has none.
+ */
+async function findOrphans(deps: Deps) {
+  const { db } = deps;
   const prefix = deps.config.tenantDbPrefix;
   const pattern = new RegExp(`^${prefix.replace(/[-]/g, "\\-")}([0-9a-f]{24})$`);
+  const found = new Map<string, { cluster: string; database: string; orgId: string }>();
   for (const [cluster, client] of Object.entries(db.clients)) {
-    const { databases } = await client.db("admin").admin().listDatabases({ nameOnly: true });
+    const { databases } = await client.db("admin").admin().listDatabases({
+      nameOnly: true,
+      readPreference: ReadPreference.PRIMARY,
+    });
     const ids = await allOrgIds(db.master);
     for (const { name } of databases) {
       const m = pattern.exec(name);
       if (!m || ids.has(m[1])) continue;
-      await client.db(name).dropDatabase();
-      report.orphansDropped++;
-      log.info("dropped a tenant database that no org owns", { cluster, database: name });
+      const marker = await readMarker(client.db(name));
+      if (marker?.master !== deps.config.masterDb || marker.orgId !== m[1]) continue;
+      found.set(`${cluster}/${name}`, { cluster, database: name, orgId: m[1] });
     }
   }
-  return report;
+  return found;
+}
+
+/**
+ * Remove memberships, sessions, invitations and provisioning outcomes of orgs that have no
+ * document: a request that was under way while its org was deleted (it read the org before the
+ * deletion began, and wrote after the deletion removed the org's references) leaves them
+ * behind, and a deletion that stopped after removing the document leaves its outcome. The references
+ * are read before the org ids, and an org's document is written before anything refers to
+ * it, so a referenced org missing from the later read is gone. Returns how many orgs.
+ */
+async function sweepDanglingReferences(deps: Deps): Promise<number> {
+  const master = deps.db.master;
+  const referenced = new Set([
+    ...await orgIdsOfMemberships(master),
+    ...await orgIdsOfSessions(master),
+    ...await orgIdsOfInvitations(master),
+    ...await orgIdsOfOutcomes(master),
+  ]);
+  const ids = await allOrgIds(master);
+  let swept = 0;
+  for (const orgId of referenced) {
+    if (ids.has(orgId)) continue;
+    await removeOrgMemberships(master, orgId);
+    await deleteOrgSessions(master, orgId);
+    await deleteOrgInvitations(master, orgId);
+    await forgetOutcome(master, orgId);
+    swept++;
+    deps.log.info("removed the references of an org that is gone", { orgId });
+  }
+  return swept;
 }

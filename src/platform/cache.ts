@@ -1,8 +1,8 @@
 /**
  * The per-instance cache of master data on the hot paths (token checks, `/v1/me`, org by slug).
- * Entries live at most `ttlMs` (≤ 5 s: API.md's bound for changes to reach every instance) and
- * carry tags (`session:<id>`, `user:<id>`, `org:<id>`); a change made on this instance forgets
- * the tags it touches at once. Concurrent misses for one key share one load.
+ * Entries live at most `ttlMs` from the start of the load that read them (≤ 5 s: API.md's bound
+ * for changes to reach every instance) and carry tags (`session:<id>`, `user:<id>`, `org:<id>`);
+ * a change made on this instance forgets the tags it touches at once. Concurrent misses for one key share one load.
  */
 export interface Cache {
   get<T>(key: string, load: () => Promise<{ value: T; tags: string[] }>): Promise<T>;
@@ -26,11 +26,14 @@ export function createCache(ttlMs: number, clock: () => number = Date.now): Cach
 
   async function load<T>(key: string, loader: () => Promise<{ value: T; tags: string[] }>) {
     const started = epoch;
+    // The bound counts from the start of the load: what it read may be as old as that, and a
+    // slow load must not stretch how long a change elsewhere takes to show.
+    const until = clock() + ttlMs;
     try {
       const { value, tags } = await loader();
-      if (ttlMs > 0 && started === epoch) {
+      if (ttlMs > 0 && started === epoch && until > clock()) {
         if (entries.size >= MAX_ENTRIES) entries.clear();
-        entries.set(key, { value, tags, until: clock() + ttlMs });
+        entries.set(key, { value, tags, until });
       }
       return value;
     } finally {

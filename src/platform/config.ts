@@ -3,6 +3,7 @@
  * itself; `src/main.ts` passes the environment in, so tests can build any configuration.
  */
 import { z } from "zod";
+import { invalidProxyEntries } from "./addresses.ts";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = typeof LOG_LEVELS[number];
@@ -41,6 +42,7 @@ const schema = z.object({
   AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
   INVITATION_TTL_DAYS: int(1, 90).default(7),
   TRUSTED_PROXIES: z.string().default(""),
+  EMBEDDED_DATABASE: z.enum(["0", "1"]).default("0"),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -79,7 +81,7 @@ export interface Config {
   provisioningGraceSeconds: number;
   auditRetentionDays: number;
   invitationTtlDays: number;
-  /** Addresses of proxies whose X-Forwarded-For is believed ("*" trusts any). */
+  /** Addresses and CIDR ranges of proxies whose X-Forwarded-For is believed ("*": any peer). */
   trustedProxies: string[];
 }
 
@@ -108,6 +110,14 @@ export function loadConfig(env: Env): Config {
       problems.push("JWT_SECRET: must be set to at least 32 bytes in production");
     }
     if (e.BCRYPT_COST < 10) problems.push("BCRYPT_COST: must be at least 10 in production");
+    // The embedded server is for development and small installs: production says so explicitly
+    // rather than getting it because MONGO_URI was forgotten.
+    if (!e.MONGO_URI && e.EMBEDDED_DATABASE !== "1") {
+      problems.push(
+        "MONGO_URI: must be set in production (or set EMBEDDED_DATABASE=1 to run the embedded " +
+          "database)",
+      );
+    }
   } else if (!jwtSecret) {
     jwtSecret = randomSecret();
     jwtSecretGenerated = true;
@@ -115,6 +125,13 @@ export function loadConfig(env: Env): Config {
     problems.push("JWT_SECRET: must be at least 32 bytes");
   }
   const clusters = parseClusters(e.MONGO_CLUSTERS, problems);
+  const trustedProxies = e.TRUSTED_PROXIES.split(",").map((s) => s.trim()).filter(Boolean);
+  const badProxies = invalidProxyEntries(trustedProxies);
+  if (badProxies.length) {
+    problems.push(
+      `TRUSTED_PROXIES: not an address, a CIDR range or *: ${badProxies.join(", ").slice(0, 200)}`,
+    );
+  }
   if (problems.length) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
@@ -146,7 +163,7 @@ export function loadConfig(env: Env): Config {
     provisioningGraceSeconds: e.PROVISIONING_GRACE_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     invitationTtlDays: e.INVITATION_TTL_DAYS,
-    trustedProxies: e.TRUSTED_PROXIES.split(",").map((s) => s.trim()).filter(Boolean),
+    trustedProxies,
   };
 }
 

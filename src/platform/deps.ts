@@ -6,7 +6,8 @@ import type { Cache } from "./cache.ts";
 import type { Logger } from "./log.ts";
 
 export type ProvisioningStep = "claimed" | "database" | "owner" | "decided";
-export type DeletionStep = "marked" | "database" | "references";
+export type DeletionStep = "marked" | "database" | "references" | "document" | "outcome";
+export type RefreshStep = "claimed";
 export type MoveStep =
   | "marked"
   | "copy-batch"
@@ -18,14 +19,15 @@ export type MoveStep =
   | "dropped";
 
 /**
- * Test hooks, awaited after each step of provisioning, deletion and moves. Not reachable over HTTP;
- * a hook that never resolves stops the work there, as a crash would.
+ * Test hooks, awaited after each step of provisioning, deletion, a refresh token's rotation and
+ * moves. Not reachable over HTTP; a hook that never resolves stops the work there, as a crash would.
  */
 export interface Hooks {
   afterProvisioningStep?(step: ProvisioningStep, orgId: string): Promise<void> | void;
   afterDeletionStep?(step: DeletionStep, orgId: string): Promise<void> | void;
   /** After each step of a move (src/ops/move.ts); `jobId` is the move job's. */
   afterMoveStep?(step: MoveStep, jobId: string): Promise<void> | void;
+  afterRefreshStep?(step: RefreshStep, sessionId: string): Promise<void> | void;
 }
 
 export interface Deps {

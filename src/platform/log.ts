@@ -37,8 +37,22 @@ function defaultWrite(line: string, level: LogLevel) {
   else console.log(line);
 }
 
-/** Describe an unknown error for the log without leaking it to clients. */
+/**
+ * A duplicate-key error from MongoDB quotes the clashing key (`dup key: { email: "..." }`),
+ * which is an email, a slug or a throttle key holding an email: personal data the log must
+ * not carry. The index name (before it) says which constraint failed; the value is dropped.
+ */
+const DUP_KEY = /dup key: .*$/gm;
+const withoutKeys = (text: string) => text.replace(DUP_KEY, "dup key: { <redacted> }");
+
+/** Describe an unknown error for the log without leaking it to clients, and without key values. */
 export function describeError(e: unknown): Fields {
-  if (e instanceof Error) return { error: e.name, message: e.message, stack: e.stack };
-  return { error: String(e) };
+  if (e instanceof Error) {
+    return {
+      error: e.name,
+      message: withoutKeys(e.message),
+      stack: e.stack === undefined ? undefined : withoutKeys(e.stack),
+    };
+  }
+  return { error: withoutKeys(String(e)) };
 }

@@ -43,7 +43,7 @@ const refreshRoute = createRoute({
   tags: ["auth"],
   summary: "Rotate a refresh token",
   description: "The presented token is spent. Presenting a spent token again revokes the " +
-    "whole session (401 `refresh_reused`).",
+    "whole session (401 `refresh_reused`). A 503 leaves the presented token current: retry it.",
   request: jsonBody(z.strictObject({ refreshToken: z.string().min(1).max(200) })),
   responses: { 200: json(TokenPairSchema, "A new token pair"), ...errors(400, 401, 403) },
 });

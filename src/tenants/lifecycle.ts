@@ -28,7 +28,8 @@ import {
   type User,
 } from "../identity/users.ts";
 import { describeError } from "../platform/log.ts";
-import { migrateTenant } from "./migrations/mod.ts";
+import { readMarker, writeMarker } from "./meta.ts";
+import { LATEST_SCHEMA_VERSION, migrateTenant } from "./migrations/mod.ts";
 import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
 import { chooseCluster } from "./placement.ts";
 import {
@@ -40,17 +41,30 @@ import {
   type Org,
   type OrgDoc,
   renameOrg as renameOrgDoc,
+  setOrgOwner,
+  setSchemaVersion,
   transitionOrg,
 } from "./orgs.ts";
 import { decideOutcome, forgetOutcome } from "./outcomes.ts";
+
+/**
+ * Characters that let a name look like another (bidi overrides, zero-width joiners) or break
+ * its display (C0/C1 controls, line and paragraph separators), and code points with no
+ * agreed glyph (lone surrogates, private use): Unicode categories Cc, Cf, Cs, Co, Zl, Zp.
+ */
+const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
 
 /** Trim and check a name; returns it with its slug, or throws 400 `validation_failed`. */
 export function checkName(raw: string, path = "name"): { name: string; slug: string } {
   const name = raw.trim();
   const fail = (message: string) =>
     new AppError(400, "validation_failed", message, { errors: [{ path, message }] });
-  // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw fail("Name must not contain control characters");
+  if (INVISIBLE_OR_CONTROL.test(name)) {
+    throw fail(
+      "Name must not contain control, format (bidi, zero-width), surrogate, private-use or " +
+        "line/paragraph separator characters",
+    );
+  }
   const n = charLength(name);
   if (n < NAME_MIN || n > NAME_MAX) {
     throw fail(`Name must be ${NAME_MIN}–${NAME_MAX} characters after trimming`);
@@ -164,11 +178,11 @@ export async function createOrg(
 
   let createdUser = false;
   try {
-    // Step 2: the tenant database, its collections and indexes.
-    const schemaVersion = await migrateTenant(
-      db.tenantDb({ cluster: doc.cluster, databaseName: doc.databaseName }),
-      deps.log,
-    );
+    // Step 2: the tenant database: its owner marker first (so that no database of this org
+    // ever exists without it), then its collections and indexes.
+    const tenantDb = db.tenantDb({ cluster: doc.cluster, databaseName: doc.databaseName });
+    await writeMarker(tenantDb, ownerOf(deps, id));
+    const schemaVersion = await migrateTenant(tenantDb, ownerOf(deps, id), deps.log);
     await hooks.afterProvisioningStep?.("database", id);
 
     // Step 3: the owner, new or signed in, and the owner membership.
@@ -194,8 +208,14 @@ export async function createOrg(
       throw new RolledBack();
     }
     await hooks.afterProvisioningStep?.("decided", id);
-    const active = await activateOrg(db.master, id, deps.now(), schemaVersion);
-    if (!active) throw new Error(`org ${id} vanished while provisioning`);
+    let active = await activateOrg(db.master, id, deps.now(), schemaVersion);
+    if (!active) {
+      // Not provisioning any more: the reconciler found the outcome decided and finished the
+      // activation itself, or a rollback that decided first is done and the org is gone.
+      const current = await findOrgById(db.master, id);
+      if (current?.status !== "active") throw new RolledBack();
+      active = current;
+    }
     deps.cache.forget(tag.user(user.id)); // an existing user's list of orgs grew
     await recordEvent(deps, active, "org.created", {
       ...ctx,
@@ -218,6 +238,9 @@ export async function createOrg(
           await deleteUser(db.master, user.id);
         }
         await db.tenantDb(doc).dropDatabase();
+        // With the document gone, an outcome this request recorded after the rollback had
+        // forgotten its own decides nothing any more.
+        if (!await findOrgById(db.master, id)) await forgetOutcome(db.master, id);
       };
       await undo().catch((err) =>
         deps.log.warn("undo deferred to the reconciler", { orgId: id, ...describeError(err) })
@@ -227,6 +250,9 @@ export async function createOrg(
     throw e;
   }
 }
+
+/** The marker of this service's databases of org `orgId` (src/tenants/meta.ts). */
+export const ownerOf = (deps: Deps, orgId: string) => ({ master: deps.config.masterDb, orgId });
 
 /** A rollback decided the outcome before this provisioning could. */
 class RolledBack extends Error {
@@ -250,7 +276,7 @@ export async function rollbackProvisioning(
   if (await decideOutcome(db.master, org.id, "rolled_back", deps.now()) === "active") {
     // Only a provisioning org is finished (this `org` may be stale: active or deleted since).
     if ((await findOrgById(db.master, org.id))?.status !== "provisioning") return "nothing";
-    const schemaVersion = await migrateTenant(db.tenantDb(org), deps.log);
+    const schemaVersion = await migrateTenant(db.tenantDb(org), ownerOf(deps, org.id), deps.log);
     const active = await transitionOrg(db.master, org.id, ["provisioning"], "active", deps.now(), {
       schemaVersion,
     });
@@ -270,6 +296,17 @@ export async function rollbackProvisioning(
   }
   await finishDeletion(deps, claimed);
   return "rolled back";
+}
+
+/**
+ * Apply the tenant migrations a live org's database lacks (made before they existed). Should
+ * the org be deleted meanwhile, the migrations' writes create its database again; the marker
+ * (written first, migration 002) lets the reconciler drop that one.
+ */
+export async function upgradeTenant(deps: Deps, org: Org): Promise<void> {
+  if (org.schemaVersion >= LATEST_SCHEMA_VERSION) return;
+  const version = await migrateTenant(deps.db.tenantDb(org), ownerOf(deps, org.id), deps.log);
+  await setSchemaVersion(deps.db.master, org.id, version, deps.now());
 }
 
 /** Rename: name and slug change in one update; the database (named by id) does not move. */
@@ -311,7 +348,18 @@ export async function deleteOrg(deps: Deps, org: Org): Promise<void> {
 /** The idempotent tail of a deletion, also run by the reconciler. */
 export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   const { db, hooks } = deps;
-  await db.tenantDb(org).dropDatabase();
+  // A database marked as another master's (a copy of this master database, say, deployed beside
+  // it with the same prefix) is not this org's to drop; one with no marker predates markers.
+  const tenantDb = db.tenantDb(org);
+  const marker = await readMarker(tenantDb);
+  if (!marker || (marker.master === deps.config.masterDb && marker.orgId === org.id)) {
+    await tenantDb.dropDatabase();
+  } else {
+    deps.log.warn("kept a tenant database marked as another owner's", {
+      orgId: org.id,
+      database: org.databaseName,
+    });
+  }
   await hooks.afterDeletionStep?.("database", org.id);
   await removeOrgMemberships(db.master, org.id);
   // A rolled-back provisioning also removes the user it created, unless it joined another org.
@@ -321,8 +369,12 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   await deleteOrgSessions(db.master, org.id);
   await deleteOrgInvitations(db.master, org.id);
   await hooks.afterDeletionStep?.("references", org.id);
-  await forgetOutcome(db.master, org.id);
+  // The document goes before the outcome: while a rolled-back provisioning's document exists,
+  // its outcome must stand, or a creator still at work could decide `active` in between.
   await deleteOrgDoc(db.master, org.id, "deleting");
+  await hooks.afterDeletionStep?.("document", org.id);
+  await forgetOutcome(db.master, org.id);
+  await hooks.afterDeletionStep?.("outcome", org.id);
 }
 
 const orgNotFound = () => new AppError(404, "org_not_found", "Organization not found");

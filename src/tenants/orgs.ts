@@ -1,7 +1,7 @@
 /**
  * The `orgs` collection of the master database. Only this module queries it.
  */
-import { type Db, ObjectId } from "mongodb";
+import { type Db, ObjectId, ReadPreference } from "mongodb";
 
 export type OrgStatus = "provisioning" | "active" | "suspended" | "deleting";
 
@@ -119,10 +119,10 @@ export async function transitionOrg(
 }
 
 /**
- * Make a provisioning org `active`, by id alone: for the creator once the outcome is decided
- * (src/tenants/outcomes.ts), when nothing else may write the org (a rollback cannot proceed,
- * and deletion and rename need an active org). A filter of `_id` alone is an index lookup
- * everywhere, and the only filter FerretDB's SQLite backend hands to SQLite.
+ * Make a provisioning org `active`: for the creator once the outcome is decided
+ * (src/tenants/outcomes.ts). Only from `provisioning`: an org a rollback has moved to
+ * `deleting` never comes back, whatever the creator decided. Returns null when the org is not
+ * (or no longer) provisioning.
  */
 export async function activateOrg(
   db: Db,
@@ -131,7 +131,7 @@ export async function activateOrg(
   schemaVersion: number,
 ): Promise<Org | null> {
   const d = await orgs(db).findOneAndUpdate(
-    { _id: new ObjectId(id) },
+    { _id: new ObjectId(id), status: "provisioning" },
     { $set: { status: "active", updatedAt: now, schemaVersion }, $unset: { provisioning: "" } },
     { returnDocument: "after" },
   );
@@ -164,11 +164,29 @@ export async function findStuckOrgs(db: Db, status: OrgStatus, before: Date): Pr
   return docs.map(toOrg);
 }
 
-/** Ids of every org that has a document, whatever its status (to find orphan databases). */
+/**
+ * Ids of every org that has a document, whatever its status (to find orphan databases and
+ * references). Read from the primary: a lagging secondary could miss a new org, and what is
+ * decided from this is dropped.
+ */
 export async function allOrgIds(db: Db): Promise<Set<string>> {
   const ids = new Set<string>();
-  for await (const d of orgs(db).find({}, { projection: { _id: 1 } })) ids.add(d._id.toHexString());
+  const found = orgs(db).find({}, {
+    projection: { _id: 1 },
+    readPreference: ReadPreference.PRIMARY,
+  });
+  for await (const d of found) ids.add(d._id.toHexString());
   return ids;
+}
+
+/** Whether org `id` has a document, whatever its status; read from the primary. */
+export async function orgExists(db: Db, id: string): Promise<boolean> {
+  if (!isObjectId(id)) return false;
+  const d = await orgs(db).findOne({ _id: new ObjectId(id) }, {
+    projection: { _id: 1 },
+    readPreference: ReadPreference.PRIMARY,
+  });
+  return d !== null;
 }
 
 /** Provisioning found the owner's email taken concurrently: attach the existing user instead. */
@@ -228,7 +246,11 @@ export async function setSchemaVersion(
   now: Date,
 ): Promise<void> {
   await orgs(db).updateOne(
-    { _id: new ObjectId(id), schemaVersion: { $lt: version } },
+    {
+      _id: new ObjectId(id),
+      status: { $in: ["active", "suspended"] as OrgStatus[] },
+      schemaVersion: { $lt: version },
+    },
     { $set: { schemaVersion: version, updatedAt: now } },
   );
 }

@@ -6,7 +6,7 @@
  * conditional updates are not: they read, then write), and costs the same however many orgs
  * there are (a conditional update on `orgs` scans the whole collection on FerretDB).
  */
-import { type Db, ObjectId } from "mongodb";
+import { type Db, ObjectId, ReadPreference } from "mongodb";
 import { isDuplicateKey } from "../platform/db.ts";
 
 export type Outcome = "active" | "rolled_back";
@@ -38,7 +38,19 @@ export async function decideOutcome(
   }
 }
 
-/** Part of the deletion's tail: the org is about to go. */
+/**
+ * Part of the deletion's tail, once the org's document is gone: while it exists, a rolled-back
+ * provisioning's outcome must stand, or its creator could still decide `active`.
+ */
 export async function forgetOutcome(db: Db, orgId: string): Promise<void> {
   await outcomes(db).deleteOne({ _id: new ObjectId(orgId) });
+}
+
+/** Ids of the orgs with a recorded outcome (to find those of orgs that are gone); from the primary. */
+export async function orgIdsOfOutcomes(db: Db): Promise<string[]> {
+  const docs = await outcomes(db).find({}, {
+    projection: { _id: 1 },
+    readPreference: ReadPreference.PRIMARY,
+  }).toArray();
+  return docs.map((d) => d._id.toHexString());
 }

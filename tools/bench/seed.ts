@@ -97,7 +97,7 @@ export interface BulkSeed {
  */
 export async function seedOrgs(s: BulkSeed, from: number, count: number): Promise<void> {
   const now = new Date();
-  const made: string[] = [];
+  const made: { name: string; orgId: string }[] = [];
   for (let start = from; start < from + count; start += 1000) {
     const orgs = [];
     const users = [];
@@ -107,7 +107,7 @@ export async function seedOrgs(s: BulkSeed, from: number, count: number): Promis
       const userId = new ObjectId();
       const tag = String(n).padStart(6, "0");
       const databaseName = `${s.tenantDbPrefix}${orgId.toHexString()}`;
-      made.push(databaseName);
+      made.push({ name: databaseName, orgId: orgId.toHexString() });
       orgs.push({
         _id: orgId,
         slug: `seed-${tag}`,
@@ -136,7 +136,10 @@ export async function seedOrgs(s: BulkSeed, from: number, count: number): Promis
   if (!s.withTenantDbs) return;
   let next = 0;
   const worker = async () => {
-    while (next < made.length) await migrateTenant(s.tenantDb(made[next++]));
+    while (next < made.length) {
+      const { name, orgId } = made[next++];
+      await migrateTenant(s.tenantDb(name), { master: s.master.databaseName, orgId });
+    }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
 }

@@ -1,11 +1,14 @@
 /** The shape of one tenant migration (kept apart so the list and each migration import it). */
 import type { Db } from "mongodb";
 import type { Logger } from "../../platform/log.ts";
+import type { TenantOwner } from "../meta.ts";
 
 export interface MigrationContext {
   log?: Logger;
   /** The clock: a migration never reads the system time itself. */
   now: () => Date;
+  /** Whose database this is (the master database and the org). */
+  owner: TenantOwner;
 }
 
 export interface Migration {

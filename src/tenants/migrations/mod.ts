@@ -1,27 +1,20 @@
 /**
- * Versioned tenant migrations. Each `up(db)` is idempotent; `_meta` records the schema version
- * and what ran, so a run that stopped half-way resumes where it stopped.
+ * Versioned tenant migrations. Each `up(db, ctx)` is idempotent; `_meta` records the schema
+ * version and what ran (src/tenants/meta.ts), so a run that stopped half-way resumes where it
+ * stopped.
  */
 import type { Db } from "mongodb";
 import type { Logger } from "../../platform/log.ts";
+import { recordMigration, schemaVersion, type TenantOwner } from "../meta.ts";
 import { migration as m001 } from "./001-init.ts";
+import { migration as m002 } from "./002-marker.ts";
 import type { Migration } from "./migration.ts";
 
 export type { Migration, MigrationContext } from "./migration.ts";
+export { schemaVersion };
 
-export const MIGRATIONS: readonly Migration[] = [m001];
+export const MIGRATIONS: readonly Migration[] = [m001, m002];
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
-
-interface MetaDoc {
-  _id: "schema";
-  version: number;
-  applied: { version: number; name: string; at: Date }[];
-}
-
-export async function schemaVersion(db: Db): Promise<number> {
-  const meta = await db.collection<MetaDoc>("_meta").findOne({ _id: "schema" });
-  return meta?.version ?? 0;
-}
 
 /** What one tenant's migration run did. */
 export interface TenantMigrationReport {
@@ -38,7 +31,7 @@ export interface TenantMigrationReport {
  */
 export async function runTenantMigrations(
   db: Db,
-  opts: { log?: Logger; now: () => Date; migrations?: readonly Migration[] },
+  opts: { owner: TenantOwner; log?: Logger; now: () => Date; migrations?: readonly Migration[] },
 ): Promise<TenantMigrationReport> {
   const migrations = opts.migrations ?? MIGRATIONS;
   const from = await schemaVersion(db);
@@ -46,15 +39,8 @@ export async function runTenantMigrations(
   for (const m of migrations) {
     if (m.version <= report.to) continue;
     try {
-      await m.up(db, { log: opts.log, now: opts.now });
-      await db.collection<MetaDoc>("_meta").updateOne(
-        { _id: "schema" },
-        {
-          $set: { version: m.version },
-          $push: { applied: { version: m.version, name: m.name, at: opts.now() } },
-        },
-        { upsert: true },
-      );
+      await m.up(db, { log: opts.log, now: opts.now, owner: opts.owner });
+      await recordMigration(db, m, opts.now());
     } catch (error) {
       report.failed = { version: m.version, name: m.name, error };
       return report;
@@ -66,8 +52,13 @@ export async function runTenantMigrations(
 }
 
 /** Apply every pending migration in order; returns the version reached, throws on a failure. */
-export async function migrateTenant(db: Db, log?: Logger, now = () => new Date()): Promise<number> {
-  const report = await runTenantMigrations(db, { log, now });
+export async function migrateTenant(
+  db: Db,
+  owner: TenantOwner,
+  log?: Logger,
+  now = () => new Date(),
+): Promise<number> {
+  const report = await runTenantMigrations(db, { owner, log, now });
   if (report.failed) throw report.failed.error;
   return report.to;
 }
