@@ -41,7 +41,6 @@ import {
   type Org,
   type OrgDoc,
   renameOrg as renameOrgDoc,
-  setOrgOwner,
   setSchemaVersion,
   transitionOrg,
 } from "./orgs.ts";

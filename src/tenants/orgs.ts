@@ -189,13 +189,6 @@ export async function orgExists(db: Db, id: string): Promise<boolean> {
   return d !== null;
 }
 
-/** Provisioning found the owner's email taken concurrently: attach the existing user instead. */
-export async function setOrgOwner(db: Db, id: string, userId: string): Promise<void> {
-  await orgs(db).updateOne(
-    { _id: new ObjectId(id), status: "provisioning" },
-    { $set: { ownerId: new ObjectId(userId), "provisioning.userCreated": false } },
-  );
-}
 
 /** Orgs with a database in use, in id order after `afterId`, at most `limit` (the sweeper's batches). */
 export async function activeOrgsAfter(
