@@ -46,7 +46,7 @@ export interface Config {
   env: "development" | "production";
   port: number;
   host: string;
-  /** Unset: start the embedded FerretDB. */
+  /** Unset: start the embedded database (FerretDB on PostgreSQL). */
   mongoUri?: string;
   masterDb: string;
   tenantDbPrefix: string;
