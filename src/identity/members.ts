@@ -214,8 +214,7 @@ export async function acceptInvitation(
       throw e;
     }
   } catch (e) {
-    // The invited email is a member (perhaps by a concurrent accept of this very invitation,
-    // which FerretDB's non-atomic conditional update lets through): the invitation stays used.
+    // The invited email is a member already: the invitation stays used.
     if (!(e instanceof AppError && e.code === "already_member")) await unmarkAccepted(db, inv.id);
     throw e;
   }

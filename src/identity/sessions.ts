@@ -41,9 +41,8 @@ const toSession = (d: SessionDoc): Session => ({
 
 /**
  * One document per spent refresh token (`_id`: its hash). Inserting it is how a rotation claims
- * the token: a unique-key insert has exactly one winner on every server, while FerretDB's
- * conditional updates do not (it reads, then writes by `_id`, so two concurrent rotations would
- * both match the filter on the current hash).
+ * the token: a unique-key insert has exactly one winner on every server, and the document stays
+ * to recognise the token when it is presented again.
  */
 interface SpentDoc {
   _id: string;
@@ -120,15 +119,15 @@ export async function rotateRefreshToken(
     await spentTokens(db).insertOne({ _id: hash, sessionId: doc._id, expiresAt: doc.expiresAt });
   } catch (e) {
     if (!isDuplicateKey(e)) throw e;
-    // Spent concurrently. Mark it reused first: the winner's session write below may land
-    // after our revocation and (FerretDB writes whole documents) undo it; it then sees this.
+    // Spent concurrently. Mark it reused first: the winner checks for it after its own session
+    // write below.
     await spentTokens(db).updateOne({ _id: hash }, { $set: { reusedAt: now } });
     await revokeSession(db, sid, "refresh_reused", now);
     return { kind: "reused", session: toSession(doc) };
   }
   const next = newSecret();
   // The spent-token insert above picked this request as the one winner; the filter keeps a
-  // session revoked meanwhile revoked (on MongoDB; FerretDB is covered by the re-check below).
+  // session revoked meanwhile revoked.
   const updated = await sessions(db).findOneAndUpdate(
     { _id: doc._id, refreshHash: hash, revokedAt: null },
     { $set: { refreshHash: await sha256(next), lastUsedAt: now } },

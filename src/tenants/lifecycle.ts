@@ -77,11 +77,10 @@ export async function createOrg(
   const email = normalizeEmail(input.admin.email);
 
   // Check the credentials before claiming the name: a rejected request changes nothing.
-  // The owner's email lookup runs alongside a new owner's password check and hash. On MongoDB the
-  // lookup (unique index) answers first and an existing owner's password is never hashed; FerretDB
-  // scans every user for it (~150 ms at 5,000 users), which the hash (~250 ms) now hides
-  // (`deno task bench`, scenario 8). An existing owner costs a discarded strength check, and a
-  // discarded hash when the lookup answers only after the check.
+  // The owner's email lookup runs alongside a new owner's password check and hash. The lookup
+  // (unique index) normally answers first and an existing owner's password is never hashed; a
+  // slow lookup is hidden behind the hash. An existing owner costs a discarded strength check,
+  // and a discarded hash when the lookup answers only after the check.
   const lookup = findUserByEmail(db.master, email);
   let found = false;
   lookup.then((u) => found = u !== null, () => {});

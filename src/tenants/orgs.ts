@@ -112,7 +112,7 @@ export async function transitionOrg(
  * Make a provisioning org `active`, by id alone: for the creator once the outcome is decided
  * (src/tenants/outcomes.ts), when nothing else may write the org (a rollback cannot proceed,
  * and deletion and rename need an active org). A filter of `_id` alone is an index lookup
- * everywhere, and the only filter FerretDB's SQLite backend hands to SQLite.
+ * everywhere.
  */
 export async function activateOrg(
   db: Db,
