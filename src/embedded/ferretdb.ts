@@ -188,8 +188,10 @@ export async function waitForPing(uri: string, timeoutMs: number): Promise<void>
 export async function startFerretDB(opts: StartOptions): Promise<EmbeddedServer> {
   const log = opts.log ?? console.error;
   const bin = await ensureFerretBinary(log);
-  await Deno.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  await Deno.mkdir(opts.dataDir, { recursive: true });
   const dataDir = await Deno.realPath(opts.dataDir);
+  // Private, except that as root the cluster's owner must be let through.
+  await Deno.chmod(dataDir, 0o700);
   await openToClusterOwner(dataDir);
   const postgres = await ensurePostgres(dataDir);
   const port = opts.port ?? freePort();
