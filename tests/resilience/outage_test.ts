@@ -268,8 +268,10 @@ Deno.test("database outage: 503 with Retry-After, no hang, no 500, recovery with
 });
 
 Deno.test("regression: an operation cut off by the database stopping is 503, not 500", () => {
-  // What FerretDB and MongoDB answered to operations in flight while they stopped (seen in the
-  // outage test as a 500 on GET /v1/orgs/{slug}/members).
+  // What FerretDB and MongoDB answer to operations in flight while they stop (a canceled
+  // context was seen in the outage test as a 500 on GET /v1/orgs/{slug}/members), and the
+  // errors FerretDB passes on from PostgreSQL when it ends a session at shutdown (57P01) or
+  // refuses a connection while down.
   const cutOff = [
     {
       code: 1,
