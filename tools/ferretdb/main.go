@@ -76,7 +76,7 @@ func run(ctx context.Context, addr, dir, pgHome string, pgPort int, noFsync bool
 	}
 
 	pgData := filepath.Join(dir, "postgresql")
-	password, err := initCluster(ctx, dir, pgData, pgHome, owner)
+	password, err := initCluster(ctx, dir, pgData, pgHome, noFsync, owner)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (a account) command(name string, args ...string) *exec.Cmd {
 }
 
 // initCluster creates the cluster on first use and returns its role's password.
-func initCluster(ctx context.Context, dir, pgData, pgHome string, owner account) (string, error) {
+func initCluster(ctx context.Context, dir, pgData, pgHome string, noFsync bool, owner account) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("cannot create data folder: %w", err)
 	}
@@ -251,8 +251,7 @@ func initCluster(ctx context.Context, dir, pgData, pgHome string, owner account)
 
 	cluster := filepath.Join(tmp, "cluster")
 
-	cmd := owner.command(
-		filepath.Join(pgHome, "bin", "initdb"),
+	args := []string{
 		"--pgdata", cluster,
 		"--username", pgUser,
 		"--pwfile", pwFile,
@@ -260,18 +259,15 @@ func initCluster(ctx context.Context, dir, pgData, pgHome string, owner account)
 		"--encoding", "UTF8",
 		"--no-locale",
 		"--no-instructions",
-	)
+	}
+	if noFsync {
+		args = append(args, "--no-sync")
+	}
+
+	cmd := owner.command(filepath.Join(pgHome, "bin", "initdb"), args...)
 
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("initdb failed (%s): %w", pgHome, err)
-	}
-
-	if err := os.Rename(cluster, pgData); err != nil {
-		return "", err
-	}
-
-	if err := os.RemoveAll(tmp); err != nil {
-		return "", err
 	}
 
 	if err := os.WriteFile(passwordFile, []byte(password+"\n"), 0o600); err != nil {
@@ -289,18 +285,32 @@ func initCluster(ctx context.Context, dir, pgData, pgHome string, owner account)
 		// the planner and keep it from the expression indexes.
 		"plan_cache_mode = force_custom_plan",
 		"logging_collector = off",
+		// Warnings and errors; PostgreSQL's LOG lines (start, stop) are written at any level.
 		"log_min_messages = warning",
-		"log_min_error_statement = panic",
+		"log_checkpoints = off",
 		"",
 	}, "\n")
 
-	f, err := os.OpenFile(filepath.Join(pgData, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(filepath.Join(cluster, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
 
-	if _, err = f.WriteString(conf); err != nil {
+	_, err = f.WriteString(conf)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+
+	if err != nil {
+		return "", err
+	}
+
+	// The rename makes the cluster complete: everything it needs is written before.
+	if err := os.Rename(cluster, pgData); err != nil {
+		return "", err
+	}
+
+	if err := os.RemoveAll(tmp); err != nil {
 		return "", err
 	}
 
