@@ -18,6 +18,8 @@ const FERRETDB_MODULE = "github.com/FerretDB/FerretDB";
 
 const SOURCE_DIR = new URL("../../tools/ferretdb/", import.meta.url);
 const PATCHES_DIR = new URL("patches/", SOURCE_DIR);
+/** A file URL's path (a checkout under a folder with spaces has them percent-encoded). */
+const pathOf = (url: URL) => decodeURIComponent(url.pathname);
 /** What the build depends on besides the module itself. */
 const SOURCES = ["main.go", "go.mod", "go.sum"];
 
@@ -61,7 +63,7 @@ async function patchFiles(): Promise<string[]> {
   for await (const e of Deno.readDir(PATCHES_DIR)) {
     if (e.isFile && e.name.endsWith(".patch")) names.push(e.name);
   }
-  return names.sort().map((n) => new URL(n, PATCHES_DIR).pathname);
+  return names.sort().map((n) => pathOf(new URL(n, PATCHES_DIR)));
 }
 
 /** The built program's path: keyed by the patches and the program's own sources. */
@@ -71,7 +73,7 @@ export async function ferretBinaryPath(): Promise<string> {
   for (
     const path of [
       ...await patchFiles(),
-      ...SOURCES.map((s) => new URL(s, SOURCE_DIR).pathname),
+      ...SOURCES.map((s) => pathOf(new URL(s, SOURCE_DIR))),
     ]
   ) {
     parts.push(enc.encode(path.slice(path.lastIndexOf("/") + 1) + "\0"), await Deno.readFile(path));
@@ -120,7 +122,7 @@ export async function ensureFerretBinary(log: (line: string) => void = console.e
   // builders never see a half-written file.
   const work = await Deno.makeTempDir({ dir, prefix: "build-" });
   try {
-    const source = new URL(".", SOURCE_DIR).pathname;
+    const source = pathOf(SOURCE_DIR);
     const { Dir: moduleDir } = JSON.parse(
       await run("go", ["mod", "download", "-json", `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], {
         cwd: source,
