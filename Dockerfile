@@ -1,4 +1,4 @@
-# The service against a real MongoDB (set MONGO_URI); the embedded FerretDB is for development.
+# The service against a real MongoDB (set MONGO_URI); the embedded database is for development.
 # Not built here: our machines run no Docker engine (see README).
 FROM denoland/deno:2.9.6
 

@@ -35,7 +35,7 @@ async function main(): Promise<number> {
   if (!uri) {
     try {
       embedded = await startFerretDB({
-        dataDir: `${config.dataDir}/ferretdb`,
+        dataDir: `${config.dataDir}/embedded`,
         log: (line) => log.info(line),
       });
     } catch (e) {

@@ -1,7 +1,7 @@
 /**
- * The test command (`deno task test [files...]`): starts the embedded FerretDB in a fresh
- * temporary folder unless MONGO_URI is set, runs `deno test` against it, stops it, and ends
- * with a plain `N passed, N failed` line counted from the run's JUnit report.
+ * The test command (`deno task test [files...]`): starts the embedded database (FerretDB on
+ * PostgreSQL) in a fresh temporary folder unless MONGO_URI is set, runs `deno test` against it,
+ * stops it, and ends with a plain `N passed, N failed` line counted from the run's JUnit report.
  */
 import { startFerretDB } from "../src/embedded/ferretdb.ts";
 import { ensureSchemathesis } from "../tools/schemathesis.ts";
@@ -10,10 +10,13 @@ const tmp = await Deno.makeTempDir({ prefix: "orgservice-test-" });
 const env: Record<string, string> = {};
 let stop = async () => {};
 if (!Deno.env.get("MONGO_URI")) {
-  const server = await startFerretDB({ dataDir: `${tmp}/db` });
+  // The database's folder sits inside this one, which must let its owner through when that
+  // is not us (as root, PostgreSQL runs as nobody).
+  await Deno.chmod(tmp, 0o711);
+  const server = await startFerretDB({ dataDir: `${tmp}/db`, fsync: false });
   env.MONGO_URI = server.uri;
   stop = server.stop;
-  console.error(`embedded FerretDB at ${server.uri} (data in ${server.dataDir})`);
+  console.error(`embedded database at ${server.uri} (data in ${server.dataDir})`);
 }
 
 const junit = `${tmp}/junit.xml`;

@@ -1,20 +1,35 @@
 /**
- * The embedded MongoDB-compatible server: FerretDB v1 (SQLite backend), run by the small Go
- * program in `tools/ferretdb`. It is built once into a cache folder outside the checkout and
- * reused by every clone, `deno task start` and the tests.
+ * The embedded MongoDB-compatible server: FerretDB v1 on its PostgreSQL backend, over a private
+ * PostgreSQL cluster (src/embedded/postgresql.ts), both run by the small Go program in
+ * `tools/ferretdb`. FerretDB comes from the Go module proxy with the patch files in
+ * `tools/ferretdb/patches` applied to a copy of the module; the program is built once per
+ * set of patches into a cache folder outside the checkout and reused by every clone,
+ * `deno task start`, the tests and the benchmark.
  */
 import { MongoClient } from "mongodb";
 import { keepTail, terminate } from "./child.ts";
+import { cacheRoot, exists, openToClusterOwner } from "./paths.ts";
+import { ensurePostgres } from "./postgresql.ts";
+
+export { cacheRoot, exists } from "./paths.ts";
 
 export const FERRETDB_VERSION = "v1.24.2";
+const FERRETDB_MODULE = "github.com/FerretDB/FerretDB";
 
 const SOURCE_DIR = new URL("../../tools/ferretdb/", import.meta.url);
+const PATCHES_DIR = new URL("patches/", SOURCE_DIR);
+/** A file URL's path (a checkout under a folder with spaces has them percent-encoded). */
+const pathOf = (url: URL) => decodeURIComponent(url.pathname);
+/** What the build depends on besides the module itself. */
+const SOURCES = ["main.go", "go.mod", "go.sum"];
 
 export interface EmbeddedServer {
   uri: string;
   port: number;
   dataDir: string;
-  /** Stop the server (SIGTERM, then SIGKILL after a grace period). Safe to call twice. */
+  /** The Go program's process id (it runs FerretDB and owns postgres). */
+  pid: number;
+  /** Stop FerretDB and PostgreSQL (SIGTERM, then SIGKILL after a grace period). Safe twice. */
   stop(): Promise<void>;
   /** Resolves when the process exits, whoever stopped it. */
   exited: Promise<Deno.CommandStatus>;
@@ -24,67 +39,121 @@ export interface StartOptions {
   dataDir: string;
   /** A fixed port, for restarting a server where clients expect it; default: a free one. */
   port?: number;
+  /** Turn PostgreSQL's fsync off, for throw-away data (tests, benchmarks). Default: on. */
+  fsync?: boolean;
   /** How long to wait for the first `ping` (ms). */
   readyTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
-/** The folder for what is built or installed once per machine, outside the checkout. */
-export function cacheRoot(): string {
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  const home = Deno.env.get("HOME");
-  if (xdg) return xdg;
-  if (home) return `${home}/.cache`;
-  return `${Deno.cwd()}/.data/cache`;
-}
-
-export function ferretBinaryPath(): string {
-  return `${cacheRoot()}/orgservice/ferretdb-${FERRETDB_VERSION}/ferretdb`;
-}
-
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
+async function sha256Hex(parts: Uint8Array[]): Promise<string> {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
   }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Build the FerretDB launcher unless the cache already has it; returns its path. */
-export async function ensureFerretBinary(log: (line: string) => void = console.error) {
-  const bin = ferretBinaryPath();
-  if (await exists(bin)) return bin;
-  let go: Deno.CommandOutput;
+/** The patch files, in the order they apply. */
+async function patchFiles(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(PATCHES_DIR)) {
+    if (e.isFile && e.name.endsWith(".patch")) names.push(e.name);
+  }
+  return names.sort().map((n) => pathOf(new URL(n, PATCHES_DIR)));
+}
+
+/** The built program's path: keyed by the patches and the program's own sources. */
+export async function ferretBinaryPath(): Promise<string> {
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  for (
+    const path of [
+      ...await patchFiles(),
+      ...SOURCES.map((s) => pathOf(new URL(s, SOURCE_DIR))),
+    ]
+  ) {
+    parts.push(enc.encode(path.slice(path.lastIndexOf("/") + 1) + "\0"), await Deno.readFile(path));
+  }
+  const key = (await sha256Hex(parts)).slice(0, 16);
+  return `${cacheRoot()}/orgservice/ferretdb-${FERRETDB_VERSION}-${key}/ferretdb`;
+}
+
+async function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> },
+) {
+  let out: Deno.CommandOutput;
   try {
-    go = await new Deno.Command("go", { args: ["version"], stdout: "piped", stderr: "piped" })
+    out = await new Deno.Command(cmd, { args, ...opts, stdout: "piped", stderr: "piped" })
       .output();
+  } catch (e) {
+    throw new Error(`cannot run ${cmd}: ${(e as Error).message}`);
+  }
+  if (!out.success) {
+    const dec = new TextDecoder();
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed:\n${dec.decode(out.stdout)}${dec.decode(out.stderr)}`,
+    );
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** Build the embedded database's program unless the cache already has it; returns its path. */
+export async function ensureFerretBinary(log: (line: string) => void = console.error) {
+  const bin = await ferretBinaryPath();
+  if (await exists(bin)) return bin;
+  try {
+    await run("go", ["version"], {});
   } catch {
     throw new Error(
       `The embedded database is not built (${bin}) and Go is not installed to build it. ` +
-        "Either set MONGO_URI to a MongoDB server, or install Go (1.22 or newer) and start again",
+        "Either set MONGO_URI to a MongoDB server, or install Go (1.24 or newer) and start again",
     );
   }
-  if (!go.success) throw new Error("`go version` failed; install Go or set MONGO_URI");
   const dir = bin.slice(0, bin.lastIndexOf("/"));
   await Deno.mkdir(dir, { recursive: true });
-  // Build to a private name, then rename: concurrent builders never see a half-written file.
-  const tmp = `${bin}.${crypto.randomUUID()}.tmp`;
   log(`building the embedded FerretDB ${FERRETDB_VERSION} into ${bin} (once; takes a minute)`);
-  const out = await new Deno.Command("go", {
-    args: ["build", "-trimpath", "-o", tmp, "."],
-    cwd: SOURCE_DIR,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new Error(
-      `Building the embedded FerretDB failed:\n${new TextDecoder().decode(out.stderr)}` +
-        "\nSet MONGO_URI to use another MongoDB server instead",
+  // Each build works in a private folder and renames its result into place: concurrent
+  // builders never see a half-written file.
+  const work = await Deno.makeTempDir({ dir, prefix: "build-" });
+  try {
+    const source = pathOf(SOURCE_DIR);
+    const { Dir: moduleDir } = JSON.parse(
+      await run("go", ["mod", "download", "-json", `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], {
+        cwd: source,
+      }),
     );
+    // The module cache is read-only: patch a copy.
+    const patched = `${work}/FerretDB`;
+    await run("cp", ["-R", moduleDir, patched], {});
+    await run("chmod", ["-R", "u+w", patched], {});
+    for (const patch of await patchFiles()) {
+      // git apply works outside a repository; the ceiling keeps it from finding one above.
+      await run("git", ["apply", "-p1", patch], {
+        cwd: patched,
+        env: { GIT_CEILING_DIRECTORIES: work },
+      });
+    }
+    const program = `${work}/program`;
+    await Deno.mkdir(program);
+    for (const s of SOURCES) await Deno.copyFile(`${source}${s}`, `${program}/${s}`);
+    await run("go", ["mod", "edit", `-replace=${FERRETDB_MODULE}=${patched}`], { cwd: program });
+    const tmp = `${work}/ferretdb`;
+    await run("go", ["build", "-trimpath", "-o", tmp, "."], { cwd: program });
+    await Deno.rename(tmp, bin);
+  } catch (e) {
+    throw new Error(
+      `Building the embedded FerretDB failed: ${(e as Error).message}\n` +
+        "Set MONGO_URI to use another MongoDB server instead",
+    );
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
   }
-  await Deno.rename(tmp, bin);
   return bin;
 }
 
@@ -114,16 +183,36 @@ export async function waitForPing(uri: string, timeoutMs: number): Promise<void>
   throw new Error(`The embedded database did not answer ping within ${timeoutMs} ms: ${last}`);
 }
 
-/** Start FerretDB on loopback with its data in `dataDir`, and wait until it answers. */
+/**
+ * Start PostgreSQL and FerretDB on loopback with their data in `dataDir`, and wait until
+ * FerretDB answers.
+ */
 export async function startFerretDB(opts: StartOptions): Promise<EmbeddedServer> {
   const log = opts.log ?? console.error;
   const bin = await ensureFerretBinary(log);
   await Deno.mkdir(opts.dataDir, { recursive: true });
   const dataDir = await Deno.realPath(opts.dataDir);
+  // Private, except that as root the cluster's owner must be let through.
+  await Deno.chmod(dataDir, 0o700);
+  await openToClusterOwner(dataDir);
+  const postgres = await ensurePostgres(dataDir);
   const port = opts.port ?? freePort();
+  const args = [
+    "-listen-addr",
+    `127.0.0.1:${port}`,
+    "-data-dir",
+    dataDir,
+    "-postgresql",
+    postgres,
+    "-postgresql-port",
+    String(freePort()),
+    // The program stops when this pipe closes: it never outlives us, even when we are killed.
+    "-exit-on-stdin-eof",
+  ];
+  if (opts.fsync === false) args.push("-no-fsync");
   const child = new Deno.Command(bin, {
-    args: ["-listen-addr", `127.0.0.1:${port}`, "-data-dir", dataDir],
-    stdin: "null",
+    args,
+    stdin: "piped",
     stdout: "null",
     stderr: "piped",
   }).spawn();
@@ -131,18 +220,22 @@ export async function startFerretDB(opts: StartOptions): Promise<EmbeddedServer>
   const uri = `mongodb://127.0.0.1:${port}/`;
   let stopped: Promise<unknown> | undefined;
   const stop = async () => {
-    await (stopped ??= terminate(child, 5000));
+    await (stopped ??= (async () => {
+      // PostgreSQL's fast shutdown writes a checkpoint: give it time before SIGKILL.
+      await terminate(child, 30_000);
+      await child.stdin.close().catch(() => {});
+    })());
   };
   try {
     await Promise.race([
-      waitForPing(uri, opts.readyTimeoutMs ?? 30_000),
+      waitForPing(uri, opts.readyTimeoutMs ?? 60_000),
       child.status.then((s) => {
-        throw new Error(`FerretDB exited with code ${s.code}:\n${tail().join("\n")}`);
+        throw new Error(`The embedded database exited with code ${s.code}:\n${tail().join("\n")}`);
       }),
     ]);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { uri, port, dataDir, stop, exited: child.status };
+  return { uri, port, dataDir, pid: child.pid, stop, exited: child.status };
 }

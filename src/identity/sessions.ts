@@ -41,9 +41,8 @@ const toSession = (d: SessionDoc): Session => ({
 
 /**
  * One document per spent refresh token (`_id`: its hash). Inserting it is how a rotation claims
- * the token: a unique-key insert has exactly one winner on every server, while FerretDB's
- * conditional updates do not (it reads, then writes by `_id`, so two concurrent rotations would
- * both match the filter on the current hash).
+ * the token: a unique-key insert has exactly one winner on every server, and the document stays
+ * to recognise the token when it is presented again.
  */
 interface SpentDoc {
   _id: string;

@@ -51,7 +51,7 @@ export interface Config {
   env: "development" | "production";
   port: number;
   host: string;
-  /** Unset: start the embedded FerretDB. */
+  /** Unset: start the embedded database (FerretDB on PostgreSQL). */
   mongoUri?: string;
   /**
    * More deployments for tenant databases, name → URI (`MONGO_CLUSTERS`); the `default` one is

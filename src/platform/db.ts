@@ -69,10 +69,11 @@ const TRANSIENT_CODES = new Set([6, 7, 43, 89, 91, 189, 9001, 10107, 11600, 1160
 /** True for errors that mean "the database cannot be reached right now" (answer 503). */
 export function isUnavailable(e: unknown): boolean {
   if (e instanceof MongoServerError) {
-    // FerretDB v1 answers InternalError with the Go error of an operation cut off by its
-    // shutdown (a canceled context, a closed SQLite transaction or handle).
+    // FerretDB v1 answers InternalError with the Go error of an operation cut off by its own
+    // shutdown or its PostgreSQL's (a canceled context, a connection ended by the server's
+    // shutdown or refused while it is down).
     return TRANSIENT_CODES.has(Number(e.code)) || (e.code === 1 &&
-      /context canceled|sql: (database is closed|transaction has already been)/.test(e.message));
+      /context canceled|SQLSTATE 57P0[1-3]|conn closed|failed to connect to/.test(e.message));
   }
   return e instanceof MongoNetworkError || e instanceof MongoServerSelectionError ||
     e instanceof MongoTopologyClosedError || e instanceof MongoNotConnectedError ||
@@ -80,10 +81,7 @@ export function isUnavailable(e: unknown): boolean {
 }
 
 export function isDuplicateKey(e: unknown): boolean {
-  if (!(e instanceof MongoServerError)) return false;
-  // FerretDB v1 answers an update that breaks a unique index with InternalError (code 1) and
-  // SQLite's message instead of MongoDB's E11000; both mean the same here.
-  return e.code === 11000 || (e.code === 1 && e.message.includes("UNIQUE constraint failed"));
+  return e instanceof MongoServerError && e.code === 11000;
 }
 
 /**

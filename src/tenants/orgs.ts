@@ -189,7 +189,6 @@ export async function orgExists(db: Db, id: string): Promise<boolean> {
   return d !== null;
 }
 
-
 /** Orgs with a database in use, in id order after `afterId`, at most `limit` (the sweeper's batches). */
 export async function activeOrgsAfter(
   db: Db,

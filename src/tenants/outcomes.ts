@@ -2,9 +2,8 @@
  * The `provisioning_outcomes` collection of the master database: how each provisioning ended,
  * decided once. The creator (about to make the org `active`) and a rollback (the reconciler, or
  * the creator undoing its own failure) each insert their outcome; `_id` is the org's id, so the
- * first insert wins and the other reads it. An insert is atomic on every server (FerretDB v1's
- * conditional updates are not: they read, then write), and costs the same however many orgs
- * there are (a conditional update on `orgs` scans the whole collection on FerretDB).
+ * first insert wins and the other reads it. An insert is atomic on every server, and costs the
+ * same however many orgs there are.
  */
 import { type Db, ObjectId, ReadPreference } from "mongodb";
 import { isDuplicateKey } from "../platform/db.ts";

@@ -270,14 +270,25 @@ Deno.test("database outage: 503 with Retry-After, no hang, no 500, recovery with
 });
 
 Deno.test("regression: an operation cut off by the database stopping is 503, not 500", () => {
-  // What FerretDB and MongoDB answered to operations in flight while they stopped (seen in the
-  // outage test as a 500 on GET /v1/orgs/{slug}/members).
+  // What FerretDB and MongoDB answer to operations in flight while they stop (a canceled
+  // context was seen in the outage test as a 500 on GET /v1/orgs/{slug}/members), and the
+  // errors FerretDB passes on from PostgreSQL when it ends a session at shutdown (57P01) or
+  // refuses a connection while down.
   const cutOff = [
-    { code: 1, errmsg: "[query_iterator.go:117 sqlite.(*queryIterator).Next] context canceled" },
     {
       code: 1,
-      errmsg: "[db.go:167 fsql.(*DB).InTransaction] sql: transaction has already been " +
-        "committed or rolled back",
+      errmsg: "[query_iterator.go:117 postgresql.(*queryIterator).Next] context canceled",
+    },
+    {
+      code: 1,
+      errmsg: "[collection.go:107 postgresql.(*collection).Query] FATAL: terminating connection " +
+        "due to administrator command (SQLSTATE 57P01)",
+    },
+    {
+      code: 1,
+      errmsg: "[registry.go:130 metadata.(*Registry).getPool] failed to connect to " +
+        "`user=ferretdb database=ferretdb`: 127.0.0.1:5432 (127.0.0.1): dial error: " +
+        "dial tcp 127.0.0.1:5432: connect: connection refused",
     },
     { code: 43, errmsg: "cursor id 870211210 not found" },
     { code: 11600, errmsg: "interrupted at shutdown" },

@@ -86,7 +86,7 @@ export interface BulkSeed {
   tenantDbPrefix: string;
   /** One bcrypt hash (of the service's cost) shared by every seeded user. */
   passwordHash: string;
-  /** Create each org's tenant database too (FerretDB: one SQLite file, ~3 descriptors each). */
+  /** Create each org's tenant database too (made by the service's own migrations). */
   withTenantDbs: boolean;
 }
 
