@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { type EmbeddedServer, startFerretDB } from "./embedded/ferretdb.ts";
 import { createLogger, describeError } from "./log.ts";
 import { startMaintenance } from "./maintenance.ts";
+import { prepareConsole } from "./routes/console.ts";
 import { closeDeps, createDeps, ensureMasterIndexes } from "./setup.ts";
 
 async function main(): Promise<number> {
@@ -63,6 +64,8 @@ async function main(): Promise<number> {
     onListen: ({ hostname, port }) => log.info("listening", { url: `http://${hostname}:${port}` }),
   }, app.fetch);
   const stopMaintenance = startMaintenance(deps);
+  // A failed build is logged here and retried by the first request for the script.
+  prepareConsole(deps).catch((e) => log.error("console bundle failed", describeError(e)));
 
   const { promise: stopping, resolve: stop } = Promise.withResolvers<string>();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
