@@ -33,34 +33,32 @@ function OrgSwitcher({ session, me }: { session: Session; me: Me }) {
   const action = useAction();
   return (
     <div class="switcher">
-      <label>
-        <span class="visually-hidden">Organization</span>
-        <select
-          name="org"
-          disabled={action.busy}
-          onChange={(e: Event) => {
-            const org = (e.target as HTMLSelectElement).value;
-            if (org === "__new") {
-              (e.target as HTMLSelectElement).value = session.org.slug;
-              go("create");
-              return;
-            }
-            void action.run(async () => {
-              const res = await send(() => api.v1.auth.switch.$post({ json: { org } }));
-              if (!res.ok) return await problemOf(res);
-              await replace(await res.json());
-              go("overview");
-            });
-          }}
-        >
-          {me.orgs.map((o) => (
-            <option key={o.id} value={o.slug} selected={o.id === session.org.id}>
-              {o.name} ({ROLE_LABELS[o.role]})
-            </option>
-          ))}
-          <option value="__new">+ New organization…</option>
-        </select>
-      </label>
+      <select
+        name="org"
+        aria-label="Switch organization"
+        disabled={action.busy}
+        onChange={(e: Event) => {
+          const org = (e.target as HTMLSelectElement).value;
+          if (org === "__new") {
+            (e.target as HTMLSelectElement).value = session.org.slug;
+            go("create");
+            return;
+          }
+          void action.run(async () => {
+            const res = await send(() => api.v1.auth.switch.$post({ json: { org } }));
+            if (!res.ok) return await problemOf(res);
+            await replace(await res.json());
+            go("overview");
+          });
+        }}
+      >
+        {me.orgs.map((o) => (
+          <option key={o.id} value={o.slug} selected={o.id === session.org.id}>
+            {o.name} ({ROLE_LABELS[o.role]})
+          </option>
+        ))}
+        <option value="__new">+ New organization…</option>
+      </select>
       <ProblemNote problem={action.problem} />
     </div>
   );

@@ -44,6 +44,15 @@ function Audit({ session }: SessionViewProps) {
     return res.ok ? ok(await res.json()) : failed(await problemOf(res));
   }, [slug, cursor]);
   const events = page.data?.items ?? [];
+  // Events name people by user id; the members' emails make them readable.
+  const people = useLoad(async () => {
+    const res = await send(() =>
+      api.v1.orgs[":slug"].members.$get({ param: { slug }, query: { limit: "100" } })
+    );
+    return res.ok ? ok(await res.json()) : failed(await problemOf(res));
+  }, [slug]);
+  const emails = new Map((people.data?.items ?? []).map((m) => [m.userId, m.email]));
+  const who = (id: string | null | undefined) => (id && emails.get(id)) ?? id ?? "—";
 
   return (
     <>
@@ -65,12 +74,14 @@ function Audit({ session }: SessionViewProps) {
             <tbody>
               {events.map((e) => (
                 <tr key={e.id} data-type={e.type}>
-                  <td data-label="When">{date(e.at)}</td>
+                  <td data-label="When" class="when">{date(e.at)}</td>
                   <td data-label="Event">{EVENT_LABELS[e.type] ?? e.type}</td>
-                  <td data-label="Who">{e.actor.email ?? e.actor.userId ?? "—"}</td>
+                  <td data-label="Who">{e.actor.email ?? who(e.actor.userId)}</td>
                   <td data-label="Details">
                     {e.target
-                      ? Object.entries(e.target).map(([k, v]) => `${k}: ${v}`).join(", ")
+                      ? Object.entries(e.target)
+                        .map(([k, v]) => k === "userId" ? `user: ${who(v)}` : `${k}: ${v}`)
+                        .join(", ")
                       : "—"}
                   </td>
                   <td data-label="Address">{e.ip}</td>

@@ -59,7 +59,7 @@ function MemberRow(
     <li class="item" data-email={m.email}>
       <div class="grow">
         <strong>{m.email}</strong>
-        {self ? <span class="muted">{"\u00a0(you)"}</span> : null}
+        {self ? <span class="muted you">(you)</span> : null}
         <div class="muted">Joined {date(m.joinedAt)}</div>
       </div>
       {roles.length > 0

@@ -106,6 +106,8 @@ Deno.test("the console: sign up, invite, accept, roles, rename, audit, sign out"
 
   try {
     const ownerContext = await openContext(browser, base, outside, WIDE);
+    // The page's clock runs at real speed, and a step moves it forward to the token's refresh.
+    await ownerContext.clock.install();
     const a = await watch(ownerContext);
     const memberContext = await openContext(browser, base, outside, NARROW);
     const b = await watch(memberContext);
@@ -123,6 +125,27 @@ Deno.test("the console: sign up, invite, accept, roles, rename, audit, sign out"
       assertEquals(await a.page.locator('[data-field="memberCount"]').innerText(), "1");
       assertEquals(await a.page.getByTestId("user-email").innerText(), owner);
       await shot(a.page, "overview");
+    });
+
+    await t.step("the access token is refreshed before it expires", async () => {
+      const [before] = await Promise.all([
+        nextBearer(a.page),
+        a.page.getByRole("link", { name: "Members" }).click(),
+      ]);
+      // The default lifetime is 15 minutes; the console refreshes a minute before the end.
+      const [refreshed] = await Promise.all([
+        a.page.waitForResponse((r) => r.url() === `${base}/v1/auth/refresh`),
+        a.page.clock.fastForward("14:05"),
+      ]);
+      assertEquals(refreshed.status(), 200);
+      const [after] = await Promise.all([
+        nextBearer(a.page),
+        a.page.getByRole("link", { name: "Overview" }).click(),
+      ]);
+      assert(after !== before, "the next request carries the new access token");
+      await heading(a.page, orgName).waitFor();
+      // The session goes on with the new token.
+      assertEquals((await call(base, "GET", "/v1/me", { token: after })).status, 200);
     });
 
     let link = "";
@@ -198,7 +221,7 @@ Deno.test("the console: sign up, invite, accept, roles, rename, audit, sign out"
       await heading(a.page, renamedTo).waitFor();
       slug = `acme-renamed-${id}`;
       assertEquals(await a.page.locator('[data-field="slug"]').innerText(), slug);
-      const switcher = a.page.getByLabel("Organization", { exact: true });
+      const switcher = a.page.getByRole("combobox", { name: "Switch organization" });
       await waitUntil(
         async () => (await switcher.innerText()).includes(renamedTo),
         "the new name in the org switcher",
@@ -294,7 +317,7 @@ Deno.test("the console: sign up, invite, accept, roles, rename, audit, sign out"
       await a.page.getByLabel("Organization name").fill(second);
       await a.page.getByRole("button", { name: "Create organization" }).click();
       await heading(a.page, second).waitFor();
-      const switcher = a.page.getByLabel("Organization", { exact: true });
+      const switcher = a.page.getByRole("combobox", { name: "Switch organization" });
       await switcher.selectOption(slug);
       await heading(a.page, renamedTo).waitFor();
     });
@@ -319,7 +342,13 @@ Deno.test("the console: sign up, invite, accept, roles, rename, audit, sign out"
       await a.page.getByRole("group", { name: /several organizations/ }).waitFor();
       await a.page.getByLabel(slug).check();
       await a.page.getByRole("button", { name: "Continue" }).click();
-      await heading(a.page, renamedTo).waitFor();
+      // Signing in keeps the address: the page signed out from is the page signed in to.
+      await heading(a.page, "Members").waitFor();
+      const switcher = a.page.getByRole("combobox", { name: "Switch organization" });
+      await waitUntil(
+        async () => (await switcher.inputValue()) === slug,
+        "the chosen org in the switcher",
+      );
       // org_required is an answer of the API (400), reported by Chromium: only that one.
       assert(a.errors.every((e) => e.includes("status of 400")), a.errors.join("\n"));
       a.errors.length = 0;
