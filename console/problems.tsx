@@ -33,8 +33,8 @@ const MESSAGES: Record<string, string> = {
 /** The detail is the message itself for these codes (it says what is wrong). */
 const DETAILED = new Set(["weak_password", "unexpected_response"]);
 
-export function messageOf(p: Problem): string {
-  return DETAILED.has(p.code) ? p.detail : MESSAGES[p.code] ?? p.detail;
+export function messageOf(p: Problem, overrides: Record<string, string> = {}): string {
+  return overrides[p.code] ?? (DETAILED.has(p.code) ? p.detail : MESSAGES[p.code] ?? p.detail);
 }
 
 /** A problem for a request that got no answer at all. */
@@ -71,12 +71,18 @@ export function useAction() {
 }
 
 /** The problem of one action, announced to screen readers when it appears. */
-export function ProblemNote({ problem }: { problem: Problem | null }) {
+export function ProblemNote(
+  { problem, messages }: {
+    problem: Problem | null;
+    /** Wordings for codes that mean something more precise at this action. */
+    messages?: Record<string, string>;
+  },
+) {
   if (!problem) return null;
   const fields = problem.errors?.filter((e) => e.message) ?? [];
   return (
     <div class="problem" role="alert" data-code={problem.code}>
-      <p>{messageOf(problem)}</p>
+      <p>{messageOf(problem, messages)}</p>
       {fields.length > 0 && problem.code === "validation_failed"
         ? (
           <ul>

@@ -65,7 +65,10 @@ export async function start(pair: TokenPair, opts: { sameSession?: boolean } = {
 /** Reload the user and their orgs (after a rename, a new org, a role change). */
 export async function loadMe() {
   const res = await send(() => api.v1.me.$get());
-  if (res.ok) set({ me: await res.json() });
+  if (!res.ok) return;
+  const me = await res.json();
+  // The role may have changed since the token was issued; the server checks the current one.
+  set({ me, session: state.session && { ...state.session, role: me.role } });
 }
 
 /** Change the current org's slug after a rename (the token is bound to the org's id). */

@@ -1,5 +1,7 @@
 /** The typed client: problems read by `problemOf` without casts, and a token getter. */
-import { createClient, problemOf } from "../src/client.ts";
+import type { z } from "@hono/zod-openapi";
+import { createClient, type Problem, problemOf } from "../src/client.ts";
+import type { ProblemSchema } from "../src/http/problem.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { createOrgAndLogin, createTestApp, dbTest, PASSWORD } from "./helpers.ts";
 
@@ -35,6 +37,9 @@ Deno.test(
     }
   },
 );
+
+// The browser-safe type describes what the server sends: a changed schema is a type error here.
+const _sent: Problem = {} as z.infer<typeof ProblemSchema>;
 
 Deno.test("problemOf() gives a code to an error that is not problem+json", async () => {
   const p = await problemOf(new Response("<h1>Bad gateway</h1>", { status: 502 }));

@@ -59,7 +59,13 @@ function Accept({ route, session, me }: ViewProps) {
             Not you? Sign out
           </button>
         </div>
-        <ProblemNote problem={action.problem} />
+        <ProblemNote
+          problem={action.problem}
+          messages={{
+            forbidden: "This invitation was sent to another email. Sign out, then open the " +
+              "link again to sign in with that email.",
+          }}
+        />
       </section>
     );
   }

@@ -69,12 +69,16 @@ function MemberRow(
             aria-label={`Role of ${m.email}`}
             disabled={change.busy}
             onChange={(e: Event) => {
-              const role = (e.target as HTMLSelectElement).value as Role;
+              const select = e.target as HTMLSelectElement;
+              const role = select.value as Role;
               void change.run(async () => {
                 const res = await send(() =>
                   members[":userId"].$patch({ param: { slug, userId: m.userId }, json: { role } })
                 );
-                if (!res.ok) return await problemOf(res);
+                if (!res.ok) {
+                  select.value = m.role; // unchanged: show the role they still have
+                  return await problemOf(res);
+                }
                 if (self) await loadMe();
                 onChanged();
               });
