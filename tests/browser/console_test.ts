@@ -409,3 +409,26 @@ Deno.test(
     }
   },
 );
+
+Deno.test("the console imports nothing from the server but the typed client", async () => {
+  const outside: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(`${ROOT}${dir}`)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) await walk(path);
+      else if (/\.tsx?$/.test(e.name)) {
+        const text = await Deno.readTextFile(`${ROOT}${path}`);
+        for (const [, spec] of text.matchAll(/\bfrom\s+"([^"]+)"/g)) {
+          const target = new URL(spec, `file://${ROOT}${path}`).pathname.slice(ROOT.length);
+          if (
+            spec.startsWith(".") && !target.startsWith("console/") && target !== "src/client.ts"
+          ) {
+            outside.push(`${path} -> ${target}`);
+          }
+        }
+      }
+    }
+  };
+  await walk("console");
+  assertEquals(outside, []);
+});
