@@ -6,10 +6,16 @@ WORKDIR /app
 
 # Dependencies first, in their own layer: cached until deno.json or deno.lock change.
 COPY deno.json deno.lock ./
+COPY console/deno.json ./console/
 RUN deno install --frozen
 
 COPY src/ ./src/
-RUN deno cache --frozen src/main.ts src/identity/hash-worker.ts
+COPY console/ ./console/
+RUN deno cache --frozen src/main.ts src/identity/hash-worker.ts console/main.tsx
+# One bundle now, so the bundler and the console's packages are in the image: the service
+# bundles the console at start without downloading anything.
+RUN deno bundle --frozen --platform browser --quiet --output /tmp/console.js console/main.tsx \
+    && rm /tmp/console.js
 
 ENV APP_ENV=production \
     PORT=8000 \

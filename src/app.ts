@@ -10,6 +10,7 @@ import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { compatRoutes } from "./routes/compat.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { memberRoutes } from "./routes/members.ts";
 import { orgRoutes } from "./routes/orgs.ts";
 import { docsRoutes, platformRoutes } from "./routes/platform.ts";
@@ -52,6 +53,7 @@ export function createApp(deps: Deps) {
     .route("/", memberRoutes(deps))
     .route("/", compatRoutes(deps));
   app.route("/", docsRoutes());
+  app.route("/", consoleRoutes(deps));
   return routes;
 }
 

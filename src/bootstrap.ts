@@ -45,7 +45,11 @@ export function createDeps(opts: DepsOptions): Deps {
   return {
     config,
     db,
-    hasher: opts.hasher ?? createHasher({ cost: config.bcryptCost, workers: config.hashWorkers }),
+    hasher: opts.hasher ?? createHasher({
+      cost: config.bcryptCost,
+      workers: config.hashWorkers,
+      queueLimit: config.hashQueueLimit,
+    }),
     log: opts.log,
     cache: createCache(config.authCacheTtlMs, opts.now ? () => now().getTime() : Date.now),
     now,

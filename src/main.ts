@@ -10,6 +10,7 @@ import { startMaintenance } from "./ops/maintenance.ts";
 import { startJobRunner } from "./ops/job-runner.ts";
 import { MOVE_JOB, moveJobHandler } from "./ops/move.ts";
 import { closeDeps, createDeps, ensureMasterIndexes } from "./bootstrap.ts";
+import { prepareConsole } from "./routes/console.ts";
 
 async function main(): Promise<number> {
   let config;
@@ -66,6 +67,8 @@ async function main(): Promise<number> {
   }, app.fetch);
   const stopMaintenance = startMaintenance(deps);
   const stopJobs = startJobRunner(deps, { [MOVE_JOB]: moveJobHandler() });
+  // A failed build is logged here and retried by the first request for the script.
+  prepareConsole(deps).catch((e) => log.error("console bundle failed", describeError(e)));
 
   const { promise: stopping, resolve: stop } = Promise.withResolvers<string>();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

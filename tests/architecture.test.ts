@@ -27,6 +27,8 @@ export function layerOf(path: string): string | null {
   const m = /^src\/([^/]+?)(\.ts|\/)/.exec(path);
   if (!m) return null;
   if (m[1] === "embedded") return "platform"; // the embedded database launcher is infrastructure
+  // The typed client and its browser-safe helpers (src/client.ts, src/client-*.ts).
+  if (m[1] === "client" || m[1].startsWith("client-")) return "client";
   return m[1];
 }
 
@@ -38,7 +40,7 @@ export function violation(from: string, to: string, typeOnly: boolean): string |
   const b = layerOf(to);
   if (!a || !b || a === b) return null;
   // The typed client sees the app's type and nothing else; the console sees only the client.
-  if (a === "client") return b === "app" && typeOnly ? null : "src/client.ts imports only AppType";
+  if (a === "client") return b === "app" && typeOnly ? null : "the client imports only AppType";
   if (a === "console") return to === "src/client.ts" || b === "client" ? null : "console/ → client";
   if (b === "client" || b === "console") return `${a} must not import ${b}`;
   const ra = rank(a);

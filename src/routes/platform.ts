@@ -56,7 +56,9 @@ const DOCS_HTML = `<!doctype html>
 </html>
 `;
 
-const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui" });\n`;
+// No validator badge: it would send the document to an outside service (and needs internet).
+const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", ` +
+  `validatorUrl: null });\n`;
 
 /**
  * Swagger UI, served from the swagger-ui-dist package (no CDN, so it renders offline). Only the

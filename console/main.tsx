@@ -1,0 +1,134 @@
+/**
+ * The web console: a single page on the typed client (src/client.ts). The hash names the view
+ * (views/index.ts); a view that needs a session shows sign-in until there is one.
+ */
+import { render, useEffect, useState, useSyncExternalStore } from "hono/jsx/dom";
+import { problemOf } from "../src/client.ts";
+import { ProblemNote, useAction } from "./problems.tsx";
+import { go, href, type Route, useRoute } from "./router.ts";
+import {
+  api,
+  getState,
+  type Me,
+  replace,
+  resume,
+  send,
+  type Session,
+  signOut,
+  subscribe,
+} from "./session.ts";
+import { ROLE_LABELS } from "./ui.tsx";
+import { overviewView, signInView, type View, VIEWS } from "./views/index.ts";
+
+/** The view for this address and this state. */
+function pick(route: Route, session: Session | null): View {
+  const named = VIEWS.find((v) => v.name === route.name);
+  if (!session) return named?.access === "public" ? named : signInView;
+  if (!named || named === signInView) return overviewView;
+  if (named.nav && !named.nav.includes(session.role)) return overviewView;
+  return named;
+}
+
+function OrgSwitcher({ session, me }: { session: Session; me: Me }) {
+  const action = useAction();
+  return (
+    <div class="switcher">
+      <select
+        name="org"
+        aria-label="Switch organization"
+        disabled={action.busy}
+        onChange={(e: Event) => {
+          const org = (e.target as HTMLSelectElement).value;
+          if (org === "__new") {
+            (e.target as HTMLSelectElement).value = session.org.slug;
+            go("create");
+            return;
+          }
+          void action.run(async () => {
+            const res = await send(() => api.v1.auth.switch.$post({ json: { org } }));
+            if (!res.ok) return await problemOf(res);
+            await replace(await res.json());
+            go("overview");
+          });
+        }}
+      >
+        {me.orgs.map((o) => (
+          <option key={o.id} value={o.slug} selected={o.id === session.org.id}>
+            {o.name} ({ROLE_LABELS[o.role]})
+          </option>
+        ))}
+        <option value="__new">+ New organization…</option>
+      </select>
+      <ProblemNote problem={action.problem} />
+    </div>
+  );
+}
+
+function Header({ session, me, view }: { session: Session | null; me: Me | null; view: View }) {
+  const out = useAction();
+  return (
+    <header class="top">
+      <a class="brand" href={href(session ? "overview" : "sign-in")}>Org console</a>
+      {session && me ? <OrgSwitcher session={session} me={me} /> : null}
+      {session
+        ? (
+          <nav aria-label="Main" class="main-nav">
+            {VIEWS.filter((v) => v.nav?.includes(session.role)).map((v) => (
+              <a key={v.name} href={href(v.name)} aria-current={v === view ? "page" : undefined}>
+                {v.title}
+              </a>
+            ))}
+            <a href="/docs">API docs</a>
+          </nav>
+        )
+        : null}
+      {session
+        ? (
+          <div class="account">
+            <span class="muted" data-testid="user-email">{me?.user.email}</span>
+            <button type="button" disabled={out.busy} onClick={() => void out.run(signOut)}>
+              Sign out
+            </button>
+            <ProblemNote problem={out.problem} />
+          </div>
+        )
+        : null}
+    </header>
+  );
+}
+
+function App() {
+  const route = useRoute();
+  const { session, me } = useSyncExternalStore(subscribe, getState);
+  const view = pick(route, session);
+  const signedIn = session !== null;
+
+  const [opened, setOpened] = useState(false);
+  useEffect(() => {
+    document.title = `${view.title} · Org console`;
+    // A new view moves the focus to its heading; the first one leaves it at the top of the page.
+    if (opened) document.getElementById("page-title")?.focus();
+    else setOpened(true);
+  }, [view, route.params.join("/"), signedIn]);
+
+  return (
+    <>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e: Event) => {
+          // The hash names the view, so the link moves the focus itself instead of navigating.
+          e.preventDefault();
+          document.getElementById("page-title")?.focus();
+        }}
+      >
+        Skip to content
+      </a>
+      <Header session={session} me={me} view={view} />
+      <main id="main">{view.render({ route, session, me })}</main>
+    </>
+  );
+}
+
+await resume();
+render(<App />, document.getElementById("app")!);

@@ -1,0 +1,45 @@
+/**
+ * Hash routes (`#/members`, `#/accept/<token>`): the page is one document at `/console`, and
+ * what follows `#` never reaches the server, so an invitation token in a link stays out of
+ * its logs.
+ */
+import { useEffect, useState } from "hono/jsx/dom";
+
+export interface Route {
+  /** The first segment: the view's name. */
+  name: string;
+  /** The remaining segments, decoded. */
+  params: string[];
+}
+
+export function parseHash(hash: string): Route {
+  const [name = "", ...params] = hash.replace(/^#\/?/, "").split("/").filter(Boolean)
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
+  return { name, params };
+}
+
+export function href(name: string, ...params: string[]): string {
+  return `#/${[name, ...params].map(encodeURIComponent).join("/")}`;
+}
+
+export function go(name: string, ...params: string[]) {
+  const next = href(name, ...params);
+  if (location.hash !== next) location.hash = next;
+}
+
+/** The current route, following the address bar. */
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseHash(location.hash));
+  useEffect(() => {
+    const update = () => setRoute(parseHash(location.hash));
+    addEventListener("hashchange", update);
+    return () => removeEventListener("hashchange", update);
+  }, []);
+  return route;
+}

@@ -1,0 +1,23 @@
+/**
+ * Every page of the console. A new group of pages is one more module here: its views, each
+ * named by the first segment of the address's hash.
+ */
+import { acceptView } from "./accept.tsx";
+import { auditView } from "./audit.tsx";
+import { createOrgView } from "./create-org.tsx";
+import { membersView } from "./members.tsx";
+import { overviewView } from "./overview.tsx";
+import { signInView } from "./sign-in.tsx";
+import type { View } from "./view.ts";
+
+export const VIEWS: readonly View[] = [
+  overviewView,
+  membersView,
+  auditView,
+  createOrgView,
+  acceptView,
+  signInView,
+];
+
+export { overviewView, signInView };
+export type { View };

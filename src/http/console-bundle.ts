@@ -1,0 +1,117 @@
+/**
+ * The console's script: `console/main.tsx` bundled for browsers by `deno bundle`, once per
+ * process, and cached on disk under a hash of everything it is built from, so a restart with
+ * unchanged sources serves the cached file and a changed source rebuilds it. The bundle holds
+ * its npm dependencies (hono's client and `hono/jsx/dom`): nothing is fetched from a CDN.
+ */
+import type { Logger } from "../platform/log.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const ENTRY = "console/main.tsx";
+/** Files outside `console/` that the bundle is built from (its dependencies are locked). */
+const INPUTS = ["src/client.ts", "src/client-problem.ts", "deno.json", "deno.lock"];
+
+export interface ConsoleBundleOptions {
+  /** Where built bundles are kept (`<DATA_DIR>/console`). */
+  cacheDir: string;
+  log: Logger;
+}
+
+const builds = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+
+/**
+ * The bundled script. The first call starts the build (or the cache read); later calls with
+ * the same cache folder share it. A failed build is not kept, so the next request retries.
+ */
+export function consoleBundle(opts: ConsoleBundleOptions): Promise<Uint8Array<ArrayBuffer>> {
+  let build = builds.get(opts.cacheDir);
+  if (!build) {
+    build = buildOrReuse(opts);
+    builds.set(opts.cacheDir, build);
+    build.catch(() => builds.delete(opts.cacheDir));
+  }
+  return build;
+}
+
+async function buildOrReuse({ cacheDir, log }: ConsoleBundleOptions) {
+  const hash = await sourceHash();
+  const file = `${cacheDir}/console-${hash}.js`;
+  try {
+    return await Deno.readFile(file);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const started = performance.now();
+  const bundle = await build();
+  log.info("console bundled", { ms: Math.round(performance.now() - started) });
+  try {
+    await Deno.mkdir(cacheDir, { recursive: true });
+    // Written beside its final name and renamed, so a concurrent reader never sees half a file.
+    const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+    await Deno.writeFile(tmp, bundle);
+    await Deno.rename(tmp, file);
+    await removeStale(cacheDir, file);
+  } catch (e) {
+    // A read-only data folder costs a rebuild at the next start, nothing else.
+    log.warn("console bundle not cached", { cacheDir, error: String(e) });
+  }
+  return bundle;
+}
+
+async function build(): Promise<Uint8Array<ArrayBuffer>> {
+  const dir = await Deno.makeTempDir({ prefix: "orgservice-console-" });
+  try {
+    const output = `${dir}/app.js`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--platform", "browser", "--minify", "--quiet", "--output", output, ENTRY],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      const stderr = new TextDecoder().decode(out.stderr).slice(-2000);
+      throw new Error(`deno bundle ${ENTRY} failed (exit ${out.code}): ${stderr}`);
+    }
+    return await Deno.readFile(output);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** SHA-256 over the console's sources and the files listed in INPUTS, and Deno's version. */
+async function sourceHash(): Promise<string> {
+  const paths = [...INPUTS];
+  for await (const path of walk("console")) paths.push(path);
+  paths.sort();
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [enc.encode(`deno ${Deno.version.deno}\n`)];
+  for (const path of paths) {
+    parts.push(enc.encode(`${path}\n`), await Deno.readFile(new URL(path, ROOT)));
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length + 1, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length + 1; // a zero byte between parts keeps their boundaries in the hash
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return Array.from(digest.slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(new URL(`${dir}/`, ROOT))) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* walk(path);
+    else if (entry.isFile) yield path;
+  }
+}
+
+async function removeStale(cacheDir: string, keep: string) {
+  for await (const entry of Deno.readDir(cacheDir)) {
+    const path = `${cacheDir}/${entry.name}`;
+    if (path !== keep && /^console-[0-9a-f]+\.js$/.test(entry.name)) {
+      await Deno.remove(path).catch(() => {});
+    }
+  }
+}
