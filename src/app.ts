@@ -9,7 +9,9 @@ import { accessLog, baseHeaders, bodyLimit } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { collectionRoutes } from "./routes/collections/collections.index.ts";
 import { compatRoutes } from "./routes/compat.ts";
+import { documentRoutes } from "./routes/documents/documents.index.ts";
 import { memberRoutes } from "./routes/members.ts";
 import { orgRoutes } from "./routes/orgs.ts";
 import { docsRoutes, platformRoutes } from "./routes/platform.ts";
@@ -50,7 +52,9 @@ export function createApp(deps: Deps) {
     .route("/", orgRoutes(deps))
     .route("/", authRoutes(deps))
     .route("/", memberRoutes(deps))
-    .route("/", compatRoutes(deps));
+    .route("/", compatRoutes(deps))
+    .route("/", collectionRoutes())
+    .route("/", documentRoutes());
   app.route("/", docsRoutes());
   return routes;
 }

@@ -26,3 +26,4 @@ export function createClient(baseUrl: string, opts: ClientOptions = {}) {
 }
 
 export type Client = ReturnType<typeof createClient>;
+export { collection, CollectionError, type Stored } from "./collection-client.ts";

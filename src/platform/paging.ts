@@ -25,8 +25,10 @@ export interface SortField {
 export const MAX_SORT_FIELDS = 3;
 
 export interface KeysetOptions {
-  /** The sort fields before `_id`, at most three; `_id` follows in the last field's direction. */
+  /** The sort fields before `_id`, at most three. */
   sort: readonly SortField[];
+  /** The direction of `_id` after them; by default the last field's (ascending without any). */
+  idDirection?: SortDirection;
   /** What the cursor belongs to; a cursor made for another scope is refused. */
   scope: string;
   /** The JWT secret; the signing key is derived from it. */
@@ -91,10 +93,12 @@ function fromB64url(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /** The sort to give the driver: the sort fields, then `_id`. */
-export function keysetSort(sort: readonly SortField[]): Record<string, SortDirection> {
+export function keysetSort(
+  opts: Pick<KeysetOptions, "sort" | "idDirection">,
+): Record<string, SortDirection> {
   const out: Record<string, SortDirection> = {};
-  for (const s of sort) out[s.field] = s.direction;
-  out._id = sort.length ? sort[sort.length - 1].direction : 1;
+  for (const s of opts.sort) out[s.field] = s.direction;
+  out._id = opts.idDirection ?? opts.sort.at(-1)?.direction ?? 1;
   return out;
 }
 
@@ -135,14 +139,18 @@ function after(field: string, value: unknown, direction: SortDirection): Documen
 }
 
 /** The filter for "after this position" in the `$or` keyset form. */
-export function afterFilter(sort: readonly SortField[], pos: Position): Document {
+export function afterFilter(
+  opts: Pick<KeysetOptions, "sort" | "idDirection">,
+  pos: Position,
+): Document {
+  const { sort } = opts;
   const clauses: Document[] = [];
   const equal: Document = {};
   sort.forEach((s, i) => {
     for (const a of after(s.field, pos.values[i], s.direction)) clauses.push({ ...equal, ...a });
     equal[s.field] = pos.values[i] ?? null;
   });
-  const idDirection = keysetSort(sort)._id;
+  const idDirection = keysetSort(opts)._id;
   clauses.push({ ...equal, _id: idDirection === 1 ? { $gt: pos.id } : { $lt: pos.id } });
   return clauses.length === 1 ? clauses[0] : { $or: clauses };
 }
@@ -159,10 +167,10 @@ export async function keysetQuery(
   if (opts.sort.length > MAX_SORT_FIELDS) throw new Error("At most three sort fields");
   let query = filter;
   if (page.cursor !== undefined) {
-    const position = afterFilter(opts.sort, await decodeCursor(opts, page.cursor));
+    const position = afterFilter(opts, await decodeCursor(opts, page.cursor));
     query = Object.keys(filter).length ? { $and: [filter, position] } : position;
   }
-  return { filter: query, sort: keysetSort(opts.sort), fetch: page.limit + 1 };
+  return { filter: query, sort: keysetSort(opts), fetch: page.limit + 1 };
 }
 
 /** The value at a dotted path; missing is null, as MongoDB sorts it. */

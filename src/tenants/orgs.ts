@@ -2,6 +2,7 @@
  * The `orgs` collection of the master database. Only this module queries it.
  */
 import { type Db, ObjectId } from "mongodb";
+import type { DataQuotas } from "../config.ts";
 
 export type OrgStatus = "provisioning" | "active" | "suspended" | "deleting";
 
@@ -17,6 +18,8 @@ export interface OrgDoc {
   ownerId: ObjectId;
   /** Set while provisioning: what a rollback must undo. */
   provisioning?: { userCreated: boolean };
+  /** This org's own quotas of its database, where an operator set them. */
+  quotas?: Partial<DataQuotas>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -32,6 +35,7 @@ export interface Org {
   schemaVersion: number;
   ownerId: string;
   userCreated: boolean;
+  quotas?: Partial<DataQuotas>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -49,6 +53,7 @@ export function toOrg(d: OrgDoc): Org {
     schemaVersion: d.schemaVersion,
     ownerId: d.ownerId.toHexString(),
     userCreated: d.provisioning?.userCreated ?? false,
+    ...(d.quotas ? { quotas: d.quotas } : {}),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
