@@ -4,6 +4,7 @@
  */
 import type { Deps } from "./deps.ts";
 import { deleteExpiredEvents } from "./audit/audit.ts";
+import { reconcileOrgUsage } from "./data/collections.ts";
 import { deleteExpiredInvitations } from "./identity/invitations.ts";
 import { deleteExpiredSessions } from "./identity/sessions.ts";
 import { deleteExpiredThrottles } from "./identity/throttle.ts";
@@ -61,6 +62,10 @@ export async function runMaintenance(
   const batch = await activeOrgsAfter(master, state.auditSweptUpTo, auditBatch);
   for (const org of batch) {
     swept.auditEvents += await deleteExpiredEvents(deps.db.tenantDb(org), now);
+    // The same batch recounts the quota counters of the document API (src/data/usage.ts).
+    await reconcileOrgUsage(deps, org).catch((e) =>
+      deps.log.warn("usage recount failed", { orgId: org.id, ...describeError(e) })
+    );
   }
   state.auditSweptUpTo = batch.length < auditBatch ? undefined : batch[batch.length - 1].id;
   deps.log.debug("maintenance pass", { ...report, swept });
