@@ -18,6 +18,7 @@ import {
 } from "mongodb";
 import { recordEvent } from "../audit/audit.ts";
 import { isDuplicateKey } from "../db.ts";
+import { AppError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
 import { keysetPage, keysetQuery, type Page } from "../platform/paging.ts";
 import type { Org } from "../tenants/orgs.ts";
@@ -111,6 +112,34 @@ function refusedWrite(e: unknown): Error | null {
     return invalidField("", "The database cannot store this document");
   }
   return null;
+}
+
+/**
+ * Run a query or pipeline; what the server will not run is the caller's to change: 400 with
+ * `code`. A server without some allowed part (FerretDB has no `$avg`, `$min`, `$max`, `$first`,
+ * `$last` or `$push`) answers NotImplemented; one past the time limit, MaxTimeMSExpired.
+ */
+async function runQuery<T>(
+  code: "invalid_filter" | "invalid_pipeline",
+  maxTimeMs: number,
+  op: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    if (!(e instanceof MongoServerError)) throw e;
+    const path = code === "invalid_filter" ? "filter" : "pipeline";
+    if (e.code === 238 || e.codeName === "NotImplemented") {
+      throw new AppError(400, code, "The database server does not support part of this query", {
+        errors: [{ path, message: "Not supported by this database server" }],
+      });
+    }
+    if (e.code === 50 || e.codeName === "MaxTimeMSExpired") {
+      const message = `Took longer than ${maxTimeMs} ms: narrow it, or index the fields it uses`;
+      throw new AppError(400, code, message, { errors: [{ path, message }] });
+    }
+    throw e;
+  }
 }
 
 async function write<T>(op: () => Promise<T>): Promise<T> {
@@ -289,12 +318,17 @@ export async function deleteDocument(
 export async function countDocuments(
   scope: DataScope,
   name: string,
-  query: { filter?: string },
+  q: { filter?: string },
 ): Promise<{ count: number }> {
   const col = await ownCollection(scope.deps, scope.org, name);
-  const filter = parseFilter(query.filter);
+  const filter = parseFilter(q.filter);
+  const maxTimeMS = scope.deps.config.dataMaxTimeMs;
   return {
-    count: await col.countDocuments(filter, { maxTimeMS: scope.deps.config.dataMaxTimeMs }),
+    count: await runQuery(
+      "invalid_filter",
+      maxTimeMS,
+      () => col.countDocuments(filter, { maxTimeMS }),
+    ),
   };
 }
 
@@ -371,12 +405,12 @@ export async function listDocuments(
       if (p !== "_id" && !needed.some((n) => related(n, p))) projection[p] = 0;
     }
   }
-  const rows = await col.find(q.filter, {
-    projection,
-    sort: q.sort,
-    limit: q.fetch,
-    maxTimeMS: deps.config.dataMaxTimeMs,
-  }).toArray();
+  const maxTimeMS = deps.config.dataMaxTimeMs;
+  const rows = await runQuery(
+    "invalid_filter",
+    maxTimeMS,
+    () => col.find(q.filter, { projection, sort: q.sort, limit: q.fetch, maxTimeMS }).toArray(),
+  );
   const page = await keysetPage(keyset, rows, query.limit);
   const shape = (doc: Document): WireDocument => {
     const full = view(doc);
@@ -400,9 +434,12 @@ export async function aggregate(
 ): Promise<{ items: Record<string, unknown>[] }> {
   const col = await ownCollection(scope.deps, scope.org, name);
   const stages = sanitizePipeline(pipeline);
-  const rows = await col.aggregate([...stages, { $limit: MAX_AGGREGATE_RESULTS }], {
-    maxTimeMS: scope.deps.config.dataMaxTimeMs,
-  }).toArray();
+  const maxTimeMS = scope.deps.config.dataMaxTimeMs;
+  const rows = await runQuery(
+    "invalid_pipeline",
+    maxTimeMS,
+    () => col.aggregate([...stages, { $limit: MAX_AGGREGATE_RESULTS }], { maxTimeMS }).toArray(),
+  );
   return {
     items: rows.map((r) => {
       const { [STAMP]: _, ...rest } = r;
