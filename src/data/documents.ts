@@ -7,6 +7,8 @@
  * It is the document's `ETag`, is never shown to clients nor writable or filterable by them,
  * and decides `If-Match` in the write itself: `{ _id, _stamp }` is the write's filter, so of
  * two writers with the same tag exactly one matches.
+ *
+ * Input is checked before the collection is looked up: bad input is 400 wherever it is sent.
  */
 import {
   BSON,
@@ -156,9 +158,9 @@ export async function insertDocument(
   body: unknown,
 ): Promise<Tagged> {
   const { deps, org } = scope;
-  const col = await ownCollection(deps, org, name);
   const doc = { _id: new ObjectId(), ...sanitizeDocument(body), [STAMP]: new ObjectId() };
   checkSize(deps, org, doc);
+  const col = await ownCollection(deps, org, name);
   await adjustUsage(deps, org, { documents: 1 }, { check: true });
   try {
     await write(() => col.insertOne(doc));
@@ -180,7 +182,6 @@ export async function insertBatch(
   documents: unknown[],
 ): Promise<{ insertedIds: string[] }> {
   const { deps, org } = scope;
-  const col = await ownCollection(deps, org, name);
   const docs = documents.map((d, i) => {
     const doc = {
       _id: new ObjectId(),
@@ -190,12 +191,13 @@ export async function insertBatch(
     checkSize(deps, org, doc, `documents.${i}`);
     return doc;
   });
+  const col = await ownCollection(deps, org, name);
   await adjustUsage(deps, org, { documents: docs.length }, { check: true });
   try {
     await col.insertMany(docs, { ordered: true });
   } catch (e) {
     releaseUsage(deps, org, { documents: docs.length });
-    if (!isDuplicateKey(e)) throw e;
+    if (!isDuplicateKey(e)) throw refusedWrite(e) ?? e;
     let index = 0;
     if (e instanceof MongoBulkWriteError) {
       const first = [e.writeErrors].flat()[0];
@@ -249,13 +251,13 @@ export async function replaceDocument(
   input: { id: string; body: unknown; ifMatch?: string },
 ): Promise<Tagged> {
   const { deps, org } = scope;
-  const col = await ownCollection(deps, org, name);
-  const _id = parseId(input.id);
-  const ifMatch = stampOfTag(input.ifMatch);
   const replacement = {
     ...sanitizeDocument(input.body, { id: input.id }),
     [STAMP]: new ObjectId(),
   };
+  const col = await ownCollection(deps, org, name);
+  const _id = parseId(input.id);
+  const ifMatch = stampOfTag(input.ifMatch);
   checkSize(deps, org, { _id, ...replacement });
   const doc = await write(() =>
     col.findOneAndReplace(target(_id, ifMatch), replacement, { returnDocument: "after" })
@@ -275,10 +277,10 @@ export async function patchDocument(
   input: { id: string; body: unknown; ifMatch?: string },
 ): Promise<Tagged> {
   const { deps, org } = scope;
+  const { set, unset } = sanitizePatch(input.body);
   const col = await ownCollection(deps, org, name);
   const _id = parseId(input.id);
   const ifMatch = stampOfTag(input.ifMatch);
-  const { set, unset } = sanitizePatch(input.body);
   const stamp = new ObjectId();
   const update: Document = { $set: { ...set, [STAMP]: stamp } };
   if (unset.length) update.$unset = Object.fromEntries(unset.map((p) => [p, ""]));
@@ -320,8 +322,8 @@ export async function countDocuments(
   name: string,
   q: { filter?: string },
 ): Promise<{ count: number }> {
-  const col = await ownCollection(scope.deps, scope.org, name);
   const filter = parseFilter(q.filter);
+  const col = await ownCollection(scope.deps, scope.org, name);
   const maxTimeMS = scope.deps.config.dataMaxTimeMs;
   return {
     count: await runQuery(
@@ -379,10 +381,10 @@ export async function listDocuments(
   query: ListQuery,
 ): Promise<Page<WireDocument>> {
   const { deps, org } = scope;
-  const col = await ownCollection(deps, org, name);
   const filter = parseFilter(query.filter);
   const sort = parseSort(query.sort);
   const fields = parseFields(query.fields);
+  const col = await ownCollection(deps, org, name);
   const keyset = {
     sort: sort.fields,
     idDirection: sort.idDirection,
@@ -432,8 +434,8 @@ export async function aggregate(
   name: string,
   pipeline: unknown,
 ): Promise<{ items: Record<string, unknown>[] }> {
-  const col = await ownCollection(scope.deps, scope.org, name);
   const stages = sanitizePipeline(pipeline);
+  const col = await ownCollection(scope.deps, scope.org, name);
   const maxTimeMS = scope.deps.config.dataMaxTimeMs;
   const rows = await runQuery(
     "invalid_pipeline",

@@ -89,11 +89,21 @@ class Budget {
   }
 }
 
+/**
+ * Characters no field name may hold besides `.`: NUL and the other control characters, `"` and
+ * `\`. FerretDB stores documents as JSON text without escaping names, so such a name either
+ * fails the write or makes the whole collection unreadable; an org's data must fit every
+ * deployment it may be moved to.
+ */
+// deno-lint-ignore no-control-regex -- control characters are exactly what it finds
+const BAD_NAME_CHARS = /[\u0000-\u001f\u007f"\\]/;
+
 /** Why `key` cannot be a key of a stored document, or null if it can. */
 function keyProblem(key: string): string | null {
   if (key.startsWith("$")) return "Keys must not start with $";
   if (key.includes(".")) return "Keys must not contain .";
   if (key.includes("\0")) return "Keys must not contain NUL";
+  if (BAD_NAME_CHARS.test(key)) return 'Keys must not contain control characters, " or \\';
   return null;
 }
 
@@ -103,6 +113,9 @@ export function pathProblem(path: string): string | null {
     return `Field paths have 1–${MAX_PATH_LENGTH} characters`;
   }
   if (path.includes("\0")) return "Field paths must not contain NUL";
+  if (BAD_NAME_CHARS.test(path)) {
+    return 'Field paths must not contain control characters, " or \\';
+  }
   const parts = path.split(".");
   if (parts.some((p) => p === "")) return "Field paths must not have empty parts";
   if (parts.some((p) => p.startsWith("$"))) {
@@ -117,8 +130,18 @@ function checkPath(where: string, path: string) {
   if (problem) throw new Refused(where, problem);
 }
 
-/** A stored value: JSON scalars, arrays and objects whose keys are plain field names. */
-function literal(value: unknown, path: string, depth: number, budget: Budget): void {
+/**
+ * A stored value: JSON scalars, arrays and objects whose keys are plain field names. Arrays
+ * directly inside arrays are refused: FerretDB cannot store them, and an org's data must fit
+ * every deployment it may be moved to (an array of objects holding arrays is fine).
+ */
+function literal(
+  value: unknown,
+  path: string,
+  depth: number,
+  budget: Budget,
+  inArray = false,
+): void {
   budget.visit(path, depth);
   if (value === null || typeof value === "string" || typeof value === "boolean") return;
   if (typeof value === "number") {
@@ -126,7 +149,8 @@ function literal(value: unknown, path: string, depth: number, budget: Budget): v
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((v, i) => literal(v, join(path, i), depth + 1, budget));
+    if (inArray) throw new Refused(path, "Arrays directly inside arrays are not supported");
+    value.forEach((v, i) => literal(v, join(path, i), depth + 1, budget, true));
     return;
   }
   if (isPlainObject(value)) {
