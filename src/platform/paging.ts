@@ -5,9 +5,9 @@
  * are inserted.
  *
  * The cursor carries the last row's sort values and `_id` (EJSON, so dates and ObjectIds come
- * back as themselves) and a scope (what the cursor belongs to: a collection, a sort), signed
- * with HMAC-SHA256 under a key derived from the JWT secret with its own label. A cursor that was
- * changed, or replayed against another scope, is 400 `invalid_cursor`.
+ * back as themselves), signed together with a scope (what the cursor belongs to: a collection,
+ * a sort) with HMAC-SHA256 under a key derived from the JWT secret with its own label. A cursor
+ * that was changed, or replayed against another scope, is 400 `invalid_cursor`.
  *
  * Sort values are compared the way MongoDB sorts them for null and missing (equal, and before
  * every other value); a sort field whose values mix other types (numbers in some rows, strings
@@ -102,28 +102,47 @@ export function keysetSort(
   return out;
 }
 
+/** The longest cursor: request URLs stay within what the HTTP server reads (64 KiB). */
+export const MAX_CURSOR_LENGTH = 2048;
+
+/** What is signed: the scope (not carried, so cursors stay short) and the payload. */
+const signed = (scope: string, payload: Uint8Array) => {
+  const s = new TextEncoder().encode(`${scope}\n`);
+  const out = new Uint8Array(s.length + payload.length);
+  out.set(s);
+  out.set(payload, s.length);
+  return out;
+};
+
 export async function encodeCursor(opts: KeysetOptions, pos: Position): Promise<string> {
   const payload = new TextEncoder().encode(
-    BSON.EJSON.stringify({ s: opts.scope, v: pos.values, i: pos.id }, { relaxed: true }),
+    BSON.EJSON.stringify({ v: pos.values, i: pos.id }, { relaxed: true }),
   );
-  const sig = await crypto.subtle.sign("HMAC", await cursorKey(opts.secret), payload);
-  return `${b64url(payload)}.${b64url(new Uint8Array(sig))}`;
+  const key = await cursorKey(opts.secret);
+  const sig = await crypto.subtle.sign("HMAC", key, signed(opts.scope, payload));
+  const cursor = `${b64url(payload)}.${b64url(new Uint8Array(sig))}`;
+  if (cursor.length > MAX_CURSOR_LENGTH) {
+    throw new AppError(400, "validation_failed", "The sort values are too long to page by", {
+      errors: [{ path: "sort", message: "Sort by fields with shorter values" }],
+    });
+  }
+  return cursor;
 }
 
 /** The position a cursor points at; 400 `invalid_cursor` unless it is intact and of this scope. */
 export async function decodeCursor(opts: KeysetOptions, cursor: string): Promise<Position> {
   const dot = cursor.indexOf(".");
-  let parsed: { s?: unknown; v?: unknown; i?: unknown } | undefined;
+  let parsed: { v?: unknown; i?: unknown } | undefined;
   try {
     const payload = fromB64url(cursor.slice(0, dot));
     const sig = fromB64url(cursor.slice(dot + 1));
     const key = await cursorKey(opts.secret);
-    if (dot > 0 && await crypto.subtle.verify("HMAC", key, sig, payload)) {
+    if (dot > 0 && await crypto.subtle.verify("HMAC", key, sig, signed(opts.scope, payload))) {
       parsed = BSON.EJSON.parse(new TextDecoder().decode(payload), { relaxed: true });
     }
   } catch { /* refused below */ }
   if (
-    !parsed || parsed.s !== opts.scope || !Array.isArray(parsed.v) ||
+    !parsed || !Array.isArray(parsed.v) ||
     parsed.v.length !== opts.sort.length || parsed.i === undefined
   ) {
     throw invalidCursor();

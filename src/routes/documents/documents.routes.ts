@@ -11,10 +11,13 @@ import {
   IfNoneMatch,
 } from "../../http/data-schemas.ts";
 import { bearer, errors, json, jsonBody, pageOf } from "../../http/schemas.ts";
+import { MAX_CURSOR_LENGTH } from "../../platform/paging.ts";
 
 const tags = ["data"];
 
-const Filter = z.string().max(16_384).optional().openapi({
+// Query strings are bounded so that a request line stays within what the HTTP server reads
+// (64 KiB), even with every character percent-encoded.
+const Filter = z.string().max(2_048).optional().openapi({
   description: "A JSON filter: field paths and `$eq $ne $gt $gte $lt $lte $in $nin $exists " +
     "$and $or` only (else 400 `invalid_filter`)",
   example: '{"age":{"$gte":18}}',
@@ -75,18 +78,18 @@ export const list = createRoute({
     params: CollectionParams,
     query: z.strictObject({
       filter: Filter,
-      sort: z.string().max(1_000).optional().openapi({
+      sort: z.string().max(256).optional().openapi({
         description: "At most 3 field paths, `-` for descending",
         example: "-createdAt,name",
       }),
-      fields: z.string().max(4_000).optional().openapi({
+      fields: z.string().max(1_024).optional().openapi({
         description: "Fields to return (`name,email`) or to leave out (`-payload`)",
         example: "name,email",
       }),
       limit: z.coerce.number().int().min(1).max(100).default(20).openapi({
         description: "Page size, 1–100 (default 20)",
       }),
-      cursor: z.string().max(8_192).optional().openapi({
+      cursor: z.string().max(MAX_CURSOR_LENGTH).optional().openapi({
         description: "Opaque: the `nextCursor` of the previous page",
       }),
     }),
