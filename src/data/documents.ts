@@ -110,7 +110,7 @@ function refusedWrite(e: unknown): Error | null {
   if (isDuplicateKey(e)) return duplicateKey();
   // BadValue, TypeMismatch, PathNotViable, ConflictingUpdateOperators, DottedFieldName...
   if (e instanceof MongoServerError && [2, 14, 28, 40, 52, 56, 57].includes(Number(e.code))) {
-    // FerretDB refuses some values MongoDB takes (arrays directly inside arrays).
+    // A server may refuse a value the sanitizer lets through: the caller's input, not a fault.
     return invalidField("", "The database cannot store this document");
   }
   return null;

@@ -138,10 +138,16 @@ export async function reconcileUsage(
   counters.get(deps)?.delete(org.id);
   const counts = await Promise.all(names.map((n) => db.collection(n).estimatedDocumentCount()));
   const usage = { collections: names.length, documents: counts.reduce((a, b) => a + b, 0) };
+  // An org that never used its database gets no counter document: one write, no new data.
   await usageOf(db).updateOne(
-    { _id: "usage" },
+    names.length ? { _id: "usage" } : {
+      _id: "usage",
+      $or: [{ collections: { $ne: 0 } }, {
+        documents: { $ne: 0 },
+      }],
+    },
     { $set: { ...usage, reconciledAt: deps.now() } },
-    { upsert: true },
+    { upsert: names.length > 0 },
   );
   return usage;
 }

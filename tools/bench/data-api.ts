@@ -15,7 +15,7 @@ import { percentile } from "./org-creation.ts";
 import type { Child } from "./processes.ts";
 import type { Row } from "./report.ts";
 import { expectApi } from "./seed.ts";
-import { runWrk } from "./wrk.ts";
+import { runWrk, type WrkResult } from "./wrk.ts";
 
 export const DATA_BARS = { get: 0.5, list: 0.4, insert: 0.5, batch: 0.5, flat: 1.5 };
 const LOAD = { threads: 1, connections: 8 };
@@ -161,16 +161,27 @@ export async function measureDataApi(o: DataApiOptions): Promise<Row[]> {
   );
   log(`  5a: ${getApi.w.rps} req/s vs ${getDirect.rps} direct`);
 
-  // 5b: a filtered list of 20 on an indexed field.
+  // 5b: a filtered list of 20 on an indexed field. The direct side runs the page's query (a
+  // page is in `_id` order); unsorted, FerretDB stops reading at the 20th match instead of
+  // reading every match to sort them, which row 5b-u shows.
+  const pageQuery = () =>
+    bench.find({ k: 7 }, { projection: { [STAMP]: 0 } }).sort({ _id: 1 }).limit(21).toArray();
   const listDirect = directRow(
     "5b-d",
-    "direct: find({ k }).limit(20) on an index",
-    await direct("5b-d", () => bench.find({ k: 7 }).limit(20).toArray(), d, w),
+    "direct: find({ k }).sort({ _id: 1 }).limit(21), the page's query",
+    await direct("5b-d", pageQuery, d, w),
+    d,
+  );
+  const unsorted = directRow(
+    "5b-u",
+    "direct: find({ k }).limit(20), unsorted (for comparison, no bar)",
+    await direct("5b-u", () => bench.find({ k: 7 }).limit(20).toArray(), d, w),
     d,
   );
   const listApi = await measure("5b", app, listPath, { ...LOAD, token }, d, w);
   rows.push(
     listDirect,
+    unsorted,
     apiRow(
       "5b",
       "GET …/documents?filter={k}&limit=20 (indexed)",
@@ -248,9 +259,9 @@ export async function measureDataApi(o: DataApiOptions): Promise<Row[]> {
   const large = db.collection("large");
   const probe = async (docs: number) => {
     const url = `${base}${path("large")}/documents?filter=${filter}&limit=20`;
-    await runWrk({ ...PROBE, url, token, durationS: w });
-    const r = await timed(`5e·${docs}`, () => runWrk({ ...PROBE, url, token, durationS: d }));
-    return r;
+    const opts = { ...PROBE, url, token, timeoutS: 60 };
+    await runWrk({ ...opts, durationS: w });
+    return await timed(`5e·${docs}`, () => runWrk({ ...opts, durationS: d }));
   };
   await seed(large, 0, SMALL);
   const small = await probe(SMALL);
@@ -261,6 +272,9 @@ export async function measureDataApi(o: DataApiOptions): Promise<Row[]> {
   const big = await probe(o.large);
   const ratio = round2(big.p50Ms / small.p50Ms);
   const probeLine = wrkLine(PROBE, d);
+  const failed = (w: WrkResult) => Object.values(w.errors).reduce((a, b) => a + b, 0);
+  // A p50 of requests that all failed or timed out is no measurement.
+  const measured = big.requests > 0 && small.requests > 0 && failed(big) + failed(small) === 0;
   rows.push(
     {
       id: `5e·${SMALL}`,
@@ -269,7 +283,7 @@ export async function measureDataApi(o: DataApiOptions): Promise<Row[]> {
       rps: small.rps,
       p50Ms: small.p50Ms,
       p99Ms: small.p99Ms,
-      errors: Object.values(small.errors).reduce((a, b) => a + b, 0),
+      errors: failed(small),
       load: probeLine,
     },
     {
@@ -279,13 +293,13 @@ export async function measureDataApi(o: DataApiOptions): Promise<Row[]> {
       rps: big.rps,
       p50Ms: big.p50Ms,
       p99Ms: big.p99Ms,
-      errors: Object.values(big.errors).reduce((a, b) => a + b, 0),
+      errors: failed(big),
       ceiling: `5e·${SMALL}`,
       ratio,
       bar: `p50 ≤ ${DATA_BARS.flat.toFixed(2)} ×`,
-      pass: ratio <= DATA_BARS.flat,
+      pass: measured && ratio <= DATA_BARS.flat,
       load: `${probeLine}; ${o.large - SMALL} documents seeded in ${seedS} s straight into the ` +
-        "database",
+        "database" + (measured ? "" : `; ${big.requests} answers, ${failed(big)} failed`),
     },
   );
   log(`  5e: p50 ${big.p50Ms} ms with ${o.large} documents (${ratio}×)`);
