@@ -9,11 +9,12 @@
  * a sort) with HMAC-SHA256 under a key derived from the JWT secret with its own label. A cursor
  * that was changed, or replayed against another scope, is 400 `invalid_cursor`.
  *
- * Sort values are compared the way MongoDB sorts them for null and missing (equal, and before
- * every other value); a sort field whose values mix other types (numbers in some rows, strings
- * in others) pages within the type of the cursor's value only.
+ * Sort values are compared the way MongoDB sorts them: null and missing are equal and come
+ * first, then numbers, strings, objects, ObjectIds, booleans and dates, so a field whose values
+ * mix types pages correctly too. A field holding arrays does not (MongoDB sorts an array by one
+ * of its elements).
  */
-import { BSON, type Document } from "mongodb";
+import { BSON, type Document, ObjectId } from "mongodb";
 import { AppError } from "../errors.ts";
 
 export type SortDirection = 1 | -1;
@@ -151,10 +152,39 @@ export async function decodeCursor(opts: KeysetOptions, cursor: string): Promise
 }
 
 /** Rows strictly after `value` in `direction`, with null and missing first in ascending order. */
+/**
+ * MongoDB's order of value types after null (arrays sort by an element, so no keyset pages them
+ * reliably). `$gt` and `$lt` compare within one type only; the types beyond are added by `$type`.
+ */
+const TYPE_ORDER = ["number", "string", "object", "array", "objectId", "bool", "date"] as const;
+
+function typeOf(value: unknown): typeof TYPE_ORDER[number] | undefined {
+  if (typeof value === "number") return "number";
+  if (typeof value === "string") return "string";
+  if (typeof value === "boolean") return "bool";
+  if (value instanceof Date) return "date";
+  if (value instanceof ObjectId) return "objectId";
+  if (Array.isArray(value)) return "array";
+  if (value !== null && typeof value === "object") return "object";
+  return undefined;
+}
+
 function after(field: string, value: unknown, direction: SortDirection): Document[] {
-  const isNull = value === null || value === undefined;
-  if (direction === 1) return [{ [field]: isNull ? { $ne: null } : { $gt: value } }];
-  return isNull ? [] : [{ [field]: { $lt: value } }, { [field]: null }];
+  if (value === null || value === undefined) {
+    return direction === 1 ? [{ [field]: { $ne: null } }] : [];
+  }
+  const type = typeOf(value);
+  const at = type ? TYPE_ORDER.indexOf(type) : -1;
+  if (direction === 1) {
+    const later = TYPE_ORDER.slice(at + 1);
+    return [{ [field]: { $gt: value } }, ...(later.length ? [{ [field]: { $type: later } }] : [])];
+  }
+  const earlier = at > 0 ? TYPE_ORDER.slice(0, at) : [];
+  return [
+    { [field]: { $lt: value } },
+    ...(earlier.length ? [{ [field]: { $type: earlier } }] : []),
+    { [field]: null },
+  ];
 }
 
 /** The filter for "after this position" in the `$or` keyset form. */
