@@ -9,8 +9,10 @@ import { accessLog, baseHeaders, bodyLimit } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { collectionRoutes } from "./routes/collections/collections.index.ts";
 import { compatRoutes } from "./routes/compat.ts";
 import { consoleRoutes } from "./routes/console.ts";
+import { documentRoutes } from "./routes/documents/documents.index.ts";
 import { memberRoutes } from "./routes/members.ts";
 import { orgRoutes } from "./routes/orgs.ts";
 import { docsRoutes, platformRoutes } from "./routes/platform.ts";
@@ -51,7 +53,9 @@ export function createApp(deps: Deps) {
     .route("/", orgRoutes(deps))
     .route("/", authRoutes(deps))
     .route("/", memberRoutes(deps))
-    .route("/", compatRoutes(deps));
+    .route("/", compatRoutes(deps))
+    .route("/", collectionRoutes())
+    .route("/", documentRoutes());
   app.route("/", docsRoutes());
   app.route("/", consoleRoutes(deps));
   return routes;

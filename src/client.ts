@@ -36,3 +36,4 @@ export function createClient(baseUrl: string, opts: ClientOptions = {}) {
 }
 
 export type Client = ReturnType<typeof createClient>;
+export { collection, CollectionError, type Stored } from "./client-collection.ts";

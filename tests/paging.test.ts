@@ -77,6 +77,8 @@ Deno.test("keyset pages return every row once while rows are inserted", dbTest, 
         n: i,
         group: i % 10,
         ...(i % 7 === 0 ? {} : { maybe: i % 3 === 0 ? null : `v${i % 5}` }),
+        // Every JSON type but arrays, with ties in each.
+        mixed: [i % 4, `s${i % 4}`, i % 2 === 0, { o: i % 3 }, null, undefined][i % 6],
       })),
     );
 
@@ -87,6 +89,8 @@ Deno.test("keyset pages return every row once while rows are inserted", dbTest, 
       ["two fields", [{ field: "group", direction: -1 }, { field: "n", direction: 1 }]],
       ["null and missing ascending", [{ field: "maybe", direction: 1 }]],
       ["null and missing descending", [{ field: "maybe", direction: -1 }]],
+      ["mixed types ascending", [{ field: "mixed", direction: 1 }]],
+      ["mixed types descending", [{ field: "mixed", direction: -1 }]],
     ];
     for (const [name, sort] of sorts) {
       await t.step(name, async () => {

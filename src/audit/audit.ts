@@ -19,6 +19,9 @@ export const AUDIT_EVENTS = [
   "login.failed",
   "session.revoked",
   "password.changed",
+  "collection.created",
+  "collection.dropped",
+  "document.deleted",
 ] as const;
 export type AuditEventType = typeof AUDIT_EVENTS[number];
 

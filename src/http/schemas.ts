@@ -101,6 +101,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: "Not allowed for this role, or the org is suspended",
   404: "Not found, or in an org the caller does not belong to",
   409: "Conflict",
+  412: "Stale If-Match (precondition_failed)",
   413: "Body too large",
   415: "Body is not application/json",
   429: "Rate limited (see Retry-After)",

@@ -12,6 +12,7 @@ import { acquireLease } from "../platform/leases.ts";
 import { describeError } from "../platform/log.ts";
 import { upgradeTenant } from "../tenants/lifecycle.ts";
 import { activeOrgsAfter } from "../tenants/orgs.ts";
+import { reconcileOrgUsage } from "../tenants/usage.ts";
 import { type OrphanCandidates, reconcileOrgs } from "./reconciler.ts";
 
 const LEASE = "maintenance";
@@ -74,6 +75,10 @@ export async function runMaintenance(
       deps.log.warn("tenant migration failed; will retry", { orgId: org.id, ...describeError(e) })
     );
     swept.auditEvents += await deleteExpiredEvents(deps.db.tenantDb(org), now);
+    // The same batch recounts the quota counters of the document API (src/tenants/usage.ts).
+    await reconcileOrgUsage(deps, org).catch((e) =>
+      deps.log.warn("usage recount failed", { orgId: org.id, ...describeError(e) })
+    );
   }
   state.auditSweptUpTo = batch.length < auditBatch ? undefined : batch[batch.length - 1].id;
   deps.log.debug("maintenance pass", { ...report, swept });

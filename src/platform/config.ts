@@ -43,6 +43,10 @@ const schema = z.object({
   INVITATION_TTL_DAYS: int(1, 90).default(7),
   TRUSTED_PROXIES: z.string().default(""),
   EMBEDDED_DATABASE: z.enum(["0", "1"]).default("0"),
+  DATA_MAX_COLLECTIONS: int(1, 100_000).default(100),
+  DATA_MAX_DOCUMENTS: int(1, 1_000_000_000).default(1_000_000),
+  DATA_MAX_DOCUMENT_BYTES: int(1024, 16 * 1024 * 1024).default(256 * 1024),
+  DATA_MAX_TIME_MS: int(100, 600_000).default(10_000),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -83,6 +87,16 @@ export interface Config {
   invitationTtlDays: number;
   /** Addresses and CIDR ranges of proxies whose X-Forwarded-For is believed ("*": any peer). */
   trustedProxies: string[];
+  /** Default quotas of an org's own database; an org may carry its own (`Org.quotas`). */
+  dataQuotas: DataQuotas;
+  /** Server-side time limit of a document query, count or aggregation. */
+  dataMaxTimeMs: number;
+}
+
+export interface DataQuotas {
+  collections: number;
+  documents: number;
+  documentBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -164,6 +178,12 @@ export function loadConfig(env: Env): Config {
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     invitationTtlDays: e.INVITATION_TTL_DAYS,
     trustedProxies,
+    dataQuotas: {
+      collections: e.DATA_MAX_COLLECTIONS,
+      documents: e.DATA_MAX_DOCUMENTS,
+      documentBytes: e.DATA_MAX_DOCUMENT_BYTES,
+    },
+    dataMaxTimeMs: e.DATA_MAX_TIME_MS,
   };
 }
 

@@ -2,7 +2,7 @@
  * The one error type the domain and the routes throw. `src/http/problem.ts` turns it into an
  * RFC 9457 problem+json response; anything else becomes a 500 that reveals nothing.
  */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 429 | 500 | 503;
 
 export interface FieldError {
   path: string;
@@ -41,9 +41,9 @@ const make = (status: ErrorStatus, code: string, fallback: string) =>
 export function validationFailed(detail: string, errors: FieldError[] = []): AppError {
   return new AppError(400, "validation_failed", detail, errors.length ? { errors } : {});
 }
-/** 400 for one field: `{ errors: [{ path, message }] }`. */
+/** 400 for one field of the request: `{ errors: [{ path, message }] }`. */
 export const invalidField = (path: string, message: string) =>
-  validationFailed(message, [{ path, message }]);
+  validationFailed(`${path}: ${message}`, [{ path, message }]);
 
 export const weakPassword = make(400, "weak_password", "The password is too easy to guess");
 export const orgRequired = make(
@@ -75,6 +75,25 @@ export const unsupportedMediaType = make(
   "Send the body as application/json",
 );
 export const internal = make(500, "internal", "An unexpected error occurred");
+
+// The document API's (API.md, "Tenant data").
+export const collectionNotFound = make(404, "collection_not_found", "Collection not found");
+export const documentNotFound = make(404, "document_not_found", "Document not found");
+export const collectionExists = (name: string) =>
+  new AppError(409, "collection_exists", `A collection named ${name} exists`);
+/** A unique index refused the write; `extra` says where a batch stopped. */
+export const duplicateKey = (extra: { index?: number; insertedIds?: string[] } = {}) =>
+  new AppError(409, "duplicate_key", "A unique index already has this value", extra);
+export const preconditionFailed = make(
+  412,
+  "precondition_failed",
+  "The document changed since the If-Match tag",
+);
+export const quotaExceeded = (what: string, limit: number) =>
+  new AppError(403, "quota_exceeded", `The organization's quota of ${limit} ${what} is reached`, {
+    quota: what,
+    limit,
+  });
 
 /** 429 with `Retry-After` (seconds, at least 1). */
 export function rateLimited(retryAfterSeconds: number, detail = "Too many attempts; try later") {

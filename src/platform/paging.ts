@@ -5,15 +5,16 @@
  * are inserted.
  *
  * The cursor carries the last row's sort values and `_id` (EJSON, so dates and ObjectIds come
- * back as themselves) and a scope (what the cursor belongs to: a collection, a sort), signed
- * with HMAC-SHA256 under a key derived from the JWT secret with its own label. A cursor that was
- * changed, or replayed against another scope, is 400 `invalid_cursor`.
+ * back as themselves), signed together with a scope (what the cursor belongs to: a collection,
+ * a sort) with HMAC-SHA256 under a key derived from the JWT secret with its own label. A cursor
+ * that was changed, or replayed against another scope, is 400 `invalid_cursor`.
  *
- * Sort values are compared the way MongoDB sorts them for null and missing (equal, and before
- * every other value); a sort field whose values mix other types (numbers in some rows, strings
- * in others) pages within the type of the cursor's value only.
+ * Sort values are compared the way MongoDB sorts them: null and missing are equal and come
+ * first, then numbers, strings, objects, ObjectIds, booleans and dates, so a field whose values
+ * mix types pages correctly too. A field holding arrays does not (MongoDB sorts an array by one
+ * of its elements).
  */
-import { BSON, type Document } from "mongodb";
+import { BSON, type Document, ObjectId } from "mongodb";
 import { AppError } from "./errors.ts";
 
 export type SortDirection = 1 | -1;
@@ -25,8 +26,10 @@ export interface SortField {
 export const MAX_SORT_FIELDS = 3;
 
 export interface KeysetOptions {
-  /** The sort fields before `_id`, at most three; `_id` follows in the last field's direction. */
+  /** The sort fields before `_id`, at most three. */
   sort: readonly SortField[];
+  /** The direction of `_id` after them; by default the last field's (ascending without any). */
+  idDirection?: SortDirection;
   /** What the cursor belongs to; a cursor made for another scope is refused. */
   scope: string;
   /** The JWT secret; the signing key is derived from it. */
@@ -91,35 +94,56 @@ function fromB64url(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /** The sort to give the driver: the sort fields, then `_id`. */
-export function keysetSort(sort: readonly SortField[]): Record<string, SortDirection> {
+export function keysetSort(
+  opts: Pick<KeysetOptions, "sort" | "idDirection">,
+): Record<string, SortDirection> {
   const out: Record<string, SortDirection> = {};
-  for (const s of sort) out[s.field] = s.direction;
-  out._id = sort.length ? sort[sort.length - 1].direction : 1;
+  for (const s of opts.sort) out[s.field] = s.direction;
+  out._id = opts.idDirection ?? opts.sort.at(-1)?.direction ?? 1;
   return out;
 }
 
+/** The longest cursor: request URLs stay within what the HTTP server reads (64 KiB). */
+export const MAX_CURSOR_LENGTH = 2048;
+
+/** What is signed: the scope (not carried, so cursors stay short) and the payload. */
+const signed = (scope: string, payload: Uint8Array) => {
+  const s = new TextEncoder().encode(`${scope}\n`);
+  const out = new Uint8Array(s.length + payload.length);
+  out.set(s);
+  out.set(payload, s.length);
+  return out;
+};
+
 export async function encodeCursor(opts: KeysetOptions, pos: Position): Promise<string> {
   const payload = new TextEncoder().encode(
-    BSON.EJSON.stringify({ s: opts.scope, v: pos.values, i: pos.id }, { relaxed: true }),
+    BSON.EJSON.stringify({ v: pos.values, i: pos.id }, { relaxed: true }),
   );
-  const sig = await crypto.subtle.sign("HMAC", await cursorKey(opts.secret), payload);
-  return `${b64url(payload)}.${b64url(new Uint8Array(sig))}`;
+  const key = await cursorKey(opts.secret);
+  const sig = await crypto.subtle.sign("HMAC", key, signed(opts.scope, payload));
+  const cursor = `${b64url(payload)}.${b64url(new Uint8Array(sig))}`;
+  if (cursor.length > MAX_CURSOR_LENGTH) {
+    throw new AppError(400, "validation_failed", "The sort values are too long to page by", {
+      errors: [{ path: "sort", message: "Sort by fields with shorter values" }],
+    });
+  }
+  return cursor;
 }
 
 /** The position a cursor points at; 400 `invalid_cursor` unless it is intact and of this scope. */
 export async function decodeCursor(opts: KeysetOptions, cursor: string): Promise<Position> {
   const dot = cursor.indexOf(".");
-  let parsed: { s?: unknown; v?: unknown; i?: unknown } | undefined;
+  let parsed: { v?: unknown; i?: unknown } | undefined;
   try {
     const payload = fromB64url(cursor.slice(0, dot));
     const sig = fromB64url(cursor.slice(dot + 1));
     const key = await cursorKey(opts.secret);
-    if (dot > 0 && await crypto.subtle.verify("HMAC", key, sig, payload)) {
+    if (dot > 0 && await crypto.subtle.verify("HMAC", key, sig, signed(opts.scope, payload))) {
       parsed = BSON.EJSON.parse(new TextDecoder().decode(payload), { relaxed: true });
     }
   } catch { /* refused below */ }
   if (
-    !parsed || parsed.s !== opts.scope || !Array.isArray(parsed.v) ||
+    !parsed || !Array.isArray(parsed.v) ||
     parsed.v.length !== opts.sort.length || parsed.i === undefined
   ) {
     throw invalidCursor();
@@ -128,21 +152,54 @@ export async function decodeCursor(opts: KeysetOptions, cursor: string): Promise
 }
 
 /** Rows strictly after `value` in `direction`, with null and missing first in ascending order. */
+/**
+ * MongoDB's order of value types after null (arrays sort by an element, so no keyset pages them
+ * reliably). `$gt` and `$lt` compare within one type only; the types beyond are added by `$type`.
+ */
+const TYPE_ORDER = ["number", "string", "object", "array", "objectId", "bool", "date"] as const;
+
+function typeOf(value: unknown): typeof TYPE_ORDER[number] | undefined {
+  if (typeof value === "number") return "number";
+  if (typeof value === "string") return "string";
+  if (typeof value === "boolean") return "bool";
+  if (value instanceof Date) return "date";
+  if (value instanceof ObjectId) return "objectId";
+  if (Array.isArray(value)) return "array";
+  if (value !== null && typeof value === "object") return "object";
+  return undefined;
+}
+
 function after(field: string, value: unknown, direction: SortDirection): Document[] {
-  const isNull = value === null || value === undefined;
-  if (direction === 1) return [{ [field]: isNull ? { $ne: null } : { $gt: value } }];
-  return isNull ? [] : [{ [field]: { $lt: value } }, { [field]: null }];
+  if (value === null || value === undefined) {
+    return direction === 1 ? [{ [field]: { $ne: null } }] : [];
+  }
+  const type = typeOf(value);
+  const at = type ? TYPE_ORDER.indexOf(type) : -1;
+  if (direction === 1) {
+    const later = TYPE_ORDER.slice(at + 1);
+    return [{ [field]: { $gt: value } }, ...(later.length ? [{ [field]: { $type: later } }] : [])];
+  }
+  const earlier = at > 0 ? TYPE_ORDER.slice(0, at) : [];
+  return [
+    { [field]: { $lt: value } },
+    ...(earlier.length ? [{ [field]: { $type: earlier } }] : []),
+    { [field]: null },
+  ];
 }
 
 /** The filter for "after this position" in the `$or` keyset form. */
-export function afterFilter(sort: readonly SortField[], pos: Position): Document {
+export function afterFilter(
+  opts: Pick<KeysetOptions, "sort" | "idDirection">,
+  pos: Position,
+): Document {
+  const { sort } = opts;
   const clauses: Document[] = [];
   const equal: Document = {};
   sort.forEach((s, i) => {
     for (const a of after(s.field, pos.values[i], s.direction)) clauses.push({ ...equal, ...a });
     equal[s.field] = pos.values[i] ?? null;
   });
-  const idDirection = keysetSort(sort)._id;
+  const idDirection = keysetSort(opts)._id;
   clauses.push({ ...equal, _id: idDirection === 1 ? { $gt: pos.id } : { $lt: pos.id } });
   return clauses.length === 1 ? clauses[0] : { $or: clauses };
 }
@@ -159,10 +216,10 @@ export async function keysetQuery(
   if (opts.sort.length > MAX_SORT_FIELDS) throw new Error("At most three sort fields");
   let query = filter;
   if (page.cursor !== undefined) {
-    const position = afterFilter(opts.sort, await decodeCursor(opts, page.cursor));
+    const position = afterFilter(opts, await decodeCursor(opts, page.cursor));
     query = Object.keys(filter).length ? { $and: [filter, position] } : position;
   }
-  return { filter: query, sort: keysetSort(opts.sort), fetch: page.limit + 1 };
+  return { filter: query, sort: keysetSort(opts), fetch: page.limit + 1 };
 }
 
 /** The value at a dotted path; missing is null, as MongoDB sorts it. */

@@ -2,6 +2,7 @@
  * The `orgs` collection of the master database. Only this module queries it.
  */
 import { type Db, ObjectId, ReadPreference } from "mongodb";
+import type { DataQuotas } from "../platform/config.ts";
 
 export type OrgStatus = "provisioning" | "active" | "suspended" | "deleting";
 
@@ -21,6 +22,8 @@ export interface OrgDoc {
   move?: { jobId: ObjectId; to: string; since: Date };
   /** Set while writes are refused (503 `org_maintenance`); reads continue. */
   maintenance?: { reason: string; since: Date };
+  /** This org's own quotas of its database, where an operator set them. */
+  quotas?: Partial<DataQuotas>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -38,6 +41,7 @@ export interface Org {
   userCreated: boolean;
   move?: { jobId: string; to: string; since: Date };
   maintenance?: { reason: string; since: Date };
+  quotas?: Partial<DataQuotas>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -57,6 +61,7 @@ export function toOrg(d: OrgDoc): Org {
     userCreated: d.provisioning?.userCreated ?? false,
     ...(d.move ? { move: { ...d.move, jobId: d.move.jobId.toHexString() } } : {}),
     ...(d.maintenance ? { maintenance: d.maintenance } : {}),
+    ...(d.quotas ? { quotas: d.quotas } : {}),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

@@ -394,6 +394,15 @@ Deno.test("every {slug} operation, with another org's token, is 403 or 404 and c
     });
     assertEquals(inv.status, 201);
     const aInvitation = await inv.json();
+    const aCollection = await app.client(a.token).v1.orgs[":slug"].collections.$post({
+      param: { slug: a.org.slug },
+      json: { name: "target" },
+    });
+    assertEquals(aCollection.status, 201);
+    const aDocument = await app.client(a.token).v1.orgs[":slug"].collections[":name"].documents
+      .$post({ param: { slug: a.org.slug, name: "target" }, json: { secret: "a's" } });
+    assertEquals(aDocument.status, 201);
+    const aDocumentId = aDocument.status === 201 ? (await aDocument.json())._id : "";
     const b = await createOrgAndLogin(app, "Attacker Org");
 
     const snapshot = async () => {
@@ -405,17 +414,27 @@ Deno.test("every {slug} operation, with another org's token, is 403 or 404 and c
       const invitations = await (await app.request(`/v1/orgs/${a.org.slug}/invitations`, {
         headers: auth(a.token),
       })).json();
-      return { org, members, invitations };
+      const collections = await (await app.request(`/v1/orgs/${a.org.slug}/collections`, {
+        headers: auth(a.token),
+      })).json();
+      const documents = await (await app.request(
+        `/v1/orgs/${a.org.slug}/collections/target/documents`,
+        { headers: auth(a.token) },
+      )).json();
+      return { org, members, invitations, collections, documents };
     };
     const before = await snapshot();
     assertEquals(before.org.name, "Target Org");
     assertEquals(before.members.items.length, 2);
     assertEquals(before.invitations.items.length, 1);
+    assertEquals(before.documents.items.length, 1);
 
     const params: Record<string, string> = {
       slug: a.org.slug,
       userId: aMember.userId,
       id: aInvitation.id,
+      name: "target",
+      documentId: aDocumentId,
     };
     let tried = 0;
     for (const [template, ops] of Object.entries(doc.paths)) {
@@ -452,7 +471,7 @@ Deno.test("every {slug} operation, with another org's token, is 403 or 404 and c
         tried++;
       }
     }
-    assert(tried >= 9, `only ${tried} operations on {slug} were found in the OpenAPI document`);
+    assert(tried >= 21, `only ${tried} operations on {slug} were found in the OpenAPI document`);
 
     await t.step(
       "the compatibility routes name orgs in the body: 403 for another org",
@@ -496,6 +515,8 @@ Deno.test(
         slug: owner.org.slug,
         userId: member.userId,
         id: new ObjectId().toHexString(),
+        name: "target",
+        documentId: new ObjectId().toHexString(),
       };
       const injections = [{ $gt: "" }, { $ne: null }, { $where: "sleep(1000)" }, ["$gt", ""]];
       let tried = 0;

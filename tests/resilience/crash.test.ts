@@ -8,6 +8,7 @@
  * - every acknowledged delete (204) is gone, database included;
  * - renames and member changes show their acknowledged outcome; an operation whose answer was
  *   lost in the kill may show either outcome, and the test then carries on from what it finds;
+ * - every acknowledged document insert (one or a batch) is in the org's `notes` collection;
  * - no tenant database without an org, no org without its database, no duplicate slugs, no org
  *   left in `provisioning` or `deleting`.
  *
@@ -56,6 +57,10 @@ interface OrgModel {
   busy: boolean;
   /** Acknowledged as deleted (204): must be gone, database included. */
   deleted: boolean;
+  /** Whether its `notes` collection exists: known, or maybe (a create whose answer was lost). */
+  notes: boolean;
+  /** Ids of the documents whose insert was acknowledged (201). */
+  documents: string[];
 }
 
 const CYCLES = param("CRASH_CYCLES", 20, 100);
@@ -91,7 +96,15 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
   const master: Db = client.db(env.MASTER_DB);
   const orgs: OrgModel[] = [];
   const unexpected: string[] = [];
-  const stats = { checks: 0, cycles: 0, acknowledged: 0, lost: 0, creates: 0, deletes: 0 };
+  const stats = {
+    checks: 0,
+    cycles: 0,
+    acknowledged: 0,
+    lost: 0,
+    creates: 0,
+    deletes: 0,
+    documents: 0,
+  };
   let counter = 0;
   let service: Service | undefined;
 
@@ -148,6 +161,14 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
         const s = roleOf.get(`${o.id}:${m.userId}`) ?? "absent";
         if (!m.states.has(s)) {
           out.push(`member ${m.userId} of ${o.id} is ${s}, expected ${[...m.states]}`);
+        }
+      }
+      if (o.documents.length) {
+        const ids = o.documents.map((id) => ObjectId.createFromHexString(id));
+        const found = await client.db(d.databaseName).collection("notes")
+          .countDocuments({ _id: { $in: ids } });
+        if (found !== ids.length) {
+          out.push(`org ${o.id} has ${found} of its ${ids.length} acknowledged documents`);
         }
       }
     }
@@ -239,6 +260,8 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
       members: [],
       busy: false,
       deleted: false,
+      notes: false,
+      documents: [],
     });
     stats.creates++;
   }
@@ -300,6 +323,38 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
     if (expect("member removal", res.status, [204], res.text)) m.states = new Set(["absent"]);
   }
 
+  async function writeDocuments(o: OrgModel) {
+    const token = await ownerToken(o);
+    const base = `/v1/orgs/${slugOf(o)}/collections`;
+    if (!o.notes) {
+      const res = await request("POST", base, { token, body: { name: "notes" } });
+      // 409: created by a request whose answer a kill cut off.
+      if (!expect("collection create", res.status, [201, 409], res.text)) return;
+      o.notes = true;
+    }
+    const n = ++counter;
+    if (rng() < 0.5) {
+      const res = await request("POST", `${base}/notes/documents`, {
+        token,
+        body: { n, text: `note ${n}`, tags: ["crash"] },
+      });
+      if (expect("document insert", res.status, [201], res.text)) {
+        o.documents.push((res.body as { _id: string })._id);
+        stats.documents++;
+      }
+    } else {
+      const documents = Array.from({ length: 20 }, (_, i) => ({ n, i }));
+      const res = await request("POST", `${base}/notes/documents/batch`, {
+        token,
+        body: { documents },
+      });
+      if (expect("document batch", res.status, [201], res.text)) {
+        o.documents.push(...(res.body as { insertedIds: string[] }).insertedIds);
+        stats.documents += documents.length;
+      }
+    }
+  }
+
   let killed = false;
 
   async function worker() {
@@ -309,15 +364,23 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
       );
       const r = rng();
       const o = usable.length ? pick(usable) : undefined;
-      const op = !o || r < 0.3
-        ? "create"
-        : pick(["rename", "delete", "invite", "invite", "role", "remove"]);
+      const op = !o || r < 0.3 ? "create" : pick([
+        "rename",
+        "delete",
+        "invite",
+        "invite",
+        "role",
+        "remove",
+        "documents",
+        "documents",
+      ]);
       if (o) o.busy = true;
       try {
         if (op === "create" || !o) await create();
         else if (op === "rename") await rename(o);
         else if (op === "delete") await remove(o);
         else if (op === "invite") await inviteAndAccept(o);
+        else if (op === "documents") await writeDocuments(o);
         else {
           const members = o.members.filter((m) => {
             const s = certain(m.states);
@@ -366,7 +429,8 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
       `crash test: survived ${stats.cycles} SIGKILLs (${stats.checks} full checks); ` +
         `${stats.acknowledged} operations ` +
         `acknowledged, ${stats.lost} cut off by a kill; ${stats.creates} orgs created and ` +
-        `${stats.deletes} deleted with acknowledgement, ${live} live at the end; nothing lost`,
+        `${stats.deletes} deleted with acknowledgement, ${live} live at the end; ` +
+        `${stats.documents} documents inserted with acknowledgement; nothing lost`,
     );
   } finally {
     if (service) {

@@ -6,7 +6,8 @@
  *
  * Three runs, so that the generated requests reach the logic behind the validation too:
  * 1. free: every non-destructive operation, path parameters generated;
- * 2. pinned: path parameters fixed to a real org, member and invitation of the token's org;
+ * 2. pinned: path parameters fixed to a real org, member, invitation, collection and document
+ *    of the token's org;
  * 3. destructive: rename, delete and sign-out, pinned too (they end the token's usefulness).
  *
  * FUZZ_EXAMPLES (per operation and run) and FUZZ_SEED size and replay a run.
@@ -102,6 +103,15 @@ Deno.test("fuzzing from the OpenAPI document finds no 5xx and no undocumented an
     });
     assert(inv.status === 201);
     const invitation = await inv.json();
+    const col = await app.client(owner.token).v1.orgs[":slug"].collections.$post({
+      param: { slug: owner.org.slug },
+      json: { name: "fuzzed", indexes: [{ fields: { email: 1 }, unique: true }] },
+    });
+    assert(col.status === 201);
+    const created = await app.client(owner.token).v1.orgs[":slug"].collections[":name"].documents
+      .$post({ param: { slug: owner.org.slug, name: "fuzzed" }, json: { email: "x@example.com" } });
+    assert(created.status === 201);
+    const document = await created.json();
     const config = `${cwd}/schemathesis.toml`;
     await Deno.writeTextFile(
       config,
@@ -110,6 +120,8 @@ Deno.test("fuzzing from the OpenAPI document finds no 5xx and no undocumented an
         `"path.slug" = "${owner.org.slug}"`,
         `"path.userId" = "${member.userId}"`,
         `"path.id" = "${invitation.id}"`,
+        `"path.name" = "fuzzed"`,
+        `"path.documentId" = "${document._id}"`,
         "",
       ].join("\n"),
     );
@@ -123,7 +135,11 @@ Deno.test("fuzzing from the OpenAPI document finds no 5xx and no undocumented an
         const r = await runSchemathesis(bin, { url: server.url, cwd, ...run, config: run.config });
         totals.generated += r.generated;
         assert(r.generated > 0, `the ${run.name} run generated no test case:\n${r.output}`);
-        assert(r.code === 0, `Schemathesis found failures (seed ${SEED}):\n${r.output}`);
+        const crashes = app.logs.filter((l) => l.includes('"unhandled error"')).slice(0, 5);
+        assert(
+          r.code === 0,
+          `Schemathesis found failures (seed ${SEED}):\n${r.output}\n${crashes.join("\n")}`,
+        );
       });
     }
     const crashes = app.logs.filter((l) => l.includes('"unhandled error"'));

@@ -18,6 +18,7 @@ import { MongoClient } from "mongodb";
 import { loadConfig } from "../../src/platform/config.ts";
 import { startFerretDB } from "../../src/embedded/ferretdb.ts";
 import { createHasher } from "../../src/platform/hasher.ts";
+import { measureDataApi, orgDatabase } from "./data-api.ts";
 import { measureHashing } from "./hashing.ts";
 import { measureIndexedLookup } from "./indexed-lookup.ts";
 import { measureOrgCreation } from "./org-creation.ts";
@@ -184,14 +185,22 @@ async function main(): Promise<number> {
       for (const t of targets) if (t.child !== app) await t.child.stop();
     }
 
-    // 5. The data API does not exist yet.
+    // 5. The document API against the same work through the driver directly.
     if (wanted(5)) {
-      rows.push({
-        id: "5",
-        name: "data API: get-by-id / filtered list",
-        status: "skipped",
-        reason: "not available yet (no data API routes in the service)",
-      });
+      const client = new MongoClient(ferret.uri);
+      cleanups.push(() => client.close());
+      const db = client.db(await orgDatabase(client.db(config.masterDb), account.slug));
+      const data = { durationS: quick ? 3 : 10, warmS: T.warmS, large: quick ? 10_000 : 100_000 };
+      rows.push(
+        ...await measureDataApi({
+          app,
+          token,
+          slug: account.slug,
+          db,
+          ...data,
+          log: console.error,
+        }),
+      );
     }
 
     // 6. Logins at saturation against the hashing ceiling; 7. /health while they run.

@@ -1,0 +1,168 @@
+/**
+ * An org's own collections: names, listing with counts and indexes, create with indexes, drop.
+ *
+ * The names of an org's collections are cached (the short-TTL cache, ≤ 5 s) so a document
+ * request costs no listing; a name missing from the cached list is looked up again before it
+ * is called unknown, so a collection created on another instance is found at once. A collection
+ * dropped on another instance may still be written to here within the cache's TTL, which
+ * creates it again without its indexes; the next listing shows it and the owner can drop it.
+ */
+import { type Collection, type Db, type Document, MongoServerError } from "mongodb";
+import { recordEvent } from "../audit/audit.ts";
+import { tag } from "../platform/cache.ts";
+import type { Deps } from "../platform/deps.ts";
+import { isServiceCollection } from "../tenants/service-collections.ts";
+import type { Org } from "../tenants/orgs.ts";
+import { collectionExists, collectionNotFound, invalidField } from "../platform/errors.ts";
+import { pathProblem } from "./sanitize.ts";
+import type { DataScope } from "./scope.ts";
+import { adjustUsage, releaseUsage } from "../tenants/usage.ts";
+
+export const COLLECTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+export const MAX_INDEXES = 10;
+export const MAX_INDEX_FIELDS = 5;
+
+export interface IndexSpec {
+  fields: Record<string, 1 | -1>;
+  unique?: boolean;
+}
+
+export interface IndexView {
+  name: string;
+  fields: Record<string, number>;
+  unique: boolean;
+}
+
+export interface CollectionView {
+  name: string;
+  count: number;
+  indexes: IndexView[];
+}
+
+/** Why `name` cannot name a tenant's collection, or null if it can. */
+export function collectionNameProblem(name: string): string | null {
+  if (!COLLECTION_NAME.test(name)) {
+    return "Use 1–64 letters, digits, _ or -, starting with a letter";
+  }
+  if (/^system/i.test(name) || isServiceCollection(name)) return "This name is reserved";
+  return null;
+}
+
+const isOwn = (name: string) => collectionNameProblem(name) === null;
+const namesKey = (org: Org) => `collections:${org.id}`;
+const namesTag = (org: Org) => `collections:${org.id}`;
+
+async function listNames(db: Db): Promise<string[]> {
+  const all = await db.listCollections({}, { nameOnly: true, authorizedCollections: true })
+    .toArray();
+  return all.map((c) => c.name).filter(isOwn).sort();
+}
+
+function cachedNames(deps: Deps, org: Org): Promise<string[]> {
+  return deps.cache.get(namesKey(org), async () => ({
+    value: await listNames(deps.db.tenantDb(org)),
+    tags: [tag.org(org.id), namesTag(org)],
+  }));
+}
+
+/** The org's collection `name`; 404 `collection_not_found` for an unknown or reserved name. */
+export async function ownCollection(deps: Deps, org: Org, name: string): Promise<Collection> {
+  if (!isOwn(name)) throw collectionNotFound();
+  if (!(await cachedNames(deps, org)).includes(name)) {
+    deps.cache.forget(namesTag(org));
+    if (!(await cachedNames(deps, org)).includes(name)) throw collectionNotFound();
+  }
+  return deps.db.tenantDb(org).collection(name);
+}
+
+async function viewOf(col: Collection): Promise<CollectionView> {
+  const [count, indexes] = await Promise.all([
+    col.estimatedDocumentCount(),
+    col.listIndexes().toArray(),
+  ]);
+  return {
+    name: col.collectionName,
+    count,
+    indexes: indexes.map((i: Document) => ({
+      name: String(i.name),
+      fields: i.key as Record<string, number>,
+      unique: i.unique === true || i.name === "_id_",
+    })),
+  };
+}
+
+export async function listCollections(scope: DataScope): Promise<{ items: CollectionView[] }> {
+  const db = scope.deps.db.tenantDb(scope.org);
+  const names = await listNames(db);
+  return { items: await Promise.all(names.map((n) => viewOf(db.collection(n)))) };
+}
+
+function checkIndexes(indexes: IndexSpec[]): void {
+  indexes.forEach((ix, i) => {
+    const fields = Object.entries(ix.fields);
+    if (fields.length === 0 || fields.length > MAX_INDEX_FIELDS) {
+      throw invalidField(`indexes.${i}.fields`, `An index has 1–${MAX_INDEX_FIELDS} fields`);
+    }
+    for (const [field, dir] of fields) {
+      const problem = pathProblem(field);
+      if (problem) throw invalidField(`indexes.${i}.fields.${field}`, problem);
+      if (dir !== 1 && dir !== -1) throw invalidField(`indexes.${i}.fields.${field}`, "1 or -1");
+    }
+  });
+}
+
+/** Create a collection and its indexes; 409 `collection_exists`, 403 `quota_exceeded`. */
+export async function createCollection(
+  scope: DataScope,
+  input: { name: string; indexes?: IndexSpec[] },
+): Promise<CollectionView> {
+  const { deps, org } = scope;
+  const problem = collectionNameProblem(input.name);
+  if (problem) throw invalidField("name", problem);
+  const indexes = input.indexes ?? [];
+  if (indexes.length > MAX_INDEXES) {
+    throw invalidField("indexes", `At most ${MAX_INDEXES} indexes`);
+  }
+  checkIndexes(indexes);
+  const db = deps.db.tenantDb(org);
+  if ((await listNames(db)).includes(input.name)) throw collectionExists(input.name);
+  await adjustUsage(deps, org, { collections: 1 }, { check: true });
+  try {
+    await db.createCollection(input.name);
+  } catch (e) {
+    releaseUsage(deps, org, { collections: 1 });
+    // NamespaceExists: created by a concurrent request.
+    if (e instanceof MongoServerError && e.code === 48) throw collectionExists(input.name);
+    throw e;
+  } finally {
+    deps.cache.forget(namesTag(org));
+  }
+  const col = db.collection(input.name);
+  for (const ix of indexes) {
+    await col.createIndex(ix.fields, { unique: ix.unique === true });
+  }
+  await recordEvent(deps, org, "collection.created", scope.request, { collection: input.name });
+  return await viewOf(col);
+}
+
+/** Drop a collection and its documents; 404 `collection_not_found`. */
+export async function dropCollection(scope: DataScope, name: string): Promise<void> {
+  const { deps, org } = scope;
+  const col = await ownCollection(deps, org, name);
+  const count = await col.estimatedDocumentCount();
+  let dropped: boolean;
+  try {
+    dropped = await col.drop();
+  } catch (e) {
+    // NamespaceNotFound: dropped by a concurrent request.
+    if (e instanceof MongoServerError && e.code === 26) dropped = false;
+    else throw e;
+  } finally {
+    deps.cache.forget(namesTag(org));
+  }
+  if (!dropped) throw collectionNotFound();
+  await adjustUsage(deps, org, { collections: -1, documents: -count });
+  await recordEvent(deps, org, "collection.dropped", scope.request, { collection: name });
+}
+
+/** Recount the org's collections and documents (the maintenance pass). */

@@ -1,0 +1,451 @@
+/**
+ * An org's own documents: insert, batch insert, get, replace, patch, delete, count, list and
+ * aggregate, in the collections of the org in the caller's token only.
+ *
+ * Every document carries a hidden write stamp (`_stamp`, a fresh ObjectId per write: unique
+ * and time-ordered, so moving an org between deployments can copy what changed since a stamp).
+ * It is the document's `ETag`, is never shown to clients nor writable or filterable by them,
+ * and decides `If-Match` in the write itself: `{ _id, _stamp }` is the write's filter, so of
+ * two writers with the same tag exactly one matches.
+ *
+ * Input is checked before the collection is looked up: bad input is 400 wherever it is sent.
+ */
+import {
+  BSON,
+  type Collection,
+  type Document,
+  MongoBulkWriteError,
+  MongoServerError,
+  ObjectId,
+} from "mongodb";
+import { recordEvent } from "../audit/audit.ts";
+import { isDuplicateKey } from "../platform/db.ts";
+import { AppError } from "../platform/errors.ts";
+import type { Deps } from "../platform/deps.ts";
+import { keysetPage, keysetQuery, type Page } from "../platform/paging.ts";
+import type { Org } from "../tenants/orgs.ts";
+import { ownCollection } from "./collections.ts";
+import {
+  documentNotFound,
+  duplicateKey,
+  invalidField,
+  preconditionFailed,
+  quotaExceeded,
+} from "../platform/errors.ts";
+import {
+  isPlainObject,
+  parseFields,
+  parseFilter,
+  parseSort,
+  sanitizeDocument,
+  sanitizePatch,
+  sanitizePipeline,
+  STAMP,
+} from "./sanitize.ts";
+import type { DataScope } from "./scope.ts";
+import { adjustUsage, quotasOf, releaseUsage } from "../tenants/usage.ts";
+
+export const MAX_BATCH = 500;
+export const MAX_AGGREGATE_RESULTS = 1000;
+export const MAX_PAGE = 100;
+
+/** A document as clients see it: `_id` a 24-hex string, no stamp. */
+export type WireDocument = Record<string, unknown> & { _id: string };
+
+export interface Tagged {
+  document: WireDocument;
+  etag: string;
+}
+
+/** Strong ETag of a stamp. */
+export const etagOf = (stamp: ObjectId) => `"${stamp.toHexString()}"`;
+
+/** The stamp an `If-Match` tag names; undefined for `*` (any version); null for a foreign tag. */
+function stampOfTag(tag: string | undefined): ObjectId | null | undefined {
+  if (tag === undefined || tag.trim() === "*") return undefined;
+  const m = /^\s*"([0-9a-f]{24})"\s*$/.exec(tag);
+  return m ? new ObjectId(m[1]) : null;
+}
+
+/** ObjectIds (as `$group` keys may yield) become hex strings, dates ISO strings. */
+function toWire(value: unknown): unknown {
+  if (value instanceof ObjectId) return value.toHexString();
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toWire(v);
+    return out;
+  }
+  return value;
+}
+
+/** A stored document for clients; stored values are JSON, so only `_id` needs converting. */
+function view(doc: Document): WireDocument {
+  const { _id, [STAMP]: _, ...fields } = doc;
+  return { _id: _id instanceof ObjectId ? _id.toHexString() : String(_id), ...fields };
+}
+
+function tagged(doc: Document): Tagged {
+  return { document: view(doc), etag: etagOf(doc[STAMP] as ObjectId) };
+}
+
+/** A `{documentId}`: an id that cannot be one of ours is simply not found. */
+function parseId(id: string): ObjectId {
+  if (!/^[0-9a-f]{24}$/i.test(id)) throw documentNotFound();
+  return new ObjectId(id);
+}
+
+function checkSize(deps: Deps, org: Org, doc: Document, path = ""): void {
+  const limit = quotasOf(deps, org).documentBytes;
+  if (BSON.calculateObjectSize(doc) > limit) {
+    const e = quotaExceeded("bytes per document", limit);
+    if (path) e.extra.errors = [{ path, message: `Larger than ${limit} bytes` }];
+    throw e;
+  }
+}
+
+/** Write errors that mean "the document cannot take this change" rather than a fault. */
+function refusedWrite(e: unknown): Error | null {
+  if (isDuplicateKey(e)) return duplicateKey();
+  // BadValue, TypeMismatch, PathNotViable, ConflictingUpdateOperators, DottedFieldName...
+  if (e instanceof MongoServerError && [2, 14, 28, 40, 52, 56, 57].includes(Number(e.code))) {
+    // A server may refuse a value the sanitizer lets through: the caller's input, not a fault.
+    return invalidField("", "The database cannot store this document");
+  }
+  return null;
+}
+
+/**
+ * Run a query or pipeline; what the server will not run is the caller's to change: 400 with
+ * `code`. A server without some allowed part (FerretDB has no `$avg`, `$min`, `$max`, `$first`,
+ * `$last` or `$push`) answers NotImplemented; one past the time limit, MaxTimeMSExpired.
+ */
+async function runQuery<T>(
+  code: "invalid_filter" | "invalid_pipeline",
+  maxTimeMs: number,
+  op: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    if (!(e instanceof MongoServerError)) throw e;
+    const path = code === "invalid_filter" ? "filter" : "pipeline";
+    if (e.code === 238 || e.codeName === "NotImplemented") {
+      throw new AppError(400, code, "The database server does not support part of this query", {
+        errors: [{ path, message: "Not supported by this database server" }],
+      });
+    }
+    if (e.code === 50 || e.codeName === "MaxTimeMSExpired") {
+      const message = `Took longer than ${maxTimeMs} ms: narrow it, or index the fields it uses`;
+      throw new AppError(400, code, message, { errors: [{ path, message }] });
+    }
+    throw e;
+  }
+}
+
+async function write<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw refusedWrite(e) ?? e;
+  }
+}
+
+export async function insertDocument(
+  scope: DataScope,
+  name: string,
+  body: unknown,
+): Promise<Tagged> {
+  const { deps, org } = scope;
+  const doc = { _id: new ObjectId(), ...sanitizeDocument(body), [STAMP]: new ObjectId() };
+  checkSize(deps, org, doc);
+  const col = await ownCollection(deps, org, name);
+  await adjustUsage(deps, org, { documents: 1 }, { check: true });
+  try {
+    await write(() => col.insertOne(doc));
+  } catch (e) {
+    releaseUsage(deps, org, { documents: 1 });
+    throw e;
+  }
+  return tagged(doc);
+}
+
+/**
+ * Insert 1–500 documents in order, every one validated first. A duplicate key part-way is 409
+ * `duplicate_key` with the failing `index` and the ids that were inserted before it (read
+ * back, so the answer holds whether the server kept or undid them).
+ */
+export async function insertBatch(
+  scope: DataScope,
+  name: string,
+  documents: unknown[],
+): Promise<{ insertedIds: string[] }> {
+  const { deps, org } = scope;
+  const docs = documents.map((d, i) => {
+    const doc = {
+      _id: new ObjectId(),
+      ...sanitizeDocument(d, { path: `documents.${i}` }),
+      [STAMP]: new ObjectId(),
+    };
+    checkSize(deps, org, doc, `documents.${i}`);
+    return doc;
+  });
+  const col = await ownCollection(deps, org, name);
+  await adjustUsage(deps, org, { documents: docs.length }, { check: true });
+  try {
+    await col.insertMany(docs, { ordered: true });
+  } catch (e) {
+    releaseUsage(deps, org, { documents: docs.length });
+    if (!isDuplicateKey(e)) throw refusedWrite(e) ?? e;
+    let index = 0;
+    if (e instanceof MongoBulkWriteError) {
+      const first = [e.writeErrors].flat()[0];
+      index = first?.index ?? e.insertedCount;
+    }
+    return await partial(scope, col, docs, index);
+  }
+  return { insertedIds: docs.map((d) => d._id.toHexString()) };
+}
+
+async function partial(
+  scope: DataScope,
+  col: Collection,
+  docs: Document[],
+  index: number,
+): Promise<never> {
+  const before = docs.slice(0, index).map((d) => d._id as ObjectId);
+  const found = before.length
+    ? await col.find({ _id: { $in: before } }, { projection: { _id: 1 } }).toArray()
+    : [];
+  const kept = new Set(found.map((d) => (d._id as ObjectId).toHexString()));
+  const insertedIds = before.map((id) => id.toHexString()).filter((id) => kept.has(id));
+  await adjustUsage(scope.deps, scope.org, { documents: insertedIds.length });
+  throw duplicateKey({ index, insertedIds });
+}
+
+export async function getDocument(scope: DataScope, name: string, id: string): Promise<Tagged> {
+  const col = await ownCollection(scope.deps, scope.org, name);
+  const doc = await col.findOne({ _id: parseId(id) });
+  if (!doc) throw documentNotFound();
+  return tagged(doc);
+}
+
+/** After a conditional write matched nothing: 412 if the document is there, else 404. */
+async function missed(col: Collection, _id: ObjectId, ifMatch: ObjectId | null | undefined) {
+  if (ifMatch !== undefined && await col.findOne({ _id }, { projection: { _id: 1 } })) {
+    return preconditionFailed();
+  }
+  return documentNotFound();
+}
+
+/** The write filter: the document, and with `If-Match` its stamp (a foreign tag never matches). */
+function target(_id: ObjectId, ifMatch: ObjectId | null | undefined): Document {
+  if (ifMatch === undefined) return { _id };
+  return { _id, [STAMP]: ifMatch ?? new ObjectId("000000000000000000000000") };
+}
+
+export async function replaceDocument(
+  scope: DataScope,
+  name: string,
+  input: { id: string; body: unknown; ifMatch?: string },
+): Promise<Tagged> {
+  const { deps, org } = scope;
+  const replacement = {
+    ...sanitizeDocument(input.body, { id: input.id }),
+    [STAMP]: new ObjectId(),
+  };
+  const col = await ownCollection(deps, org, name);
+  const _id = parseId(input.id);
+  const ifMatch = stampOfTag(input.ifMatch);
+  checkSize(deps, org, { _id, ...replacement });
+  const doc = await write(() =>
+    col.findOneAndReplace(target(_id, ifMatch), replacement, { returnDocument: "after" })
+  );
+  if (!doc) throw await missed(col, _id, ifMatch);
+  return tagged(doc);
+}
+
+/**
+ * Set fields (dotted paths set nested ones) and unset those given as `null`. The result is
+ * checked against the per-document quota after the conditional write; a document it would make
+ * too large is put back as it was (under a new stamp) and the answer is 403.
+ */
+export async function patchDocument(
+  scope: DataScope,
+  name: string,
+  input: { id: string; body: unknown; ifMatch?: string },
+): Promise<Tagged> {
+  const { deps, org } = scope;
+  const { set, unset } = sanitizePatch(input.body);
+  const col = await ownCollection(deps, org, name);
+  const _id = parseId(input.id);
+  const ifMatch = stampOfTag(input.ifMatch);
+  const stamp = new ObjectId();
+  const update: Document = { $set: { ...set, [STAMP]: stamp } };
+  if (unset.length) update.$unset = Object.fromEntries(unset.map((p) => [p, ""]));
+  const before = await write(() =>
+    col.findOneAndUpdate(target(_id, ifMatch), update, { returnDocument: "before" })
+  );
+  if (!before) throw await missed(col, _id, ifMatch);
+  const after = await col.findOne({ _id, [STAMP]: stamp });
+  const limit = quotasOf(deps, org).documentBytes;
+  if (after && BSON.calculateObjectSize(after) > limit) {
+    const { _id: _, ...restored } = before;
+    await col.replaceOne({ _id, [STAMP]: stamp }, { ...restored, [STAMP]: new ObjectId() });
+    throw quotaExceeded("bytes per document", limit);
+  }
+  // A write by someone else between the two reads: answer with what this write made.
+  return after ? tagged(after) : { document: view({ ...before, _id }), etag: etagOf(stamp) };
+}
+
+export async function deleteDocument(
+  scope: DataScope,
+  name: string,
+  input: { id: string; ifMatch?: string },
+): Promise<void> {
+  const { deps, org } = scope;
+  const col = await ownCollection(deps, org, name);
+  const _id = parseId(input.id);
+  const ifMatch = stampOfTag(input.ifMatch);
+  const { deletedCount } = await col.deleteOne(target(_id, ifMatch));
+  if (deletedCount === 0) throw await missed(col, _id, ifMatch);
+  await adjustUsage(deps, org, { documents: -1 });
+  await recordEvent(deps, org, "document.deleted", scope.request, {
+    collection: name,
+    documentId: _id.toHexString(),
+  });
+}
+
+export async function countDocuments(
+  scope: DataScope,
+  name: string,
+  q: { filter?: string },
+): Promise<{ count: number }> {
+  const filter = parseFilter(q.filter);
+  const col = await ownCollection(scope.deps, scope.org, name);
+  const maxTimeMS = scope.deps.config.dataMaxTimeMs;
+  return {
+    count: await runQuery(
+      "invalid_filter",
+      maxTimeMS,
+      () => col.countDocuments(filter, { maxTimeMS }),
+    ),
+  };
+}
+
+export interface ListQuery {
+  filter?: string;
+  sort?: string;
+  fields?: string;
+  limit: number;
+  cursor?: string;
+}
+
+const related = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+
+/** The value at `path`, copied into `out` at the same place. */
+function copyPath(from: Document, out: Record<string, unknown>, path: string): void {
+  const parts = path.split(".");
+  let src: unknown = from;
+  let dst = out;
+  for (let i = 0; i < parts.length; i++) {
+    if (!isPlainObject(src) || !(parts[i] in src)) return;
+    src = src[parts[i]];
+    if (i === parts.length - 1) dst[parts[i]] = src;
+    else {
+      if (!isPlainObject(dst[parts[i]])) dst[parts[i]] = {};
+      dst = dst[parts[i]] as Record<string, unknown>;
+    }
+  }
+}
+
+function dropPath(doc: Record<string, unknown>, path: string): void {
+  const parts = path.split(".");
+  let cur: unknown = doc;
+  for (let i = 0; i < parts.length - 1; i++) {
+    if (!isPlainObject(cur)) return;
+    cur = cur[parts[i]];
+  }
+  if (isPlainObject(cur)) delete cur[parts[parts.length - 1]];
+}
+
+/**
+ * One page of documents: `filter`, `sort` (≤ 3 fields), `fields` projection, `limit` ≤ 100 and
+ * the signed keyset cursor. The sort fields are always fetched (the cursor is made of them) and
+ * the projection is applied to what is sent.
+ */
+export async function listDocuments(
+  scope: DataScope,
+  name: string,
+  query: ListQuery,
+): Promise<Page<WireDocument>> {
+  const { deps, org } = scope;
+  const filter = parseFilter(query.filter);
+  const sort = parseSort(query.sort);
+  const fields = parseFields(query.fields);
+  const col = await ownCollection(deps, org, name);
+  const keyset = {
+    sort: sort.fields,
+    idDirection: sort.idDirection,
+    scope: `documents:${org.id}:${name}:${JSON.stringify(sort)}`,
+    secret: deps.config.jwtSecret,
+  };
+  const q = await keysetQuery(keyset, filter, { limit: query.limit, cursor: query.cursor });
+  const needed = sort.fields.map((f) => f.field);
+  let projection: Document;
+  if (fields.include) {
+    const wanted = [...fields.fields, ...needed].filter((p) => p !== "_id");
+    projection = Object.fromEntries(
+      wanted.filter((p) => !wanted.some((o) => o !== p && p.startsWith(`${o}.`))).map((
+        p,
+      ) => [p, 1]),
+    );
+  } else {
+    projection = { [STAMP]: 0 };
+    for (const p of fields.fields) {
+      if (p !== "_id" && !needed.some((n) => related(n, p))) projection[p] = 0;
+    }
+  }
+  const maxTimeMS = deps.config.dataMaxTimeMs;
+  const rows = await runQuery(
+    "invalid_filter",
+    maxTimeMS,
+    () => col.find(q.filter, { projection, sort: q.sort, limit: q.fetch, maxTimeMS }).toArray(),
+  );
+  const page = await keysetPage(keyset, rows, query.limit);
+  const shape = (doc: Document): WireDocument => {
+    const full = view(doc);
+    if (fields.include) {
+      const out: Record<string, unknown> = {};
+      out._id = full._id;
+      for (const p of fields.fields) if (p !== "_id") copyPath(full, out, p);
+      return out as WireDocument;
+    }
+    for (const p of fields.fields) dropPath(full, p);
+    return full;
+  };
+  return { items: page.items.map(shape), nextCursor: page.nextCursor };
+}
+
+/** Run an allowed pipeline; at most 1,000 results, within the configured time limit. */
+export async function aggregate(
+  scope: DataScope,
+  name: string,
+  pipeline: unknown,
+): Promise<{ items: Record<string, unknown>[] }> {
+  const stages = sanitizePipeline(pipeline);
+  const col = await ownCollection(scope.deps, scope.org, name);
+  const maxTimeMS = scope.deps.config.dataMaxTimeMs;
+  const rows = await runQuery(
+    "invalid_pipeline",
+    maxTimeMS,
+    () => col.aggregate([...stages, { $limit: MAX_AGGREGATE_RESULTS }], { maxTimeMS }).toArray(),
+  );
+  return {
+    items: rows.map((r) => {
+      const { [STAMP]: _, ...rest } = r;
+      return toWire(rest) as Record<string, unknown>;
+    }),
+  };
+}

@@ -1,0 +1,488 @@
+/**
+ * The one sanitizer of what clients send into their database: filters, documents, patches,
+ * sorts, projections and aggregation pipelines (API.md, "Tenant data").
+ *
+ * Everything is an allow-list: field paths and the operators, stages and accumulators named in
+ * API.md, nothing else — so `$where`, `$function`, `$expr`, `$regex`, `$lookup`, `$out`,
+ * `$merge` and any operator added to MongoDB later never reach the driver. Input is bounded in
+ * depth (20) and size before anything walks it further, and no path may name the hidden write
+ * stamp, so clients can neither read, filter on nor write it.
+ */
+import { type Document, ObjectId } from "mongodb";
+import { AppError, type FieldError } from "../platform/errors.ts";
+import { MAX_SORT_FIELDS, type SortField } from "../platform/paging.ts";
+
+/** The hidden per-document write stamp (the source of the `ETag`), never shown to clients. */
+export const STAMP = "_stamp";
+
+export const MAX_DEPTH = 20;
+/** Values (objects, arrays and scalars) in one filter or pipeline. */
+export const MAX_NODES = 10_000;
+export const MAX_PATH_LENGTH = 256;
+export const MAX_STAGES = 50;
+export const MAX_PROJECTION_FIELDS = 50;
+const MAX_IN_VALUES = 1_000;
+const MAX_BRANCHES = 100;
+
+const COMPARISONS = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists"]);
+const LOGICAL = new Set(["$and", "$or"]);
+const STAGES = new Set([
+  "$match",
+  "$group",
+  "$sort",
+  "$skip",
+  "$limit",
+  "$project",
+  "$unwind",
+  "$count",
+]);
+const ACCUMULATORS = new Set([
+  "$sum",
+  "$avg",
+  "$min",
+  "$max",
+  "$first",
+  "$last",
+  "$push",
+  "$count",
+]);
+
+type Code = "invalid_filter" | "invalid_pipeline" | "validation_failed";
+
+class Refused extends Error {
+  constructor(readonly path: string, message: string) {
+    super(message);
+  }
+}
+
+const TITLES: Record<Code, string> = {
+  invalid_filter: "The filter is not allowed",
+  invalid_pipeline: "The pipeline is not allowed",
+  validation_failed: "The document is not valid",
+};
+
+/** Run a check; a refusal becomes a 400 with `code` and the failing path. */
+function run<T>(code: Code, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (!(e instanceof Refused)) throw e;
+    const errors: FieldError[] = [{ path: e.path, message: e.message }];
+    throw new AppError(400, code, `${TITLES[code]}: ${e.path ? `${e.path}: ` : ""}${e.message}`, {
+      errors,
+    });
+  }
+}
+
+const join = (path: string, key: string | number) => (path ? `${path}.${key}` : String(key));
+
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) &&
+  (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+
+/** Counts values and depth as a walk goes, refusing past the bounds. */
+class Budget {
+  nodes = 0;
+  visit(path: string, depth: number) {
+    if (depth > MAX_DEPTH) throw new Refused(path, `Nested deeper than ${MAX_DEPTH} levels`);
+    if (++this.nodes > MAX_NODES) throw new Refused(path, `More than ${MAX_NODES} values`);
+  }
+}
+
+/**
+ * Characters no field name may hold besides `.`: NUL and the other control characters, `"` and
+ * `\`. FerretDB stores documents as JSON text without escaping names, so such a name either
+ * fails the write or makes the whole collection unreadable; an org's data must fit every
+ * deployment it may be moved to.
+ */
+// deno-lint-ignore no-control-regex -- control characters are exactly what it finds
+const BAD_NAME_CHARS = /[\u0000-\u001f\u007f"\\]/;
+
+/** Why `key` cannot be a key of a stored document, or null if it can. */
+function keyProblem(key: string): string | null {
+  if (key.startsWith("$")) return "Keys must not start with $";
+  if (key.includes(".")) return "Keys must not contain .";
+  if (key.includes("\0")) return "Keys must not contain NUL";
+  if (BAD_NAME_CHARS.test(key)) return 'Keys must not contain control characters, " or \\';
+  return null;
+}
+
+/** Why `path` cannot name a field, or null if it can (dotted paths name nested fields). */
+export function pathProblem(path: string): string | null {
+  if (path.length === 0 || path.length > MAX_PATH_LENGTH) {
+    return `Field paths have 1–${MAX_PATH_LENGTH} characters`;
+  }
+  if (path.includes("\0")) return "Field paths must not contain NUL";
+  if (BAD_NAME_CHARS.test(path)) {
+    return 'Field paths must not contain control characters, " or \\';
+  }
+  const parts = path.split(".");
+  if (parts.some((p) => p === "")) return "Field paths must not have empty parts";
+  if (parts.some((p) => p.startsWith("$"))) {
+    return "Only the operators listed in the API are allowed";
+  }
+  if (parts[0] === STAMP) return `${STAMP} is reserved`;
+  return null;
+}
+
+function checkPath(where: string, path: string) {
+  const problem = pathProblem(path);
+  if (problem) throw new Refused(where, problem);
+}
+
+/**
+ * A stored value: JSON scalars, arrays and objects whose keys are plain field names. Arrays
+ * directly inside arrays are refused: FerretDB cannot store them, and an org's data must fit
+ * every deployment it may be moved to (an array of objects holding arrays is fine).
+ */
+function literal(
+  value: unknown,
+  path: string,
+  depth: number,
+  budget: Budget,
+  inArray = false,
+): void {
+  budget.visit(path, depth);
+  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Refused(path, "Numbers must be finite");
+    return;
+  }
+  if (Array.isArray(value)) {
+    if (inArray) throw new Refused(path, "Arrays directly inside arrays are not supported");
+    value.forEach((v, i) => literal(v, join(path, i), depth + 1, budget, true));
+    return;
+  }
+  if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const problem = keyProblem(k);
+      if (problem) throw new Refused(join(path, k), problem);
+      literal(v, join(path, k), depth + 1, budget);
+    }
+    return;
+  }
+  throw new Refused(path, "Only JSON values are allowed");
+}
+
+/** `_id` values are ObjectIds in the database and 24-hex strings on the wire. */
+const idValue = (v: unknown) =>
+  typeof v === "string" && /^[0-9a-f]{24}$/i.test(v) ? new ObjectId(v) : v;
+
+function operand(field: string, value: unknown, path: string, depth: number, budget: Budget) {
+  literal(value, path, depth, budget);
+  return field === "_id" ? idValue(value) : value;
+}
+
+function filter(value: unknown, path: string, depth: number, budget: Budget): Document {
+  budget.visit(path, depth);
+  if (!isPlainObject(value)) throw new Refused(path, "A filter is a JSON object");
+  const out: Document = {};
+  for (const [key, v] of Object.entries(value)) {
+    const at = join(path, key);
+    if (key.startsWith("$")) {
+      if (!LOGICAL.has(key)) throw new Refused(at, `${key} is not allowed`);
+      if (!Array.isArray(v) || v.length === 0 || v.length > MAX_BRANCHES) {
+        throw new Refused(at, `${key} takes 1–${MAX_BRANCHES} filters`);
+      }
+      budget.visit(at, depth + 1);
+      out[key] = v.map((f, i) => filter(f, join(at, i), depth + 2, budget));
+      continue;
+    }
+    checkPath(at, key);
+    const ops = isPlainObject(v) ? Object.keys(v) : [];
+    if (ops.length && ops.some((k) => k.startsWith("$"))) {
+      if (!ops.every((k) => k.startsWith("$"))) {
+        throw new Refused(at, "Operators and fields cannot be mixed");
+      }
+      budget.visit(at, depth + 1);
+      const cond: Document = {};
+      for (const [op, arg] of Object.entries(v as Record<string, unknown>)) {
+        const opAt = join(at, op);
+        if (!COMPARISONS.has(op)) throw new Refused(opAt, `${op} is not allowed`);
+        if (op === "$exists") {
+          if (typeof arg !== "boolean") throw new Refused(opAt, "$exists takes true or false");
+          cond[op] = arg;
+        } else if (op === "$in" || op === "$nin") {
+          if (!Array.isArray(arg) || arg.length > MAX_IN_VALUES) {
+            throw new Refused(opAt, `${op} takes an array of at most ${MAX_IN_VALUES} values`);
+          }
+          budget.visit(opAt, depth + 2);
+          cond[op] = arg.map((x, i) => operand(key, x, join(opAt, i), depth + 3, budget));
+        } else {
+          cond[op] = operand(key, arg, opAt, depth + 2, budget);
+        }
+      }
+      out[key] = cond;
+    } else {
+      out[key] = operand(key, v, at, depth + 1, budget);
+    }
+  }
+  return out;
+}
+
+/** A filter: 400 `invalid_filter` unless it uses only field paths and the allowed operators. */
+export function sanitizeFilter(value: unknown, path = "filter"): Document {
+  return run("invalid_filter", () => filter(value, path, 1, new Budget()));
+}
+
+/** Parse the `?filter=` query parameter (JSON) and sanitize it. */
+export function parseFilter(text: string | undefined): Document {
+  if (text === undefined || text === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AppError(400, "invalid_filter", "The filter is not valid JSON", {
+      errors: [{ path: "filter", message: "Not valid JSON" }],
+    });
+  }
+  return sanitizeFilter(value);
+}
+
+/**
+ * A document to store: keys must not start with `$` or contain `.` or NUL; `_id` is the
+ * server's (a PUT may repeat the document's own `_id`); the stamp is never the client's.
+ */
+export function sanitizeDocument(
+  value: unknown,
+  opts: { path?: string; id?: string } = {},
+): Document {
+  const path = opts.path ?? "";
+  return run("validation_failed", () => {
+    if (!isPlainObject(value)) throw new Refused(path, "A document is a JSON object");
+    if ("_id" in value && !(opts.id !== undefined && value._id === opts.id)) {
+      throw new Refused(join(path, "_id"), "_id is assigned by the server");
+    }
+    if (STAMP in value) throw new Refused(join(path, STAMP), `${STAMP} is reserved`);
+    const { _id: _, ...fields } = value;
+    literal(fields, path, 1, new Budget());
+    return fields;
+  });
+}
+
+/** A PATCH body: dotted paths set nested fields, `null` unsets. */
+export function sanitizePatch(value: unknown): { set: Document; unset: string[] } {
+  return run("validation_failed", () => {
+    if (!isPlainObject(value)) throw new Refused("", "A patch is a JSON object");
+    const entries = Object.entries(value);
+    if (entries.length === 0) throw new Refused("", "A patch sets or unsets at least one field");
+    const budget = new Budget();
+    const set: Document = {};
+    const unset: string[] = [];
+    const paths = entries.map(([k]) => k).sort();
+    for (const [key, v] of entries) {
+      checkPath(key, key);
+      if (key === "_id" || key.startsWith("_id.")) throw new Refused(key, "_id cannot change");
+      // A path is read as written; its own characters are checked like a document's keys.
+      for (const part of key.split(".")) {
+        const problem = keyProblem(part);
+        if (problem) throw new Refused(key, problem);
+      }
+      if (v === null) unset.push(key);
+      else set[key] = (literal(v, key, key.split(".").length, budget), v);
+    }
+    for (let i = 1; i < paths.length; i++) {
+      if (paths[i].startsWith(`${paths[i - 1]}.`)) {
+        throw new Refused(paths[i], `Conflicts with ${paths[i - 1]}`);
+      }
+    }
+    return { set, unset };
+  });
+}
+
+/** `?sort=-createdAt,name`: at most three field paths, `-` for descending; `_id` only last. */
+export function parseSort(text: string | undefined): { fields: SortField[]; idDirection: 1 | -1 } {
+  const result = { fields: [] as SortField[], idDirection: 1 as 1 | -1 };
+  if (text === undefined || text === "") return result;
+  return run("validation_failed", () => {
+    const parts = text.split(",");
+    if (parts.length > MAX_SORT_FIELDS) {
+      throw new Refused("sort", `At most ${MAX_SORT_FIELDS} fields`);
+    }
+    parts.forEach((raw, i) => {
+      const direction = raw.startsWith("-") ? -1 : 1;
+      const field = raw.replace(/^[-+]/, "");
+      checkPath("sort", field);
+      if (field === "_id") {
+        if (i !== parts.length - 1) throw new Refused("sort", "_id can only be the last field");
+        result.idDirection = direction;
+      } else if (field.startsWith("_id.")) {
+        throw new Refused("sort", "_id has no fields");
+      } else {
+        if (result.fields.some((f) => f.field === field)) {
+          throw new Refused("sort", `${field} is named twice`);
+        }
+        result.fields.push({ field, direction });
+      }
+    });
+    return result;
+  });
+}
+
+/** `?fields=name,email` (only these, and `_id`) or `?fields=-payload` (all but these). */
+export function parseFields(text: string | undefined): { include: boolean; fields: string[] } {
+  if (text === undefined || text === "") return { include: false, fields: [] };
+  return run("validation_failed", () => {
+    const parts = text.split(",");
+    if (parts.length > MAX_PROJECTION_FIELDS) {
+      throw new Refused("fields", `At most ${MAX_PROJECTION_FIELDS} fields`);
+    }
+    const include = !parts[0].startsWith("-");
+    const fields = parts.map((raw) => {
+      if (raw.startsWith("-") === include) {
+        throw new Refused("fields", "Either name the fields to return or those to leave out");
+      }
+      const field = include ? raw : raw.slice(1);
+      checkPath("fields", field);
+      return field;
+    });
+    return { include, fields };
+  });
+}
+
+/** An aggregation expression: a field reference (`"$a.b"`), a literal, or an object of them. */
+function expression(value: unknown, path: string, depth: number, budget: Budget): void {
+  budget.visit(path, depth);
+  if (typeof value === "string") {
+    if (value.startsWith("$$")) throw new Refused(path, "Variables are not allowed");
+    if (value.startsWith("$")) checkPath(path, value.slice(1));
+    return;
+  }
+  if (value === null || typeof value === "boolean") return;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Refused(path, "Numbers must be finite");
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => expression(v, join(path, i), depth + 1, budget));
+    return;
+  }
+  if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.startsWith("$")) throw new Refused(join(path, k), `${k} is not allowed`);
+      const problem = keyProblem(k);
+      if (problem) throw new Refused(join(path, k), problem);
+      expression(v, join(path, k), depth + 1, budget);
+    }
+    return;
+  }
+  throw new Refused(path, "Only JSON values are allowed");
+}
+
+/** A name a stage creates (`$count`, `$group` outputs, `includeArrayIndex`). */
+function outputName(value: unknown, path: string) {
+  if (typeof value !== "string" || value === "") throw new Refused(path, "A field name");
+  const problem = keyProblem(value) ?? pathProblem(value);
+  if (problem) throw new Refused(path, problem);
+}
+
+function projection(value: unknown, path: string, depth: number, budget: Budget): void {
+  budget.visit(path, depth);
+  if (!isPlainObject(value) || Object.keys(value).length === 0) {
+    throw new Refused(path, "$project takes an object of fields");
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const at = join(path, k);
+    checkPath(at, k);
+    if (v === 0 || v === 1 || typeof v === "boolean") {
+      budget.visit(at, depth + 1);
+    } else if (typeof v === "string" && v.startsWith("$")) {
+      expression(v, at, depth + 1, budget);
+    } else if (isPlainObject(v)) {
+      projection(v, at, depth + 1, budget);
+    } else {
+      throw new Refused(at, "0, 1, a field reference or a nested projection");
+    }
+  }
+}
+
+const nonNegativeInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function stage(value: unknown, path: string, budget: Budget): Document {
+  budget.visit(path, 2);
+  if (!isPlainObject(value) || Object.keys(value).length !== 1) {
+    throw new Refused(path, "A stage is an object with one stage name");
+  }
+  const [name, arg] = Object.entries(value)[0];
+  const at = join(path, name);
+  if (!STAGES.has(name)) throw new Refused(at, `${name} is not allowed`);
+  switch (name) {
+    case "$match":
+      return { $match: filter(arg, at, 3, budget) };
+    case "$group": {
+      if (!isPlainObject(arg) || !("_id" in arg)) throw new Refused(at, "$group needs an _id");
+      for (const [field, acc] of Object.entries(arg)) {
+        const fAt = join(at, field);
+        if (field === "_id") {
+          expression(acc, fAt, 4, budget);
+          continue;
+        }
+        outputName(field, fAt);
+        if (!isPlainObject(acc) || Object.keys(acc).length !== 1) {
+          throw new Refused(fAt, 'An accumulator such as { "$sum": 1 }');
+        }
+        const [op, x] = Object.entries(acc)[0];
+        if (!ACCUMULATORS.has(op)) throw new Refused(join(fAt, op), `${op} is not allowed`);
+        if (op === "$count") {
+          if (!isPlainObject(x) || Object.keys(x).length) {
+            throw new Refused(join(fAt, op), "$count takes {}");
+          }
+        } else {
+          expression(x, join(fAt, op), 5, budget);
+        }
+      }
+      return { $group: arg };
+    }
+    case "$sort": {
+      if (!isPlainObject(arg) || Object.keys(arg).length === 0) {
+        throw new Refused(at, "$sort takes an object of fields");
+      }
+      for (const [field, dir] of Object.entries(arg)) {
+        checkPath(join(at, field), field);
+        if (dir !== 1 && dir !== -1) throw new Refused(join(at, field), "1 or -1");
+      }
+      return { $sort: arg };
+    }
+    case "$skip":
+    case "$limit":
+      if (!nonNegativeInt(arg) || (name === "$limit" && arg === 0)) {
+        throw new Refused(
+          at,
+          `${name} takes a ${name === "$limit" ? "positive" : "non-negative"} integer`,
+        );
+      }
+      return { [name]: arg };
+    case "$project":
+      projection(arg, at, 3, budget);
+      return { $project: arg };
+    case "$unwind": {
+      const spec = typeof arg === "string" ? { path: arg } : arg;
+      if (!isPlainObject(spec) || typeof spec.path !== "string" || !spec.path.startsWith("$")) {
+        throw new Refused(at, '$unwind takes "$field" or { path: "$field" }');
+      }
+      for (const [k, v] of Object.entries(spec)) {
+        if (k === "path") checkPath(join(at, k), (v as string).slice(1));
+        else if (k === "preserveNullAndEmptyArrays") {
+          if (typeof v !== "boolean") throw new Refused(join(at, k), "true or false");
+        } else if (k === "includeArrayIndex") outputName(v, join(at, k));
+        else throw new Refused(join(at, k), `${k} is not allowed`);
+      }
+      return { $unwind: spec };
+    }
+    case "$count":
+      outputName(arg, at);
+      return { $count: arg };
+  }
+  throw new Refused(at, `${name} is not allowed`);
+}
+
+/** A pipeline: 400 `invalid_pipeline` unless every stage is one API.md allows, sanitized. */
+export function sanitizePipeline(value: unknown): Document[] {
+  return run("invalid_pipeline", () => {
+    if (!Array.isArray(value) || value.length > MAX_STAGES) {
+      throw new Refused("pipeline", `A pipeline is an array of at most ${MAX_STAGES} stages`);
+    }
+    const budget = new Budget();
+    return value.map((s, i) => stage(s, join("pipeline", i), budget));
+  });
+}

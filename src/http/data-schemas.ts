@@ -1,0 +1,67 @@
+/** Schemas of the document API (API.md, "Tenant data"); they also make its OpenAPI document. */
+import { z } from "@hono/zod-openapi";
+import { Slug } from "./schemas.ts";
+
+export const CollectionName = z.string().min(1).max(128).openapi({
+  param: { name: "name", in: "path" },
+  description: "`^[A-Za-z][A-Za-z0-9_-]{0,63}$`; names starting with `system` or `_` are reserved",
+  example: "customers",
+});
+
+export const DocumentId = z.string().min(1).max(64).openapi({
+  param: { name: "documentId", in: "path" },
+  example: "6745f1c2a9e4b1d2c3f4a5b6",
+});
+
+export const SlugParams = z.object({ slug: Slug });
+export const CollectionParams = z.object({ slug: Slug, name: CollectionName });
+export const DocumentParams = z.object({
+  slug: Slug,
+  name: CollectionName,
+  documentId: DocumentId,
+});
+
+/** A document on the wire: any JSON object; the server checks its keys and assigns `_id`. */
+export const DocumentBody = z.record(z.string(), z.unknown()).openapi("DocumentBody", {
+  description: "A JSON object. Keys must not start with `$` or contain `.` or NUL; `_id` is " +
+    "assigned by the server; nested at most 20 levels; at most the per-document quota in bytes.",
+  example: { name: "Ada", email: "ada@example.com", tags: ["admin"], address: { city: "Paris" } },
+});
+
+export const DocumentSchema = z.object({ _id: z.string() }).catchall(z.unknown()).openapi(
+  "Document",
+  { example: { _id: "6745f1c2a9e4b1d2c3f4a5b6", name: "Ada", email: "ada@example.com" } },
+);
+
+export const IndexSchema = z.object({
+  name: z.string(),
+  fields: z.record(z.string(), z.number()),
+  unique: z.boolean(),
+}).openapi("Index");
+
+export const CollectionSchema = z.object({
+  name: z.string(),
+  count: z.number().int(),
+  indexes: z.array(IndexSchema),
+}).openapi("Collection");
+
+const tag = z.string().max(512);
+
+export const IfMatch = z.object({
+  "if-match": tag.optional().openapi({
+    description: "The document's ETag: the write happens only if it is still current (else 412)",
+  }),
+});
+
+export const IfNoneMatch = z.object({
+  "if-none-match": tag.optional().openapi({
+    description: "An ETag the caller has: 304 while the document is unchanged",
+  }),
+});
+
+export const etagHeader = {
+  ETag: {
+    description: "The document's version; changes with every write",
+    schema: { type: "string" as const },
+  },
+};
