@@ -2,7 +2,7 @@
  * Errors next to the action that caused them: each action keeps the problem its request
  * returned and shows it, worded by its `code`, right under its own form or button.
  */
-import { useState } from "hono/jsx/dom";
+import { useEffect, useRef, useState } from "hono/jsx/dom";
 import type { Problem } from "../src/client.ts";
 
 /** What the user should read for a code; anything else shows the server's `detail`. */
@@ -55,17 +55,27 @@ export type ActionBody = () => Promise<Problem | null | void>;
 export function useAction() {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
+  // An action may end after its view is gone (a refused refresh ends the session meanwhile):
+  // updating the view then would put it back on the page, under the one that replaced it.
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
   const run = async (body: ActionBody) => {
     setBusy(true);
     setProblem(null);
+    let p: Problem | null | void;
     try {
-      const p = await body();
-      if (p) setProblem(p);
+      p = await body();
     } catch (e) {
-      setProblem(networkProblem(e));
-    } finally {
-      setBusy(false);
+      p = networkProblem(e);
     }
+    if (!mounted.current) return;
+    if (p) setProblem(p);
+    setBusy(false);
   };
   return { busy, problem, run, setProblem };
 }

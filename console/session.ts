@@ -64,11 +64,17 @@ export async function start(pair: TokenPair, opts: { sameSession?: boolean } = {
 
 /** Reload the user and their orgs (after a rename, a new org, a role change). */
 export async function loadMe() {
-  const res = await send(() => api.v1.me.$get());
+  const res = await send(() => api.v1.me.$get(), { followRename: false });
   if (!res.ok) return;
   const me = await res.json();
   // The role may have changed since the token was issued; the server checks the current one.
-  set({ me, session: state.session && { ...state.session, role: me.role } });
+  // So may the slug, renamed in another session: routes name the org by its current slug.
+  const session = state.session;
+  const slug = me.orgs.find((o) => o.id === session?.org.id)?.slug ?? session?.org.slug;
+  set({
+    me,
+    session: session && { ...session, role: me.role, org: { ...session.org, slug: slug! } },
+  });
 }
 
 /** Change the current org's slug after a rename (the token is bound to the org's id). */
@@ -106,8 +112,14 @@ export async function replace(pair: TokenPair) {
  * Send an authenticated request; on 401, refresh the token once and send it again. If the
  * refresh is refused, the session ends (the console shows sign-in) and the 401 is returned.
  */
-export async function send<R extends { status: number }>(request: () => Promise<R>): Promise<R> {
+export async function send<R extends { status: number }>(
+  request: () => Promise<R>,
+  opts: { followRename?: boolean } = {},
+): Promise<R> {
   const res = await request();
+  // A 404 may mean the org was renamed meanwhile: its current slug is in /v1/me, and views
+  // keyed on the slug load again with it.
+  if (res.status === 404 && state.session && opts.followRename !== false) void loadMe();
   if (res.status !== 401 || !state.session) return res;
   return await refresh() ? await request() : res;
 }
