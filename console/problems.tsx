@@ -28,10 +28,23 @@ const MESSAGES: Record<string, string> = {
   unauthorized: "Your session has ended. Sign in again.",
   validation_failed: "Some fields are not valid.",
   network_error: "The service could not be reached. Check the connection and try again.",
+  collection_exists: "A collection with this name exists. Choose another name.",
+  collection_not_found: "This collection does not exist (it may have been dropped).",
+  document_not_found: "This document does not exist (it may have been deleted).",
+  duplicate_key: "A unique index already has this value: another document holds it.",
+  precondition_failed: "This document was changed by someone else since you opened it — " +
+    "reload to see it.",
+  payload_too_large: "This is too large for the service to take.",
 };
 
 /** The detail is the message itself for these codes (it says what is wrong). */
-const DETAILED = new Set(["weak_password", "unexpected_response"]);
+const DETAILED = new Set([
+  "weak_password",
+  "unexpected_response",
+  "invalid_filter",
+  "invalid_json",
+  "quota_exceeded",
+]);
 
 export function messageOf(p: Problem, overrides: Record<string, string> = {}): string {
   return overrides[p.code] ?? (DETAILED.has(p.code) ? p.detail : MESSAGES[p.code] ?? p.detail);

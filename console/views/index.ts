@@ -5,6 +5,7 @@
 import { acceptView } from "./accept.tsx";
 import { auditView } from "./audit.tsx";
 import { createOrgView } from "./create-org.tsx";
+import { dataView } from "./data.tsx";
 import { membersView } from "./members.tsx";
 import { overviewView } from "./overview.tsx";
 import { signInView } from "./sign-in.tsx";
@@ -13,6 +14,7 @@ import type { View } from "./view.ts";
 export const VIEWS: readonly View[] = [
   overviewView,
   membersView,
+  dataView,
   auditView,
   createOrgView,
   acceptView,
