@@ -160,15 +160,18 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
   // The cursors of the pages before this one, so Previous goes back without offsets.
   const [trail, setTrail] = useState<(string | undefined)[]>([]);
   const [cursor, setCursor] = useState<string | undefined>(undefined);
+  // Applying a filter (even the same one) reads the documents and the count again.
+  const [generation, setGeneration] = useState(0);
   const first = () => {
     setTrail([]);
     setCursor(undefined);
+    setGeneration((g) => g + 1);
   };
 
   const info = useLoad(async () => {
     const res = await send(() => collections.$get({ param: { slug } }));
     return res.ok ? ok(await res.json()) : failed(await problemOf(res));
-  }, [slug, name]);
+  }, [slug, name, generation]);
   const collection = info.data?.items.find((c) => c.name === name);
 
   const page = useLoad(async () => {
@@ -179,7 +182,7 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
       })
     );
     return res.ok ? ok(await res.json()) : failed(await problemOf(res));
-  }, [slug, name, filter, limit, cursor]);
+  }, [slug, name, filter, limit, cursor, generation]);
   const docs = page.data?.items ?? [];
   const reload = () => {
     info.reload();
@@ -215,8 +218,6 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
             e.preventDefault();
             setFilter(draft.trim());
             first();
-            // The same filter again still reloads: the documents may have changed.
-            if (draft.trim() === filter && cursor === undefined) page.reload();
           }}
         >
           <div class="row wrap">
