@@ -76,7 +76,7 @@ function nextBearer(page: Page): Promise<string> {
     .then((r) => r.headers()["authorization"].replace(/^Bearer /, ""));
 }
 
-Deno.test("the console: sign up, invite, accept, roles, rename, audit, sign out", {
+Deno.test("the console: sign up, invite, accept, roles, rename, audit, data, sign out", {
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
@@ -290,6 +290,212 @@ Deno.test("the console: sign up, invite, accept, roles, rename, audit, sign out"
       );
     });
 
+    let docId = "";
+    let token = "";
+    const things = "things";
+    await t.step("create a collection with a unique index", async () => {
+      [token] = await Promise.all([
+        nextBearer(a.page),
+        a.page.getByRole("link", { name: "Data", exact: true }).click(),
+      ]);
+      await heading(a.page, "Data").waitFor();
+      await a.page.getByText("No collections yet.").waitFor();
+      await a.page.getByLabel("Name", { exact: true }).fill(things);
+      await a.page.getByLabel("Indexed field").fill("sku");
+      await a.page.getByLabel("Direction").selectOption("1");
+      await a.page.getByLabel("Unique values").check();
+      await a.page.getByRole("button", { name: "Create collection" }).click();
+      const row = a.page.locator(`li[data-collection="${things}"]`);
+      await row.waitFor();
+      assertEquals(await row.locator('[data-field="count"]').innerText(), "0 documents");
+      assertEquals(await row.getByRole("list", { name: "Indexes" }).innerText(), "sku ↑ unique");
+      await shot(a.page, "data");
+
+      // The same name again: the API's 409 shows under the form, by its code.
+      await a.page.getByLabel("Name", { exact: true }).fill(things);
+      await a.page.getByRole("button", { name: "Create collection" }).click();
+      await a.page.locator('form [role="alert"][data-code="collection_exists"]').waitFor();
+      await waitUntil(() => a.errors.length > 0, "the 409 in the console");
+      assert(a.errors.every((e) => e.includes("status of 409")), a.errors.join("\n"));
+      a.errors.length = 0;
+    });
+
+    await t.step("add documents, filter them and page through them", async () => {
+      await a.page.getByRole("link", { name: things, exact: true }).click();
+      await heading(a.page, things).waitFor();
+      await a.page.getByText("No documents yet.").waitFor();
+      const editor = a.page.getByLabel("New document (JSON)");
+      const add = a.page.getByRole("button", { name: "Add document" });
+      const addNote = (code: string) =>
+        a.page.locator("form").filter({ has: add }).locator(`[role="alert"][data-code="${code}"]`);
+
+      await editor.fill('{"sku": "A-0", "name": "Anvil", "n": 0}');
+      await add.click();
+      const added = a.page.getByRole("status").getByRole("link");
+      await added.waitFor();
+      docId = await added.innerText();
+      assert(/^[0-9a-f]{24}$/.test(docId), docId);
+
+      // Text that is not a JSON object is refused before any request.
+      await editor.fill("{nope");
+      await add.click();
+      await addNote("invalid_json").waitFor();
+      // A second document with the same sku: the unique index refuses it (409).
+      await editor.fill('{"sku": "A-0"}');
+      await add.click();
+      await addNote("duplicate_key").waitFor();
+      await waitUntil(() => a.errors.length > 0, "the 409 in the console");
+      assert(a.errors.every((e) => e.includes("status of 409")), a.errors.join("\n"));
+      a.errors.length = 0;
+
+      // Eleven more through the API, then ten a page.
+      const batch = await call(
+        base,
+        "POST",
+        `/v1/orgs/${slug}/collections/${things}/documents/batch`,
+        {
+          token,
+          body: {
+            documents: Array.from({ length: 11 }, (_, i) => ({ sku: `B-${i + 1}`, n: i + 1 })),
+          },
+        },
+      );
+      assertEquals(batch.status, 201, batch.text);
+      const rows = a.page.locator("ul.documents > li");
+      const pageNumber = a.page.getByTestId("page-number");
+      await a.page.getByLabel("Per page").selectOption("10");
+      await waitUntil(async () => await rows.count() === 10, "a first page of 10");
+      const count = a.page.locator('dd[data-field="count"]');
+      await waitUntil(async () => await count.innerText() === "12", "the count read again");
+      await a.page.getByRole("button", { name: "Next" }).click();
+      await waitUntil(async () => await pageNumber.innerText() === "Page 2", "page 2");
+      await waitUntil(async () => await rows.count() === 2, "a second page of 2");
+      await a.page.getByRole("button", { name: "Previous" }).click();
+      await waitUntil(async () => await pageNumber.innerText() === "Page 1", "page 1 again");
+      await waitUntil(async () => await rows.count() === 10, "the first page again");
+      assert(await a.page.getByRole("button", { name: "Previous" }).isDisabled());
+
+      const filter = a.page.getByLabel("Filter (JSON)");
+      const apply = a.page.getByRole("button", { name: "Apply filter" });
+      const filterNote = a.page.getByRole("search", { name: "Filter documents" })
+        .locator('[role="alert"]');
+      await filter.fill('{"n": {"$gte": 5}}');
+      await apply.click();
+      await waitUntil(async () => await rows.count() === 7, "the 7 documents with n >= 5");
+      // Refused filters: the API's 400 shows next to the filter, worded by its code.
+      await filter.fill('{"$where": "sleep(1000)"}');
+      await apply.click();
+      await filterNote.and(a.page.locator('[data-code="invalid_filter"]')).waitFor();
+      assert((await filterNote.innerText()).includes("$where"), await filterNote.innerText());
+      await filter.fill('{"n": ');
+      await apply.click();
+      await waitUntil(
+        async () => (await filterNote.innerText()).includes("not valid JSON"),
+        "the JSON error of the filter",
+      );
+      await waitUntil(() => a.errors.length >= 2, "the two 400s in the console");
+      assert(a.errors.every((e) => e.includes("status of 400")), a.errors.join("\n"));
+      a.errors.length = 0;
+      await a.page.getByRole("button", { name: "Clear" }).click();
+      await waitUntil(async () => await rows.count() === 10, "every document again");
+      assertEquals(await filterNote.count(), 0);
+      await a.page.evaluate("scrollTo(0, 0)");
+      await shot(a.page, "data-collection");
+    });
+
+    await t.step("edit a document with If-Match; a change made meanwhile is a 412", async () => {
+      await a.page.locator(`li[data-id="${docId}"] a`).click();
+      await heading(a.page, `Document ${docId}`).waitFor();
+      const json = a.page.getByTestId("document-json");
+      assert((await json.innerText()).includes('"name": "Anvil"'), await json.innerText());
+      await shot(a.page, "data-document");
+      await a.page.getByRole("button", { name: "Edit" }).click();
+      const editor = a.page.getByLabel("Document (JSON)");
+      assertEquals(JSON.parse(await editor.inputValue()), { sku: "A-0", name: "Anvil", n: 0 });
+
+      // Meanwhile, the second user (now an admin) opens the same document and saves a change.
+      await b.page.goto(`${base}/console#/data/${things}/${docId}`);
+      await heading(b.page, `Document ${docId}`).waitFor();
+      // The org was renamed in the owner's session: the member's console still names the old
+      // slug, is answered 404, and follows the current slug that /v1/me reports.
+      await b.page.getByRole("button", { name: "Edit" }).click();
+      assert(
+        b.errors.length > 0 && b.errors.every((e) => e.includes("status of 404")),
+        b.errors.join("\n"),
+      );
+      b.errors.length = 0;
+      await b.page.getByLabel("Document (JSON)").fill(
+        '{"sku": "A-0", "name": "Anvil by B", "n": 0}',
+      );
+      await b.page.getByRole("button", { name: "Save" }).click();
+      await b.page.getByTestId("document-json").getByText("Anvil by B").waitFor();
+      await shot(b.page, "data-document");
+
+      // The first user's save carries the version they read: refused, and said so.
+      await editor.fill('{"sku": "A-0", "name": "Anvil by A", "n": 0}');
+      await a.page.getByRole("button", { name: "Save" }).click();
+      const note = a.page.locator('form [role="alert"][data-code="precondition_failed"]');
+      await note.waitFor();
+      assertEquals(
+        await note.innerText(),
+        "This document was changed by someone else since you opened it — reload to see it.",
+      );
+      await shot(a.page, "data-document-412");
+      await waitUntil(() => a.errors.length > 0, "the 412 in the console");
+      assert(a.errors.every((e) => e.includes("status of 412")), a.errors.join("\n"));
+      a.errors.length = 0;
+
+      await a.page.getByRole("button", { name: "Reload the document" }).click();
+      await json.getByText("Anvil by B").waitFor();
+      await a.page.getByRole("button", { name: "Edit" }).click();
+      await editor.fill('{"sku": "A-0", "name": "Anvil by A", "n": 1}');
+      await a.page.getByRole("button", { name: "Save" }).click();
+      await json.getByText("Anvil by A").waitFor();
+      const stored = await call(
+        base,
+        "GET",
+        `/v1/orgs/${slug}/collections/${things}/documents/${docId}`,
+        { token },
+      );
+      assertEquals(stored.body, { _id: docId, sku: "A-0", name: "Anvil by A", n: 1 });
+
+      // The second user still holds the older version: their delete is refused the same way.
+      b.page.once("dialog", (d) => void d.accept());
+      await b.page.getByRole("button", { name: "Delete" }).click();
+      await b.page.locator('[role="alert"][data-code="precondition_failed"]').waitFor();
+      await waitUntil(() => b.errors.length > 0, "the 412 in the console");
+      assert(b.errors.every((e) => e.includes("status of 412")), b.errors.join("\n"));
+      b.errors.length = 0;
+      await b.page.getByRole("button", { name: "Reload the document" }).click();
+      await b.page.getByTestId("document-json").getByText("Anvil by A").waitFor();
+      b.page.once("dialog", (d) => void d.accept());
+      await b.page.getByRole("button", { name: "Delete" }).click();
+      await heading(b.page, things).waitFor();
+      await b.page.locator("ul.documents > li").first().waitFor();
+      assertEquals(await b.page.locator(`li[data-id="${docId}"]`).count(), 0);
+      assertEquals(
+        (await call(base, "GET", `/v1/orgs/${slug}/collections/${things}/documents/${docId}`, {
+          token,
+        })).status,
+        404,
+      );
+      await shot(b.page, "data-collection");
+      await b.page.getByRole("link", { name: "Data", exact: true }).first().click();
+      await b.page.locator(`li[data-collection="${things}"]`).waitFor();
+      await shot(b.page, "data");
+    });
+
+    await t.step("drop a collection after typing its name", async () => {
+      await a.page.goto(`${base}/console#/data/${things}`);
+      await heading(a.page, things).waitFor();
+      const drop = a.page.getByRole("button", { name: "Drop collection" });
+      assert(await drop.isDisabled(), "disabled before the name is typed");
+      await a.page.getByLabel(/Type .* to confirm/).fill(things);
+      await drop.click();
+      await heading(a.page, "Data").waitFor();
+      await a.page.getByText("No collections yet.").waitFor();
+    });
+
     await t.step("a removed member's console returns to sign-in", async () => {
       a.page.once("dialog", (d) => void d.accept());
       await a.page.getByRole("link", { name: "Members" }).click();
@@ -304,7 +510,13 @@ Deno.test("the console: sign up, invite, accept, roles, rename, audit, sign out"
       // The member's next request is refused (401), the refresh too: back to sign-in.
       await b.page.getByRole("link", { name: "Members" }).click();
       await heading(b.page, "Sign in").waitFor();
-      await b.page.getByText("Your session has ended. Sign in again.").waitFor();
+      await b.page.getByRole("status").getByText("Your session has ended. Sign in again.")
+        .waitFor();
+      // The member (an admin by now) had two lists loading: neither stays on the sign-in page.
+      await waitUntil(
+        async () => await b.page.getByRole("region", { name: "Members" }).count() === 0,
+        "the members page gone",
+      );
       await shot(b.page, "signed-out");
       // The refused requests are reported by Chromium as console errors: only those.
       assert(
