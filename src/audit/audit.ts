@@ -6,6 +6,7 @@
 import { type Db, ObjectId } from "mongodb";
 import type { Deps } from "../platform/deps.ts";
 import { describeError } from "../platform/log.ts";
+import { findPage, type Page, type PageRequest } from "../platform/paging.ts";
 
 export const AUDIT_EVENTS = [
   "org.created",
@@ -88,22 +89,24 @@ async function dropIfRecreated(db: Db): Promise<void> {
   if (names.every((c) => c.name === AUDIT_LOG)) await db.dropDatabase();
 }
 
-/** One page of events, newest first; `before` is the id of the last event of the previous page. */
+/** One page of the org's events, newest first (the JWT secret signs the cursor). */
 export async function listEvents(
-  db: Db,
-  now: Date,
-  limit: number,
-  before?: string,
-): Promise<AuditEvent[]> {
-  const docs = await auditLog(db)
-    .find({
-      expiresAt: { $gt: now },
-      ...(before ? { _id: { $lt: new ObjectId(before) } } : {}),
-    })
-    .sort({ _id: -1 })
-    .limit(limit)
-    .toArray();
-  return docs.map(({ _id, expiresAt: _, ...rest }) => ({ id: _id.toHexString(), ...rest }));
+  deps: Pick<Deps, "db" | "now" | "config">,
+  scope: { org: { id: string; cluster: string; databaseName: string } },
+  page: PageRequest,
+): Promise<Page<AuditEvent>> {
+  const opts = {
+    sort: [{ field: "at", direction: -1 as const }],
+    scope: `audit:${scope.org.id}`,
+    secret: deps.config.jwtSecret,
+  };
+  return await findPage(
+    auditLog(deps.db.tenantDb(scope.org)),
+    opts,
+    { expiresAt: { $gt: deps.now() } },
+    page,
+    ({ _id, expiresAt: _, ...rest }) => ({ id: _id.toHexString(), ...rest }),
+  );
 }
 
 export async function deleteExpiredEvents(db: Db, now: Date): Promise<number> {

@@ -6,16 +6,17 @@
  * createRoute({ ..., security: bearer, middleware: [auth, orgScope, role("owner", "admin")] as const })
  *
  * Each is typed with the context variables it sets, so only handlers behind `auth` see
- * `c.var.principal` and only handlers behind `orgScope` see `c.var.org`. They read their
+ * `c.var.principal` and only handlers behind `orgScope` see `c.var.org`. Every route declares
+ * exactly one of `auth`, `optionalAuth` or `publicAccess`. They read their
  * dependencies from `c.var.deps`, which `provideDeps` (registered once on the app) sets.
  */
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Deps } from "../platform/deps.ts";
-import { AppError } from "../platform/errors.ts";
+import { forbidden, orgNotFound, orgSuspended } from "../platform/errors.ts";
 import type { Role } from "../identity/memberships.ts";
 import type { Principal } from "../access/principal.ts";
-import { visibleOrg } from "../tenants/lifecycle.ts";
+import { visibleOrg } from "../tenants/visibility.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { authenticate } from "./authenticate.ts";
 
@@ -40,10 +41,15 @@ export function provideDeps(deps: Deps): MiddlewareHandler {
   };
 }
 
-export const orgNotFound = () => new AppError(404, "org_not_found", "Organization not found");
-export const orgSuspended = () =>
-  new AppError(403, "org_suspended", "The organization is suspended");
-export const forbidden = (detail: string) => new AppError(403, "forbidden", detail);
+/**
+ * Anyone may call the route: the explicit marker of an anonymous route, so that every route
+ * declares its access (tests/routes.test.ts fails on one that declares none).
+ */
+export const publicAccess = createMiddleware<{ Variables: DepsVariables }>(
+  function publicAccess(_c, next) {
+    return next();
+  },
+);
 
 /** A valid bearer token is required; its principal goes to `c.var.principal`. */
 export const auth = createMiddleware<{ Variables: PrincipalVariables }>(

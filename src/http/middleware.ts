@@ -8,7 +8,8 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 import type { Logger } from "../platform/log.ts";
 import type { AppEnv } from "./env.ts";
-import { payloadTooLarge, problem } from "./problem.ts";
+import { payloadTooLarge } from "../platform/errors.ts";
+import { problem } from "./problem.ts";
 
 /** The security headers that matter for a JSON API (OWASP REST Security Cheat Sheet). */
 const SECURITY_HEADERS: [string, string][] = [

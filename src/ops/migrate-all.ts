@@ -23,7 +23,7 @@ import {
   orgsBelowSchema,
   setSchemaVersion,
 } from "../tenants/orgs.ts";
-import { ownerOf } from "../tenants/lifecycle.ts";
+import { ownerOf } from "../tenants/meta.ts";
 
 export const DEFAULT_MIGRATE_CONCURRENCY = 4;
 /** How long one org's lease lasts: longer than any one org's migrations take. */

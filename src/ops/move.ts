@@ -20,7 +20,8 @@
 import { BSON, type Collection, type Db, type Document, ObjectId } from "mongodb";
 import { tag } from "../platform/cache.ts";
 import type { Deps, MoveStep } from "../platform/deps.ts";
-import { AppError } from "../platform/errors.ts";
+import { alreadyThere, moveInProgress, orgNotFound } from "../platform/errors.ts";
+import { isVisible } from "../tenants/org-status.ts";
 import { assertKnownCluster } from "../tenants/placement.ts";
 import {
   abandonOrgMove,
@@ -99,7 +100,7 @@ export function moveOptions(deps: Deps, opts: Partial<MoveOptions> = {}): MoveOp
   };
 }
 
-/** Queue a move of the org `slug` to deployment `to`; 202-style: returns the job. */
+/** Queue a move of the org `slug` to cluster `to`; 202-style: returns the job. */
 export async function requestMove(
   deps: Deps,
   slug: string,
@@ -107,14 +108,10 @@ export async function requestMove(
 ): Promise<Job<MoveParams>> {
   assertKnownCluster(deps.db, to);
   const org = await findOrgBySlug(deps.db.master, slug);
-  if (!org || (org.status !== "active" && org.status !== "suspended")) {
-    throw new AppError(404, "org_not_found", "Organization not found");
-  }
-  if (org.cluster === to) {
-    throw new AppError(409, "already_there", `The organization is already on ${to}`);
-  }
+  if (!org || !isVisible(org)) throw orgNotFound();
+  if (org.cluster === to) throw alreadyThere(`The organization is already on ${to}`);
   if (org.move || await findUnfinishedJob(deps.db.master, MOVE_JOB, { orgId: org.id })) {
-    throw new AppError(409, "move_in_progress", "The organization is being moved already");
+    throw moveInProgress();
   }
   return await enqueueJob<MoveParams>(
     deps.db.master,
@@ -167,7 +164,7 @@ export async function runMove(
     await finishAtTarget(ctx, org, state, opts);
     return;
   }
-  if (!org || (org.status !== "active" && org.status !== "suspended")) {
+  if (!org || !isVisible(org)) {
     await dropTarget(deps, job.params);
     throw new Error("The organization no longer exists");
   }

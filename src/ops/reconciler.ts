@@ -11,11 +11,13 @@
  * is never touched.
  */
 import { ReadPreference } from "mongodb";
+import { ID_SOURCE } from "../platform/ids.ts";
 import type { Deps } from "../platform/deps.ts";
 import { deleteOrgInvitations, orgIdsOfInvitations } from "../identity/invitations.ts";
 import { orgIdsOfMemberships, removeOrgMemberships } from "../identity/memberships.ts";
 import { deleteOrgSessions, orgIdsOfSessions } from "../identity/sessions.ts";
-import { finishDeletion, rollbackProvisioning } from "../tenants/lifecycle.ts";
+import { finishDeletion } from "../tenants/deletion.ts";
+import { rollbackProvisioning } from "../tenants/provisioning.ts";
 import { readMarker } from "../tenants/meta.ts";
 import { forgetOutcome, orgIdsOfOutcomes } from "../tenants/outcomes.ts";
 import { allOrgIds, findStuckOrgs, orgExists } from "../tenants/orgs.ts";
@@ -110,7 +112,7 @@ export async function reconcileOrgs(
 async function findOrphans(deps: Deps) {
   const { db } = deps;
   const prefix = deps.config.tenantDbPrefix;
-  const pattern = new RegExp(`^${prefix.replace(/[-]/g, "\\-")}([0-9a-f]{24})$`);
+  const pattern = new RegExp(`^${prefix.replace(/[-]/g, "\\-")}(${ID_SOURCE})$`);
   const found = new Map<string, { cluster: string; database: string; orgId: string }>();
   for (const [cluster, client] of Object.entries(db.clients)) {
     const { databases } = await client.db("admin").admin().listDatabases({

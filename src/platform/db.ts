@@ -1,5 +1,5 @@
 /**
- * MongoDB deployments: one `MongoClient` (one connection pool) per deployment, shared by the
+ * MongoDB clusters: one `MongoClient` (one connection pool) per cluster, shared by the
  * master database and every tenant database on it.
  */
 import {
@@ -14,6 +14,7 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from "mongodb";
+import { unavailable } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
 export const DEFAULT_CLUSTER = "default";
@@ -119,5 +120,12 @@ export async function pingAll(db: Database, timeoutMs: number): Promise<boolean>
     return await Promise.race([pings, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** 503 `unavailable` unless every cluster answers ping in time (at most two seconds). */
+export async function assertReady(db: Database, timeoutMs: number): Promise<void> {
+  if (!await pingAll(db, Math.min(timeoutMs, 2000))) {
+    throw unavailable("The database does not answer");
   }
 }

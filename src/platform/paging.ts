@@ -13,8 +13,8 @@
  * every other value); a sort field whose values mix other types (numbers in some rows, strings
  * in others) pages within the type of the cursor's value only.
  */
-import { BSON, type Document } from "mongodb";
-import { AppError } from "./errors.ts";
+import { BSON, type Collection, type Document, type Filter } from "mongodb";
+import { invalidCursor } from "./errors.ts";
 
 export type SortDirection = 1 | -1;
 export interface SortField {
@@ -38,17 +38,18 @@ export interface Position {
   id: unknown;
 }
 
+/** What a client asks for: a page size and the previous page's `nextCursor`. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
 const LABEL = "orgservice keyset cursor v1";
-
-export const invalidCursor = () =>
-  new AppError(400, "invalid_cursor", "The cursor is not one this API returned", {
-    errors: [{ path: "cursor", message: "Not a cursor this API returned for this query" }],
-  });
 
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -154,7 +155,7 @@ export function afterFilter(sort: readonly SortField[], pos: Position): Document
 export async function keysetQuery(
   opts: KeysetOptions,
   filter: Document,
-  page: { limit: number; cursor?: string },
+  page: PageRequest,
 ): Promise<{ filter: Document; sort: Record<string, SortDirection>; fetch: number }> {
   if (opts.sort.length > MAX_SORT_FIELDS) throw new Error("At most three sort fields");
   let query = filter;
@@ -186,4 +187,18 @@ export async function keysetPage<T extends Document>(
   const last = items[items.length - 1];
   const values = opts.sort.map((s) => valueAt(last, s.field));
   return { items, nextCursor: await encodeCursor(opts, { values, id: last._id }) };
+}
+
+/** A page read from `collection`: `filter` after the cursor, mapped by `map`. */
+export async function findPage<D extends Document, T>(
+  collection: Collection<D>,
+  opts: KeysetOptions,
+  filter: Document,
+  page: PageRequest,
+  map: (doc: D) => T,
+): Promise<Page<T>> {
+  const q = await keysetQuery(opts, filter, page);
+  const rows = await collection.find(q.filter as Filter<D>).sort(q.sort).limit(q.fetch).toArray();
+  const { items, nextCursor } = await keysetPage(opts, rows as D[], page.limit);
+  return { items: items.map(map), nextCursor };
 }

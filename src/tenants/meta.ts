@@ -9,6 +9,7 @@
  */
 import { type Db, ReadPreference } from "mongodb";
 import { isDuplicateKey } from "../platform/db.ts";
+import type { Deps } from "../platform/deps.ts";
 
 /** Whose database this is: the master database's name and the org's id. */
 export interface TenantOwner {
@@ -76,3 +77,9 @@ export async function recordMigration(
     { upsert: true },
   );
 }
+
+/** The marker of this service's databases of org `orgId`. */
+export const ownerOf = (deps: Pick<Deps, "config">, orgId: string): TenantOwner => ({
+  master: deps.config.masterDb,
+  orgId,
+});

@@ -2,8 +2,8 @@
  * The `orgs` collection of the master database. Only this module queries it.
  */
 import { type Db, ObjectId, ReadPreference } from "mongodb";
-
-export type OrgStatus = "provisioning" | "active" | "suspended" | "deleting";
+import { isId } from "../platform/ids.ts";
+import { type OrgStatus, VISIBLE_STATUSES } from "./org-status.ts";
 
 export interface OrgDoc {
   _id: ObjectId;
@@ -74,10 +74,8 @@ export async function insertOrg(db: Db, doc: OrgDoc): Promise<void> {
   await orgs(db).insertOne(doc);
 }
 
-export const isObjectId = (id: string) => /^[0-9a-f]{24}$/i.test(id);
-
 export async function findOrgById(db: Db, id: string): Promise<Org | null> {
-  if (!isObjectId(id)) return null;
+  if (!isId(id)) return null;
   const d = await orgs(db).findOne({ _id: new ObjectId(id) });
   return d ? toOrg(d) : null;
 }
@@ -89,7 +87,7 @@ export async function findOrgBySlug(db: Db, slug: string): Promise<Org | null> {
 
 export async function findOrgsByIds(db: Db, ids: string[]): Promise<Org[]> {
   const docs = await orgs(db).find({
-    _id: { $in: ids.filter(isObjectId).map((i) => new ObjectId(i)) },
+    _id: { $in: ids.filter(isId).map((i) => new ObjectId(i)) },
   })
     .toArray();
   return docs.map(toOrg);
@@ -147,7 +145,7 @@ export async function renameOrg(
   now: Date,
 ): Promise<Org | null> {
   const d = await orgs(db).findOneAndUpdate(
-    { _id: new ObjectId(id), status: { $in: ["active", "suspended"] } },
+    { _id: new ObjectId(id), status: { $in: VISIBLE_STATUSES } },
     { $set: { name, slug, updatedAt: now } },
     { returnDocument: "after" },
   );
@@ -181,14 +179,13 @@ export async function allOrgIds(db: Db): Promise<Set<string>> {
 
 /** Whether org `id` has a document, whatever its status; read from the primary. */
 export async function orgExists(db: Db, id: string): Promise<boolean> {
-  if (!isObjectId(id)) return false;
+  if (!isId(id)) return false;
   const d = await orgs(db).findOne({ _id: new ObjectId(id) }, {
     projection: { _id: 1 },
     readPreference: ReadPreference.PRIMARY,
   });
   return d !== null;
 }
-
 
 /** Orgs with a database in use, in id order after `afterId`, at most `limit` (the sweeper's batches). */
 export async function activeOrgsAfter(
@@ -198,7 +195,7 @@ export async function activeOrgsAfter(
 ): Promise<Org[]> {
   const docs = await orgs(db)
     .find({
-      status: { $in: ["active", "suspended"] },
+      status: { $in: VISIBLE_STATUSES },
       ...(afterId ? { _id: { $gt: new ObjectId(afterId) } } : {}),
     })
     .sort({ _id: 1 })
@@ -221,7 +218,7 @@ export async function orgsBelowSchema(
 ): Promise<Org[]> {
   const docs = await orgs(db)
     .find({
-      status: { $in: ["active", "suspended"] },
+      status: { $in: VISIBLE_STATUSES },
       schemaVersion: { $lt: version },
       ...(afterId ? { _id: { $gt: new ObjectId(afterId) } } : {}),
     })
@@ -241,7 +238,7 @@ export async function setSchemaVersion(
   await orgs(db).updateOne(
     {
       _id: new ObjectId(id),
-      status: { $in: ["active", "suspended"] as OrgStatus[] },
+      status: { $in: VISIBLE_STATUSES },
       schemaVersion: { $lt: version },
     },
     { $set: { schemaVersion: version, updatedAt: now } },
@@ -251,7 +248,7 @@ export async function setSchemaVersion(
 /** Orgs with a database in use, per schema version. */
 export async function countOrgsBySchemaVersion(db: Db): Promise<Map<number, number>> {
   const rows = await orgs(db).aggregate<{ _id: number; n: number }>([
-    { $match: { status: { $in: ["active", "suspended"] } } },
+    { $match: { status: { $in: VISIBLE_STATUSES } } },
     { $group: { _id: "$schemaVersion", n: { $sum: 1 } } },
   ]).toArray();
   return new Map(rows.map((r) => [r._id, r.n]));
@@ -270,7 +267,7 @@ export async function startOrgMove(
   const jobId = new ObjectId(move.jobId);
   const live = {
     _id: new ObjectId(id),
-    status: { $in: ["active", "suspended"] as OrgStatus[] },
+    status: { $in: VISIBLE_STATUSES },
     cluster: { $ne: move.to },
   };
   const d = await orgs(db).findOneAndUpdate(

@@ -3,7 +3,7 @@
  * operator names, else to the one holding the fewest orgs.
  */
 import { type Database, DEFAULT_CLUSTER } from "../platform/db.ts";
-import { AppError } from "../platform/errors.ts";
+import { invalidField } from "../platform/errors.ts";
 import { countOrgsInCluster } from "./orgs.ts";
 
 /** The configured deployments, `default` first, then by name. */
@@ -17,7 +17,7 @@ export function clusterNames(db: Database): string[] {
 export function assertKnownCluster(db: Database, cluster: string, path = "cluster"): void {
   if (Object.hasOwn(db.clients, cluster)) return;
   const message = `Unknown deployment; configured: ${clusterNames(db).join(", ")}`;
-  throw new AppError(400, "validation_failed", message, { errors: [{ path, message }] });
+  throw invalidField(path, message);
 }
 
 /** Orgs per deployment, counted from the master `orgs` collection. */
