@@ -287,7 +287,7 @@ Deno.test(
         );
       }
       const now = app.deps.now();
-      const log = (org: Org) => app.deps.db.tenantDb(org).collection("audit_log");
+      const log = (org: Org) => app.deps.db.tenantDb(org).collection("_audit_log");
       for (const org of orgs) {
         await log(org).insertMany([
           { type: "test.expired", at: now, expiresAt: new Date(now.getTime() - 1000) },

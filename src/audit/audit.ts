@@ -1,5 +1,5 @@
 /**
- * The audit log, kept in each org's own database (`audit_log`), newest first. Entries carry an
+ * The audit log, kept in each org's own database (`_audit_log`), newest first. Entries carry an
  * `expiresAt` (retention, `AUDIT_RETENTION_DAYS`): a TTL index removes them where the server
  * supports it, the sweeper elsewhere, and reads ignore expired ones either way.
  */
@@ -43,7 +43,11 @@ interface AuditDoc {
 
 export type AuditEvent = Omit<AuditDoc, "_id" | "expiresAt"> & { id: string };
 
-const AUDIT_LOG = "audit_log";
+/**
+ * The collection's name in a tenant database. Names starting with `_` are the service's own
+ * (the document API refuses them); src/tenants/collections.ts lists them all.
+ */
+export const AUDIT_LOG = "_audit_log";
 const auditLog = (db: Db) => db.collection<AuditDoc>(AUDIT_LOG);
 
 /**

@@ -10,6 +10,7 @@
 import { type Db, ReadPreference } from "mongodb";
 import { isDuplicateKey } from "../platform/db.ts";
 import type { Deps } from "../platform/deps.ts";
+import { TENANT_COLLECTIONS } from "./collections.ts";
 
 /** Whose database this is: the master database's name and the org's id. */
 export interface TenantOwner {
@@ -27,7 +28,7 @@ interface SchemaDoc {
   applied: { version: number; name: string; at: Date }[];
 }
 
-const meta = (db: Db) => db.collection<MarkerDoc | SchemaDoc>("_meta");
+const meta = (db: Db) => db.collection<MarkerDoc | SchemaDoc>(TENANT_COLLECTIONS.meta);
 
 /**
  * Write the marker unless one exists. Throws when the database carries another owner's marker:
@@ -68,7 +69,7 @@ export async function recordMigration(
   m: { version: number; name: string },
   at: Date,
 ): Promise<void> {
-  await db.collection<SchemaDoc>("_meta").updateOne(
+  await db.collection<SchemaDoc>(TENANT_COLLECTIONS.meta).updateOne(
     { _id: "schema" },
     {
       $set: { version: m.version },
