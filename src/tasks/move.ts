@@ -8,7 +8,7 @@ import { AppError } from "../platform/errors.ts";
 import { runClaimedJob } from "../ops/job-runner.ts";
 import { claimJob, getJob, type Job } from "../ops/jobs.ts";
 import { MOVE_JOB, moveJobHandler, requestMove } from "../ops/move.ts";
-import { openTask, parseArgs } from "./setup.ts";
+import { openTask, parseArgs } from "./cli.ts";
 
 const USAGE = "usage: deno task move <slug> <cluster>";
 const LEASE_MS = 30_000;
