@@ -1,5 +1,5 @@
 /**
- * Moving an org's database to another deployment (DESIGN.md, "Deployments and placement"), as a
+ * Moving an org's database to another cluster (DESIGN.md, "Deployments and placement"), as a
  * job whose state records how far it got, so that a crash at any point resumes from there:
  *
  * 1. mark the org `move` (reads and writes continue; writers now check the org afresh);
@@ -15,7 +15,7 @@
  *    the source, and drop the source database.
  *
  * A failure before the switch gives the move up: the org stays where it was, the copy is
- * dropped. The org is readable throughout and ends on exactly one deployment.
+ * dropped. The org is readable throughout and ends on exactly one cluster.
  */
 import { BSON, type Collection, type Db, type Document, ObjectId } from "mongodb";
 import { tag } from "../platform/cache.ts";
@@ -307,7 +307,7 @@ async function finishAtTarget(
 
 async function dropTarget(deps: Deps, params: MoveParams): Promise<void> {
   const org = await findOrgById(deps.db.master, params.orgId);
-  // Never the org's live database: only a copy on a deployment it is not on.
+  // Never the org's live database: only a copy on a cluster it is not on.
   if (org && org.cluster === params.to) return;
   const databaseName = org?.databaseName ?? `${deps.config.tenantDbPrefix}${params.orgId}`;
   await deps.db.tenantDb({ cluster: params.to, databaseName }).dropDatabase();

@@ -26,7 +26,7 @@ import { allOrgIds, findStuckOrgs, orgExists } from "../tenants/orgs.ts";
 export const ORPHAN_CONFIRM_MS = 5 * 60_000;
 
 /**
- * Orphan candidates found by earlier searches: `<deployment>/<database>` → when first found
+ * Orphan candidates found by earlier searches: `<cluster>/<database>` → when first found
  * (ms since the epoch). Kept by the caller from one pass to the next; a fresh one drops nothing.
  */
 export type OrphanCandidates = Map<string, number>;
@@ -105,7 +105,7 @@ export async function reconcileOrgs(
 }
 
 /**
- * Databases on every deployment that carry this master's marker for an org it has no document
+ * Databases on every cluster that carry this master's marker for an org it has no document
  * of. The databases are listed before the org ids are read: an org's document is always written
  * before its database, so a listed database whose org is missing has none.
  */

@@ -20,10 +20,10 @@ import type { Logger } from "./log.ts";
 export const DEFAULT_CLUSTER = "default";
 
 export interface Database {
-  /** Deployment name → client. The master database lives on `default`. */
+  /** Cluster name → client. The master database lives on `default`. */
   clients: Record<string, MongoClient>;
   master: Db;
-  /** Resolve an org's own database on the deployment that holds it. */
+  /** Resolve an org's own database on the cluster that holds it. */
   tenantDb(org: { cluster: string; databaseName: string }): Db;
   close(): Promise<void>;
 }
@@ -49,7 +49,7 @@ export function connectDatabase(
     master: clients[DEFAULT_CLUSTER].db(opts.masterDb),
     tenantDb(org) {
       const c = clients[org.cluster];
-      if (!c) throw new Error(`Unknown deployment ${org.cluster}`);
+      if (!c) throw new Error(`Unknown cluster ${org.cluster}`);
       return c.db(org.databaseName);
     },
     async close() {
@@ -109,7 +109,7 @@ export async function ensureTtlIndex<T extends Document>(
   }
 }
 
-/** Ping every deployment; resolves false if any does not answer within `timeoutMs`. */
+/** Ping every cluster; resolves false if any does not answer within `timeoutMs`. */
 export async function pingAll(db: Database, timeoutMs: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<false>((r) => timer = setTimeout(() => r(false), timeoutMs));

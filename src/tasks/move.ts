@@ -1,5 +1,5 @@
 /**
- * `deno task move <slug> <cluster>`: move an org's database to another deployment. Queues a
+ * `deno task move <slug> <cluster>`: move an org's database to another cluster. Queues a
  * `move` job and runs it here, showing its progress; if a service instance claims it first, it
  * follows the job instead. Exit code 0 when the org has moved, 1 when the move failed (the org
  * stays where it was), 2 when interrupted (any instance resumes the job).

@@ -5,7 +5,7 @@
  * The marker `{ master, orgId }` says which master database's org owns the database. Several
  * deployments of the service (staging beside production, two regions) may share one MongoDB
  * server and even one tenant prefix, so a database name alone never says whose it is: the
- * reconciler drops a database only when its marker is this master's (src/tenants/reconciler.ts).
+ * reconciler drops a database only when its marker is this master's (src/ops/reconciler.ts).
  */
 import { type Db, ReadPreference } from "mongodb";
 import { isDuplicateKey } from "../platform/db.ts";

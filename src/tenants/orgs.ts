@@ -17,7 +17,7 @@ export interface OrgDoc {
   ownerId: ObjectId;
   /** Set while provisioning: what a rollback must undo. */
   provisioning?: { userCreated: boolean };
-  /** Set while a move job copies the org's database to another deployment (src/ops/move.ts). */
+  /** Set while a move job copies the org's database to another cluster (src/ops/move.ts). */
   move?: { jobId: ObjectId; to: string; since: Date };
   /** Set while writes are refused (503 `org_maintenance`); reads continue. */
   maintenance?: { reason: string; since: Date };
@@ -204,7 +204,7 @@ export async function activeOrgsAfter(
   return docs.map(toOrg);
 }
 
-/** How many orgs (of any status) a deployment holds: placement counts them. */
+/** How many orgs (of any status) a cluster holds: placement counts them. */
 export async function countOrgsInCluster(db: Db, cluster: string): Promise<number> {
   return await orgs(db).countDocuments({ cluster });
 }
@@ -297,8 +297,8 @@ export async function setMoveMaintenance(
 }
 
 /**
- * The switch of a move: the org's deployment changes, and the move and its maintenance end, in
- * one update, so every reader sees either the old deployment with writes refused or the new one.
+ * The switch of a move: the org's cluster changes, and the move and its maintenance end, in
+ * one update, so every reader sees either the old cluster with writes refused or the new one.
  */
 export async function finishOrgMove(
   db: Db,

@@ -45,7 +45,7 @@ import { decideOutcome, forgetOutcome } from "./outcomes.ts";
 export type CreateOrgInput =
   & {
     name: string;
-    /** A deployment named by an operator; else the one with the fewest orgs. */
+    /** A cluster named by an operator; else the one with the fewest orgs. */
     cluster?: string;
   }
   & ({ admin: { email: string; password: string } } | { ownerId: string });
