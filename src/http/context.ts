@@ -1,6 +1,6 @@
 /** The scope handed to domain functions, built once per request: org, actor, request. */
 import type { RequestContext } from "../audit/audit.ts";
-import type { ActorScope, Scope } from "../access/scope.ts";
+import type { ActorScope, CallerScope, Scope } from "../access/scope.ts";
 import type { Principal } from "../access/principal.ts";
 import type { Deps } from "../platform/deps.ts";
 import type { Org } from "../tenants/orgs.ts";
@@ -70,6 +70,11 @@ export function requestOf(c: Ctx<{ principal?: Principal }>): RequestContext {
     ),
     actor: p ? { userId: p.userId } : undefined,
   };
+}
+
+/** A caller who may be signed in (routes behind `optionalAuth`) or not (`publicAccess`). */
+export function callerOf(c: Ctx<{ principal?: Principal }>): CallerScope {
+  return { actor: c.var.principal, request: requestOf(c) };
 }
 
 /** The signed-in caller's scope (routes behind `auth`). */

@@ -2,7 +2,7 @@ import { createOrgAs, deleteNamedOrg, orgByName, renameNamedOrg } from "../../ac
 import { login as signIn } from "../../access/sign-in.ts";
 import { AppError, emailTakenLegacy, orgExistsLegacy } from "../../platform/errors.ts";
 import type { Org } from "../../tenants/orgs.ts";
-import { actorOf, requestOf } from "../../http/context.ts";
+import { actorOf, callerOf, requestOf } from "../../http/context.ts";
 import type { AppRouteHandler } from "../../http/router.ts";
 import type {
   CreateRoute,
@@ -29,7 +29,7 @@ function asBadRequest(e: unknown): never {
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const b = c.req.valid("json");
   const input = { name: b.organization_name, admin: { email: b.email, password: b.password } };
-  const { org } = await createOrgAs(c.var.deps, { actor: undefined, request: requestOf(c) }, input)
+  const { org } = await createOrgAs(c.var.deps, callerOf(c), input)
     .catch(asBadRequest);
   return c.json(
     { message: "Organization created successfully", organization: compatOrg(org) },

@@ -5,7 +5,7 @@ import {
   listInvitations,
 } from "../../access/invitation-flows.ts";
 import type { Invitation } from "../../identity/invitations.ts";
-import { requestOf, scopeOf } from "../../http/context.ts";
+import { callerOf, scopeOf } from "../../http/context.ts";
 import type { AppRouteHandler } from "../../http/router.ts";
 import type { AcceptRoute, CreateRoute, ListRoute, RemoveRoute } from "./invitations.routes.ts";
 
@@ -33,6 +33,5 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
 };
 
 export const accept: AppRouteHandler<AcceptRoute> = async (c) => {
-  const caller = { actor: c.var.principal, request: requestOf(c) };
-  return c.json(await acceptInvitation(c.var.deps, caller, c.req.valid("json")), 200);
+  return c.json(await acceptInvitation(c.var.deps, callerOf(c), c.req.valid("json")), 200);
 };

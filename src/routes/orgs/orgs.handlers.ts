@@ -1,21 +1,16 @@
 import { createOrgAs, deleteOwnOrg, renameOwnOrg, viewOrg } from "../../access/org-flows.ts";
-import { requestOf, scopeOf } from "../../http/context.ts";
+import { callerOf, scopeOf } from "../../http/context.ts";
 import type { AppRouteHandler } from "../../http/router.ts";
 import { memberOrg, publicOrg } from "../../http/schemas.ts";
 import type { CreateRoute, GetRoute, PatchRoute, RemoveRoute } from "./orgs.routes.ts";
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
-  const caller = { actor: c.var.principal, request: requestOf(c) };
-  const { org, admin } = await createOrgAs(c.var.deps, caller, c.req.valid("json"));
+  const { org, admin } = await createOrgAs(c.var.deps, callerOf(c), c.req.valid("json"));
   return c.json({ org: memberOrg({ org, role: "owner", memberCount: 1 }), admin }, 201);
 };
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {
-  const { org, member } = await viewOrg(
-    c.var.deps,
-    { actor: c.var.principal },
-    c.req.valid("param"),
-  );
+  const { org, member } = await viewOrg(c.var.deps, callerOf(c), c.req.valid("param"));
   return c.json(member ? memberOrg(member) : publicOrg(org), 200);
 };
 

@@ -52,7 +52,6 @@ export const get = createRoute({
   summary: "Get an organization (public fields; members of it also see theirs)",
   description: "Anyone may call it. With a valid token for this org, the member fields are " +
     "included. An invalid token is 401, not silently ignored.",
-  security: [{}, ...bearer],
   middleware: [optionalAuth] as const,
   request: { params: SlugParams },
   responses: { 200: json(OrgSchema, "The organization"), ...errors(400, 401, 404) },
