@@ -3,34 +3,35 @@
  * `hc<AppType>` (src/client.ts) is typed end to end.
  */
 import type { Deps } from "./platform/deps.ts";
-import { AppError } from "./platform/errors.ts";
-import { provideDeps } from "./http/access.ts";
+import { noRoute } from "./platform/errors.ts";
+import { provideDeps, publicAccess } from "./http/access.ts";
 import { accessLog, baseHeaders, bodyLimit } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
-import { authRoutes } from "./routes/auth.ts";
+import { auditRouter } from "./routes/audit/audit.index.ts";
+import { authRouter } from "./routes/auth/auth.index.ts";
+import { compatRouter } from "./routes/compat/compat.index.ts";
+import { invitationsRouter } from "./routes/invitations/invitations.index.ts";
+import { meRouter } from "./routes/me/me.index.ts";
+import { membersRouter } from "./routes/members/members.index.ts";
+import { orgsRouter } from "./routes/orgs/orgs.index.ts";
+import { docsRouter, platformRouter } from "./routes/platform/platform.index.ts";
 import { collectionRoutes } from "./routes/collections/collections.index.ts";
-import { compatRoutes } from "./routes/compat.ts";
-import { consoleRoutes } from "./routes/console.ts";
+import { consoleRoutes } from "./routes/console/console.index.ts";
 import { documentRoutes } from "./routes/documents/documents.index.ts";
-import { memberRoutes } from "./routes/members.ts";
-import { orgRoutes } from "./routes/orgs.ts";
-import { docsRoutes, platformRoutes } from "./routes/platform.ts";
 
 export const API_VERSION = "1.0.0";
 
 export function createApp(deps: Deps) {
   const app = createRouter();
-  // Each middleware pass is measurable on small responses: only what this process needs runs.
+  // Every middleware pass costs a share of a small response: only what this process needs runs.
   app.use(baseHeaders());
-  // Access middleware declared on routes (src/http/access.ts) read their dependencies here.
+  // Handlers and the access middleware declared on routes (src/http/access.ts) read `c.var.deps`.
   app.use(provideDeps(deps));
   if (deps.log.enabled("info")) app.use(accessLog(deps.log));
   app.on(["POST", "PUT", "PATCH", "DELETE"], "*", bodyLimit(deps.config.bodyLimitBytes));
   app.onError((err, c) => problem(c, toAppError(err, deps.log, c.get("requestId"))));
-  app.notFound((c) =>
-    problem(c, new AppError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`))
-  );
+  app.notFound((c) => problem(c, noRoute(c.req.method, c.req.path)));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -38,7 +39,7 @@ export function createApp(deps: Deps) {
     bearerFormat: "JWT",
     description: "An access token from POST /v1/auth/login",
   });
-  app.doc31("/openapi.json", {
+  const document = {
     openapi: "3.1.0",
     info: {
       title: "Organization management service",
@@ -46,17 +47,21 @@ export function createApp(deps: Deps) {
       description: "Multi-tenant organizations, each with its own MongoDB database. Every error " +
         "is RFC 9457 application/problem+json with a stable `code`.",
     },
-  });
+  };
+  app.get("/openapi.json", publicAccess, (c) => c.json(app.getOpenAPI31Document(document), 200));
 
   const routes = app
-    .route("/", platformRoutes(deps))
-    .route("/", orgRoutes(deps))
-    .route("/", authRoutes(deps))
-    .route("/", memberRoutes(deps))
-    .route("/", compatRoutes(deps))
+    .route("/", platformRouter)
+    .route("/", orgsRouter)
+    .route("/", authRouter)
+    .route("/", meRouter)
+    .route("/", membersRouter)
+    .route("/", invitationsRouter)
+    .route("/", auditRouter)
+    .route("/", compatRouter)
     .route("/", collectionRoutes())
     .route("/", documentRoutes());
-  app.route("/", docsRoutes());
+  app.route("/", docsRouter);
   app.route("/", consoleRoutes(deps));
   return routes;
 }

@@ -1,6 +1,11 @@
-/** Building the dependencies from a configuration: shared by `src/main.ts`, tasks and tests. */
+/**
+ * Starting from a configuration: the database (the embedded one in DATA_DIR when MONGO_URI is
+ * unset), the master indexes and the dependencies. The one bootstrap of `src/main.ts`, the
+ * command-line tasks (src/tasks/) and the tests.
+ */
+import { type EmbeddedServer, startFerretDB } from "./embedded/ferretdb.ts";
 import { createCache } from "./platform/cache.ts";
-import type { Config } from "./platform/config.ts";
+import { type Config, ConfigError, loadConfig } from "./platform/config.ts";
 import { connectDatabase, type Database } from "./platform/db.ts";
 import type { Deps, Hooks } from "./platform/deps.ts";
 import { createHasher, type Hasher } from "./platform/hasher.ts";
@@ -9,7 +14,7 @@ import { ensureMembershipIndexes } from "./identity/memberships.ts";
 import { ensureSessionIndexes } from "./identity/sessions.ts";
 import { ensureThrottleIndexes } from "./identity/throttle.ts";
 import { ensureUserIndexes } from "./identity/users.ts";
-import type { Logger } from "./platform/log.ts";
+import { describeError, type Logger } from "./platform/log.ts";
 import { ensureJobIndexes } from "./ops/jobs.ts";
 import { ensureOrgIndexes } from "./tenants/orgs.ts";
 
@@ -62,4 +67,74 @@ export function createDeps(opts: DepsOptions): Deps {
 export async function closeDeps(deps: Deps): Promise<void> {
   deps.hasher.close();
   await deps.db.close();
+}
+
+/** The configuration from `env`; prints the reason and exits 1 when it is invalid. */
+export function loadConfigOrExit(env: Record<string, string>): Config {
+  try {
+    return loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      Deno.exit(1);
+    }
+    throw e;
+  }
+}
+
+export interface Service {
+  deps: Deps;
+  /** Release the dependencies and stop the embedded database, if one was started. */
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Lines the embedded database writes (default: dropped). */
+  embeddedLog?: (line: string) => void;
+  /** Retry the master indexes until the database answers (the service); else fail at once. */
+  waitForDatabase?: boolean;
+}
+
+/**
+ * Open what a process serves from: the database (started embedded when MONGO_URI is unset; it
+ * belongs to one process at a time), the dependencies, then the master indexes — unique indexes
+ * are what make names and emails unique, so nothing is served before they exist.
+ */
+export async function openService(
+  config: Config,
+  log: Logger,
+  opts: OpenOptions = {},
+): Promise<Service> {
+  let embedded: EmbeddedServer | undefined;
+  let uri = config.mongoUri;
+  if (!uri) {
+    embedded = await startFerretDB({
+      dataDir: `${config.dataDir}/embedded`,
+      log: opts.embeddedLog ?? (() => {}),
+    });
+    uri = embedded.uri;
+    log.info("embedded database started", { uri, dataDir: embedded.dataDir });
+  }
+  const deps = createDeps({ config, uri, log });
+  for (let attempt = 1;; attempt++) {
+    try {
+      await ensureMasterIndexes(deps.db, log);
+      break;
+    } catch (e) {
+      if (!opts.waitForDatabase) {
+        await closeDeps(deps);
+        await embedded?.stop();
+        throw e;
+      }
+      log.warn("database not ready; retrying", { attempt, ...describeError(e), stack: undefined });
+      await new Promise((r) => setTimeout(r, Math.min(attempt, 5) * 1000));
+    }
+  }
+  return {
+    deps,
+    async close() {
+      await closeDeps(deps);
+      await embedded?.stop();
+    },
+  };
 }

@@ -3,26 +3,15 @@
  * database when MONGO_URI is unset, serves, and shuts down gracefully on SIGINT/SIGTERM.
  */
 import { createApp } from "./app.ts";
-import { ConfigError, loadConfig } from "./platform/config.ts";
-import { type EmbeddedServer, startFerretDB } from "./embedded/ferretdb.ts";
 import { createLogger, describeError } from "./platform/log.ts";
 import { startMaintenance } from "./ops/maintenance.ts";
 import { startJobRunner } from "./ops/job-runner.ts";
 import { MOVE_JOB, moveJobHandler } from "./ops/move.ts";
-import { closeDeps, createDeps, ensureMasterIndexes } from "./bootstrap.ts";
-import { prepareConsole } from "./routes/console.ts";
+import { loadConfigOrExit, openService } from "./bootstrap.ts";
+import { prepareConsole } from "./routes/console/console.index.ts";
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig(Deno.env.toObject());
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      return 1;
-    }
-    throw e;
-  }
+  const config = loadConfigOrExit(Deno.env.toObject());
   const log = createLogger(config.logLevel);
   if (config.jwtSecretGenerated) {
     log.warn(
@@ -31,33 +20,18 @@ async function main(): Promise<number> {
     );
   }
 
-  let embedded: EmbeddedServer | undefined;
-  let uri = config.mongoUri;
-  if (!uri) {
-    try {
-      embedded = await startFerretDB({
-        dataDir: `${config.dataDir}/embedded`,
-        log: (line) => log.info(line),
-      });
-    } catch (e) {
-      console.error(e instanceof Error ? e.message : String(e));
-      return 1;
-    }
-    uri = embedded.uri;
-    log.info("embedded database started", { uri, dataDir: embedded.dataDir });
+  let service;
+  try {
+    service = await openService(config, log, {
+      embeddedLog: (line) => log.info(line),
+      waitForDatabase: true,
+    });
+  } catch (e) {
+    // The embedded database did not start (the indexes are retried until the database answers).
+    console.error(e instanceof Error ? e.message : String(e));
+    return 1;
   }
-
-  const deps = createDeps({ config, uri, log });
-  // Unique indexes are what make names and emails unique: serve only once they exist.
-  for (let attempt = 1;; attempt++) {
-    try {
-      await ensureMasterIndexes(deps.db, log);
-      break;
-    } catch (e) {
-      log.warn("database not ready; retrying", { attempt, ...describeError(e), stack: undefined });
-      await new Promise((r) => setTimeout(r, Math.min(attempt, 5) * 1000));
-    }
-  }
+  const { deps } = service;
 
   const app = createApp(deps);
   const server = Deno.serve({
@@ -81,8 +55,7 @@ async function main(): Promise<number> {
   await stopMaintenance();
   // A job under way is handed back: another instance (or this one restarted) resumes it.
   await stopJobs();
-  await closeDeps(deps);
-  await embedded?.stop();
+  await service.close();
   log.info("stopped");
   return 0;
 }

@@ -109,7 +109,7 @@ Deno.test(
       });
       await t.step("stored in the org's own database", async () => {
         const db = app.deps.db.clients.default.db(`${app.config.tenantDbPrefix}${owner.org.id}`);
-        assertEquals(await db.collection("audit_log").countDocuments({}), events.length);
+        assertEquals(await db.collection("_audit_log").countDocuments({}), events.length);
       });
     } finally {
       await app.close();

@@ -96,7 +96,7 @@ Deno.test(
       // The known user's failure still reaches the audit logs of both orgs, after the answer.
       const audit = (slug: string) =>
         app.deps.db.master.collection("orgs").findOne({ slug }).then((o) =>
-          app.deps.db.clients.default.db(o!.databaseName).collection("audit_log")
+          app.deps.db.clients.default.db(o!.databaseName).collection("_audit_log")
             .countDocuments({ type: "login.failed" })
         );
       for (let i = 0; i < 100 && (await audit("work-co") < 1 || await audit("work-two") < 1); i++) {

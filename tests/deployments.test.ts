@@ -2,7 +2,7 @@ import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { ConfigError, loadConfig } from "../src/platform/config.ts";
 import { startFerretDB } from "../src/embedded/ferretdb.ts";
 import { AppError } from "../src/platform/errors.ts";
-import { createOrg } from "../src/tenants/lifecycle.ts";
+import { createOrg } from "../src/tenants/provisioning.ts";
 import { chooseCluster, orgCountsByCluster } from "../src/tenants/placement.ts";
 import { codeOf, createOrgAndLogin, createTestApp, dbTest, PASSWORD } from "./support/app.ts";
 

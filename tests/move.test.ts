@@ -10,8 +10,9 @@ import { AppError } from "../src/platform/errors.ts";
 import { runClaimedJob, startJobRunner } from "../src/ops/job-runner.ts";
 import { claimJob, getJob } from "../src/ops/jobs.ts";
 import { MOVE_JOB, moveJobHandler, requestMove, verify } from "../src/ops/move.ts";
-import { visibleOrg } from "../src/tenants/lifecycle.ts";
-import { assertWritable, writableOrg } from "../src/tenants/org-guards.ts";
+import { visibleOrg } from "../src/tenants/visibility.ts";
+import { assertWritable } from "../src/tenants/org-status.ts";
+import { writableOrg } from "../src/tenants/visibility.ts";
 import { findOrgById } from "../src/tenants/orgs.ts";
 import { createOrgAndLogin, createTestApp, dbTest, type TestApp } from "./support/app.ts";
 

@@ -35,7 +35,7 @@ Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest
       assertEquals(await app.tenantDatabases(), [databaseName]);
       const tenant = app.deps.db.clients.default.db(databaseName);
       const collections = (await tenant.listCollections().toArray()).map((c) => c.name).sort();
-      assertEquals(collections, ["_meta", "audit_log"]);
+      assertEquals(collections, ["_audit_log", "_meta"]);
       assertEquals(
         (await tenant.collection("_meta").findOne({ _id: "schema" as never }))?.version,
         LATEST_SCHEMA_VERSION,

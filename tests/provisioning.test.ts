@@ -1,7 +1,8 @@
 import { assert, assertEquals } from "./support/assert.ts";
 import type { DeletionStep, ProvisioningStep } from "../src/platform/deps.ts";
 import { ORPHAN_SEARCH_EVERY, runMaintenance } from "../src/ops/maintenance.ts";
-import { createOrg, deleteOrg, rollbackProvisioning } from "../src/tenants/lifecycle.ts";
+import { deleteOrg } from "../src/tenants/deletion.ts";
+import { createOrg, rollbackProvisioning } from "../src/tenants/provisioning.ts";
 import { LATEST_SCHEMA_VERSION, schemaVersion } from "../src/tenants/migrations/mod.ts";
 import { findOrgBySlug, type Org } from "../src/tenants/orgs.ts";
 import { writeMarker } from "../src/tenants/meta.ts";
@@ -286,7 +287,7 @@ Deno.test(
         );
       }
       const now = app.deps.now();
-      const log = (org: Org) => app.deps.db.tenantDb(org).collection("audit_log");
+      const log = (org: Org) => app.deps.db.tenantDb(org).collection("_audit_log");
       for (const org of orgs) {
         await log(org).insertMany([
           { type: "test.expired", at: now, expiresAt: new Date(now.getTime() - 1000) },

@@ -1,13 +1,14 @@
 /**
  * Turning a verified access token into a principal: the session must be live, the user still
  * there, the membership present (its current role wins over the token's) and the org active.
- * Cached per session and org in the short-TTL cache (src/cache.ts); every revoking change
+ * Cached per session and org in the short-TTL cache (src/platform/cache.ts); every revoking change
  * forgets its tags.
  */
 import type { Db } from "mongodb";
 import { type Cache, tag } from "../platform/cache.ts";
-import { AppError } from "../platform/errors.ts";
-import { findOrgById, type OrgStatus } from "../tenants/orgs.ts";
+import { orgSuspended, tokenRevoked } from "../platform/errors.ts";
+import { isVisible, type OrgStatus } from "../tenants/org-status.ts";
+import { findOrgById } from "../tenants/orgs.ts";
 import { findMembership, type Role } from "../identity/memberships.ts";
 import { findSession, isLive } from "../identity/sessions.ts";
 import { findUserById } from "../identity/users.ts";
@@ -37,16 +38,14 @@ export async function resolvePrincipal(
       findUserById(db, claims.sub),
     ]);
     const ok = session && isLive(session, now()) && session.userId === claims.sub &&
-      membership && user && org && (org.status === "active" || org.status === "suspended");
+      membership && user && org && isVisible(org);
     return {
       value: ok ? { role: membership.role, orgStatus: org.status, orgSlug: org.slug } : null,
       tags: [tag.session(claims.sid), tag.user(claims.sub), tag.org(claims.org)],
     };
   });
-  if (!check) throw new AppError(401, "unauthorized", "The token is no longer valid");
-  if (check.orgStatus === "suspended") {
-    throw new AppError(403, "org_suspended", "The organization is suspended");
-  }
+  if (!check) throw tokenRevoked();
+  if (check.orgStatus === "suspended") throw orgSuspended();
   return {
     userId: claims.sub,
     orgId: claims.org,

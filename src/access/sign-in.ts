@@ -1,37 +1,22 @@
 /**
- * Sign-in flows: login, refresh, logout, org switch, password change. Each returns plain
- * objects; the routes shape them.
+ * Signing in with email and password, and the token pairs every sign-in, switch, refresh and
+ * accepted invitation hands out.
  */
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
-import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
-import { AppError } from "../platform/errors.ts";
+import { invalidCredentials, noMembership, orgNotFound, orgRequired } from "../platform/errors.ts";
 import { describeError } from "../platform/log.ts";
-import { findOrgById, findOrgsByIds, type Org } from "../tenants/orgs.ts";
-import {
-  findMembership,
-  type Membership,
-  membershipsOfUser,
-  type Role,
-} from "../identity/memberships.ts";
-import { assertStrongPassword } from "../identity/passwords.ts";
-import type { Principal } from "./principal.ts";
-import {
-  createSession,
-  revokeSession,
-  revokeUserSessions,
-  rotateRefreshToken,
-  type Session,
-} from "../identity/sessions.ts";
+import { type Membership, membershipsOfUser, type Role } from "../identity/memberships.ts";
+import { createSession, type Session } from "../identity/sessions.ts";
 import { countPasswordAttempt, undoPasswordAttempt } from "../identity/throttle.ts";
 import { signAccessToken } from "../identity/tokens.ts";
-import {
-  findUserByEmail,
-  findUserById,
-  normalizeEmail,
-  setPasswordHash,
-  type User,
-} from "../identity/users.ts";
+import { findUserByEmail, normalizeEmail, type User } from "../identity/users.ts";
+import { assertNotSuspended, isVisible } from "../tenants/org-status.ts";
+import { findOrgsByIds, type Org } from "../tenants/orgs.ts";
+import type { CallerScope } from "./scope.ts";
+
+/** 404 detail for an org the user names but is not a member of. */
+export const NOT_YOURS = "You are not a member of that organization";
 
 export interface TokenPair {
   accessToken: string;
@@ -42,10 +27,8 @@ export interface TokenPair {
   role: Role;
 }
 
-const invalidCredentials = () =>
-  new AppError(401, "invalid_credentials", "The email or password is wrong");
-
-async function tokenPair(
+/** A new access token for `session` beside its refresh token. */
+export async function tokenPair(
   deps: Deps,
   session: Session,
   refreshToken: string,
@@ -86,14 +69,14 @@ export async function startSession(
 }
 
 /** The user's orgs that can be signed into (active), with the membership, oldest first. */
-async function usableOrgs(deps: Deps, userId: string) {
+export async function usableOrgs(deps: Deps, userId: string) {
   const ms = await membershipsOfUser(deps.db.master, userId);
   const orgs = new Map(
     (await findOrgsByIds(deps.db.master, ms.map((m) => m.orgId))).map((o) => [o.id, o]),
   );
   return ms.flatMap((m) => {
     const org = orgs.get(m.orgId);
-    return org && (org.status === "active" || org.status === "suspended") ? [{ org, m }] : [];
+    return org && isVisible(org) ? [{ org, m }] : [];
   });
 }
 
@@ -108,8 +91,8 @@ async function usableOrgs(deps: Deps, userId: string) {
  */
 export async function login(
   deps: Deps,
+  { request: ctx }: Pick<CallerScope, "request">,
   input: { email: string; password: string; org?: string },
-  ctx: RequestContext,
   opts: { pickOldest?: boolean } = {},
 ): Promise<TokenPair> {
   const db = deps.db.master;
@@ -129,22 +112,18 @@ export async function login(
   let chosen: { org: Org; m: Membership } | undefined;
   if (input.org) {
     chosen = orgs.find(({ org }) => org.slug === input.org || org.id === input.org);
-    if (!chosen) {
-      throw new AppError(404, "org_not_found", "You are not a member of that organization");
-    }
+    if (!chosen) throw orgNotFound(NOT_YOURS);
   } else if (orgs.length === 1 || (opts.pickOldest && orgs.length > 0)) {
     chosen = orgs[0];
   } else if (orgs.length === 0) {
-    throw new AppError(403, "no_membership", "This user belongs to no organization");
+    throw noMembership();
   } else {
-    throw new AppError(400, "org_required", "You belong to several organizations; name one", {
+    throw orgRequired(undefined, {
       orgs: orgs.map(({ org }) => org.slug),
       errors: [{ path: "org", message: "Required when the user belongs to several organizations" }],
     });
   }
-  if (chosen.org.status === "suspended") {
-    throw new AppError(403, "org_suspended", "The organization is suspended");
-  }
+  assertNotSuspended(chosen.org);
   const pair = await startSession(deps, user, chosen.org, chosen.m.role);
   await recordEvent(deps, chosen.org, "login.succeeded", {
     ...ctx,
@@ -166,140 +145,4 @@ function auditFailedLogin(deps: Deps, user: User, ctx: RequestContext): void {
       }
     })().catch((e) => deps.log.warn("failed sign-in not audited", describeError(e)));
   }, 0);
-}
-
-/**
- * Rotate a refresh token (API.md `POST /v1/auth/refresh`). The org and membership are checked
- * before the token is spent, so a database error part-way answers 503 and leaves the session
- * and its current token as they were: the client retries.
- */
-export async function refresh(
-  deps: Deps,
-  refreshToken: string,
-  ctx: RequestContext,
-): Promise<TokenPair> {
-  const r = await rotateRefreshToken(deps.db.master, refreshToken, deps.now(), {
-    check: (session) => grantOf(deps, session),
-    // One write's longest wait (the socket timeout) and a margin.
-    claimTtlMs: deps.config.dbTimeoutMs * 3,
-    afterClaim: () => deps.hooks.afterRefreshStep?.("claimed", refreshToken.slice(0, 24)),
-  });
-  if (r.kind === "reused") {
-    deps.cache.forget(tag.session(r.session.id));
-    const org = await findOrgById(deps.db.master, r.session.orgId);
-    if (org) {
-      await recordEvent(deps, org, "session.revoked", ctx, {
-        sessionId: r.session.id,
-        userId: r.session.userId,
-        reason: "refresh_reused",
-      });
-    }
-    throw new AppError(
-      401,
-      "refresh_reused",
-      "This refresh token was already used; the session is revoked",
-    );
-  }
-  if (r.kind === "invalid") {
-    throw new AppError(401, "unauthorized", "Invalid or expired refresh token");
-  }
-  return await tokenPair(deps, r.session, r.refreshToken, r.grant.org, r.grant.role);
-}
-
-/** What a session's next token pair grants: its org (active) and the member's current role. */
-async function grantOf(deps: Deps, session: Session): Promise<{ org: Org; role: Role }> {
-  const [org, m] = await Promise.all([
-    findOrgById(deps.db.master, session.orgId),
-    findMembership(deps.db.master, session.userId, session.orgId),
-  ]);
-  if (!org || !m || org.status !== "active") {
-    if (org?.status === "suspended") {
-      throw new AppError(403, "org_suspended", "The organization is suspended");
-    }
-    throw new AppError(401, "unauthorized", "The session's organization is no longer available");
-  }
-  return { org, role: m.role };
-}
-
-export async function logout(deps: Deps, p: Principal, ctx: RequestContext): Promise<void> {
-  await revokeSession(deps.db.master, p.sessionId, "logout", deps.now());
-  deps.cache.forget(tag.session(p.sessionId));
-  const org = await findOrgById(deps.db.master, p.orgId);
-  if (org) {
-    await recordEvent(deps, org, "session.revoked", ctx, {
-      sessionId: p.sessionId,
-      reason: "logout",
-    });
-  }
-}
-
-/**
- * Sign into another org of the user: a new session and token pair for it. The current
- * session stays as it is, so a client may keep both.
- */
-export async function switchOrg(deps: Deps, p: Principal, org: string): Promise<TokenPair> {
-  const [user, orgs] = await Promise.all([
-    findUserById(deps.db.master, p.userId),
-    usableOrgs(deps, p.userId),
-  ]);
-  const target = orgs.find((o) => o.org.slug === org || o.org.id === org);
-  if (!user || !target) {
-    throw new AppError(404, "org_not_found", "You are not a member of that organization");
-  }
-  if (target.org.status === "suspended") {
-    throw new AppError(403, "org_suspended", "The organization is suspended");
-  }
-  return await startSession(deps, user, target.org, target.m.role);
-}
-
-/** `GET /v1/me`, from the short-TTL cache when warm (no database round trip). */
-export async function me(deps: Deps, p: Principal) {
-  const view = await deps.cache.get(`me:${p.userId}`, async () => {
-    const [user, orgs] = await Promise.all([
-      findUserById(deps.db.master, p.userId),
-      usableOrgs(deps, p.userId),
-    ]);
-    return {
-      value: user ? { user: { id: user.id, email: user.email }, orgs } : null,
-      tags: [tag.user(p.userId), ...orgs.map(({ org }) => tag.org(org.id))],
-    };
-  });
-  const current = view?.orgs.find(({ org }) => org.id === p.orgId);
-  if (!view || !current) throw new AppError(401, "unauthorized", "The token is no longer valid");
-  return {
-    user: view.user,
-    org: current.org,
-    role: current.m.role,
-    orgs: view.orgs.map(({ org, m }) => ({
-      id: org.id,
-      slug: org.slug,
-      name: org.name,
-      role: m.role,
-    })),
-  };
-}
-
-/** Change the password; every other session of the user is revoked. */
-export async function changePassword(
-  deps: Deps,
-  p: Principal,
-  input: { currentPassword: string; newPassword: string },
-  ctx: RequestContext,
-): Promise<void> {
-  const user = await findUserById(deps.db.master, p.userId);
-  if (!user) throw new AppError(401, "unauthorized", "The token is no longer valid");
-  // Counted like a sign-in: a stolen access token gives no more guesses than the login form.
-  await countPasswordAttempt(deps.db.master, user.email, ctx.ip, deps.now());
-  if (!await deps.hasher.verify(input.currentPassword, user.passwordHash)) {
-    throw new AppError(401, "invalid_credentials", "The current password is wrong");
-  }
-  await undoPasswordAttempt(deps.db.master, user.email, ctx.ip);
-  await assertStrongPassword(deps.hasher, input.newPassword, [user.email]);
-  const hash = await deps.hasher.hash(input.newPassword);
-  const now = deps.now();
-  await setPasswordHash(deps.db.master, user.id, hash, now);
-  await revokeUserSessions(deps.db.master, user.id, "password_changed", now, p.sessionId);
-  deps.cache.forget(tag.user(user.id));
-  const org = await findOrgById(deps.db.master, p.orgId);
-  if (org) await recordEvent(deps, org, "password.changed", ctx, { userId: user.id });
 }

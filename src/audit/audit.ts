@@ -1,11 +1,12 @@
 /**
- * The audit log, kept in each org's own database (`audit_log`), newest first. Entries carry an
+ * The audit log, kept in each org's own database (`_audit_log`), newest first. Entries carry an
  * `expiresAt` (retention, `AUDIT_RETENTION_DAYS`): a TTL index removes them where the server
  * supports it, the sweeper elsewhere, and reads ignore expired ones either way.
  */
 import { type Db, ObjectId } from "mongodb";
 import type { Deps } from "../platform/deps.ts";
 import { describeError } from "../platform/log.ts";
+import { findPage, type Page, type PageRequest } from "../platform/paging.ts";
 
 export const AUDIT_EVENTS = [
   "org.created",
@@ -45,7 +46,11 @@ interface AuditDoc {
 
 export type AuditEvent = Omit<AuditDoc, "_id" | "expiresAt"> & { id: string };
 
-const AUDIT_LOG = "audit_log";
+/**
+ * The collection's name in a tenant database. Names starting with `_` are the service's own
+ * (the document API refuses them); src/tenants/collections.ts lists them all.
+ */
+export const AUDIT_LOG = "_audit_log";
 const auditLog = (db: Db) => db.collection<AuditDoc>(AUDIT_LOG);
 
 /**
@@ -91,22 +96,24 @@ async function dropIfRecreated(db: Db): Promise<void> {
   if (names.every((c) => c.name === AUDIT_LOG)) await db.dropDatabase();
 }
 
-/** One page of events, newest first; `before` is the id of the last event of the previous page. */
+/** One page of the org's events, newest first (the JWT secret signs the cursor). */
 export async function listEvents(
-  db: Db,
-  now: Date,
-  limit: number,
-  before?: string,
-): Promise<AuditEvent[]> {
-  const docs = await auditLog(db)
-    .find({
-      expiresAt: { $gt: now },
-      ...(before ? { _id: { $lt: new ObjectId(before) } } : {}),
-    })
-    .sort({ _id: -1 })
-    .limit(limit)
-    .toArray();
-  return docs.map(({ _id, expiresAt: _, ...rest }) => ({ id: _id.toHexString(), ...rest }));
+  deps: Pick<Deps, "db" | "now" | "config">,
+  scope: { org: { id: string; cluster: string; databaseName: string } },
+  page: PageRequest,
+): Promise<Page<AuditEvent>> {
+  const opts = {
+    sort: [{ field: "at", direction: -1 as const }],
+    scope: `audit:${scope.org.id}`,
+    secret: deps.config.jwtSecret,
+  };
+  return await findPage(
+    auditLog(deps.db.tenantDb(scope.org)),
+    opts,
+    { expiresAt: { $gt: deps.now() } },
+    page,
+    ({ _id, expiresAt: _, ...rest }) => ({ id: _id.toHexString(), ...rest }),
+  );
 }
 
 export async function deleteExpiredEvents(db: Db, now: Date): Promise<number> {

@@ -6,16 +6,20 @@
  * createRoute({ ..., security: bearer, middleware: [auth, orgScope, role("owner", "admin")] as const })
  *
  * Each is typed with the context variables it sets, so only handlers behind `auth` see
- * `c.var.principal` and only handlers behind `orgScope` see `c.var.org`. They read their
- * dependencies from `c.var.deps`, which `provideDeps` (registered once on the app) sets.
+ * `c.var.principal` and only handlers behind `orgScope` see `c.var.org`. Every route declares
+ * exactly one of `auth`, `optionalAuth` or `publicAccess`, the access markers: they run before
+ * the request is validated, the rest (`orgScope`, `role`) after it (src/http/router.ts). They
+ * read their dependencies from `c.var.deps`, which `provideDeps` (registered once on the app)
+ * sets.
  */
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Deps } from "../platform/deps.ts";
-import { AppError } from "../platform/errors.ts";
+import { forbidden, orgNotFound } from "../platform/errors.ts";
 import type { Role } from "../identity/memberships.ts";
 import type { Principal } from "../access/principal.ts";
-import { visibleOrg } from "../tenants/lifecycle.ts";
+import { assertNotSuspended } from "../tenants/org-status.ts";
+import { visibleOrg } from "../tenants/visibility.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { authenticate } from "./authenticate.ts";
 
@@ -32,6 +36,11 @@ export interface OrgVariables extends PrincipalVariables {
   org: Org;
 }
 
+/** The middleware that say who may call a route; every route carries exactly one. */
+export function isAccessMarker(m: unknown): boolean {
+  return m === auth || m === optionalAuth || m === publicAccess;
+}
+
 /** App-level middleware: puts `deps` in the context for the access middleware and handlers. */
 export function provideDeps(deps: Deps): MiddlewareHandler {
   return async function provideDeps(c, next) {
@@ -40,10 +49,15 @@ export function provideDeps(deps: Deps): MiddlewareHandler {
   };
 }
 
-export const orgNotFound = () => new AppError(404, "org_not_found", "Organization not found");
-export const orgSuspended = () =>
-  new AppError(403, "org_suspended", "The organization is suspended");
-export const forbidden = (detail: string) => new AppError(403, "forbidden", detail);
+/**
+ * Anyone may call the route: the explicit marker of an anonymous route, so that every route
+ * declares its access (tests/routes.test.ts fails on one that declares none).
+ */
+export const publicAccess = createMiddleware<{ Variables: DepsVariables }>(
+  function publicAccess(_c, next) {
+    return next();
+  },
+);
 
 /** A valid bearer token is required; its principal goes to `c.var.principal`. */
 export const auth = createMiddleware<{ Variables: PrincipalVariables }>(
@@ -54,14 +68,15 @@ export const auth = createMiddleware<{ Variables: PrincipalVariables }>(
 );
 
 /**
- * The principal when a token is sent, none without one. An invalid token is still 401: a
+ * The principal when a token is sent, none without one (or with an empty header). An invalid token is still 401: a
  * client that meant to authenticate is told, not silently served the anonymous answer.
  */
 export const optionalAuth = createMiddleware<{
   Variables: DepsVariables & { principal: Principal | undefined };
 }>(async function optionalAuth(c, next) {
   const header = c.req.header("Authorization");
-  if (header !== undefined) c.set("principal", await authenticate(c.var.deps, header));
+  // An empty header is no token (some clients send one); any other is checked.
+  if (header) c.set("principal", await authenticate(c.var.deps, header));
   await next();
 });
 
@@ -77,7 +92,7 @@ export const orgScope = createMiddleware<{ Variables: OrgVariables }>(
     if (!p || slug === undefined || p.orgSlug !== slug) throw orgNotFound();
     const org = await visibleOrg(c.var.deps, { id: p.orgId });
     if (org.slug !== slug) throw orgNotFound();
-    if (org.status === "suspended") throw orgSuspended();
+    assertNotSuspended(org);
     c.set("org", org);
     await next();
   },

@@ -1,6 +1,10 @@
-/** The request context handed to domain functions: request id, client address, actor. */
-import type { Context } from "hono";
+/** The scope handed to domain functions, built once per request: org, actor, request. */
 import type { RequestContext } from "../audit/audit.ts";
+import type { ActorScope, CallerScope, Scope } from "../access/scope.ts";
+import type { Principal } from "../access/principal.ts";
+import type { DataScope } from "../data/scope.ts";
+import type { Deps } from "../platform/deps.ts";
+import type { Org } from "../tenants/orgs.ts";
 import { formatIp, parseIp, type TrustedProxies, trustedProxies } from "../platform/addresses.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -48,11 +52,43 @@ export function clientAddress(
   return canonical(hops[0]);
 }
 
-export function requestContext(c: Context<AppEnv>, trusted: string[]): RequestContext {
-  const p = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
+/** What the scope builders read of a handler's context. */
+interface Ctx<V> {
+  var: V & { requestId: string; deps: Deps };
+  env: AppEnv["Bindings"] | undefined;
+  req: { header(name: string): string | undefined };
+}
+
+/** Who asks and from where, for the audit log: request id, client address, the actor if any. */
+export function requestOf(c: Ctx<{ principal?: Principal }>): RequestContext {
+  const p = c.var.principal;
   return {
-    requestId: c.get("requestId"),
-    ip: clientAddress(c.env?.remoteAddr?.hostname, c.req.header("X-Forwarded-For"), trusted),
+    requestId: c.var.requestId,
+    ip: clientAddress(
+      c.env?.remoteAddr?.hostname,
+      c.req.header("X-Forwarded-For"),
+      c.var.deps.config.trustedProxies,
+    ),
     actor: p ? { userId: p.userId } : undefined,
   };
+}
+
+/** A caller who may be signed in (routes behind `optionalAuth`) or not (`publicAccess`). */
+export function callerOf(c: Ctx<{ principal?: Principal }>): CallerScope {
+  return { actor: c.var.principal, request: requestOf(c) };
+}
+
+/** The signed-in caller's scope (routes behind `auth`). */
+export function actorOf(c: Ctx<{ principal: Principal }>): ActorScope {
+  return { actor: c.var.principal, request: requestOf(c) };
+}
+
+/** The caller's scope in their own org (routes behind `auth` and `orgScope`). */
+export function scopeOf(c: Ctx<{ principal: Principal; org: Org }>): Scope {
+  return { org: c.var.org, actor: c.var.principal, request: requestOf(c) };
+}
+
+/** The document API's scope: the org scope with the dependencies its functions take. */
+export function dataScope(c: Ctx<{ principal: Principal; org: Org }>): DataScope {
+  return { deps: c.var.deps, org: c.var.org, request: requestOf(c) };
 }

@@ -3,7 +3,18 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { isUnavailable } from "../platform/db.ts";
-import { AppError, type ErrorStatus, type FieldError } from "../platform/errors.ts";
+import {
+  AppError,
+  type ErrorStatus,
+  type FieldError,
+  internal,
+  invalidField,
+  payloadTooLarge,
+  unauthorized,
+  unavailable,
+  unsupportedMediaType,
+  validationFailed,
+} from "../platform/errors.ts";
 import { describeError, type Logger } from "../platform/log.ts";
 
 export const ProblemSchema = z.object({
@@ -32,9 +43,6 @@ const TITLES: Record<ErrorStatus, string> = {
   503: "Service Unavailable",
 };
 
-/** Seconds a client should wait before retrying after a 503. */
-export const RETRY_AFTER_SECONDS = 5;
-
 export function problem(c: Context, err: AppError): Response {
   const { errors, headers, ...extra } = err.extra;
   const body = {
@@ -60,11 +68,9 @@ export function toAppError(e: unknown, log: Logger, requestId?: string): AppErro
   if (e instanceof HTTPException) {
     switch (e.status) {
       case 400:
-        return new AppError(400, "validation_failed", e.message || "Bad request", {
-          errors: [{ path: "", message: e.message || "Bad request" }],
-        });
+        return invalidField("", e.message || "Bad request");
       case 401:
-        return new AppError(401, "unauthorized", "Missing or invalid access token");
+        return unauthorized();
       case 413:
         return payloadTooLarge();
       case 415:
@@ -76,19 +82,8 @@ export function toAppError(e: unknown, log: Logger, requestId?: string): AppErro
     return unavailable();
   }
   log.error("unhandled error", { requestId, ...describeError(e) });
-  return new AppError(500, "internal", "An unexpected error occurred");
+  return internal();
 }
-
-export const unavailable = () =>
-  new AppError(503, "unavailable", "The database is unavailable; retry later", {
-    headers: { "Retry-After": String(RETRY_AFTER_SECONDS) },
-  });
-
-export const payloadTooLarge = () =>
-  new AppError(413, "payload_too_large", "The request body is too large");
-
-export const unsupportedMediaType = () =>
-  new AppError(415, "unsupported_media_type", "Send the body as application/json");
 
 /** The zod-openapi hook: validation failures become 400 `validation_failed` with field errors. */
 export function validationHook(
@@ -102,6 +97,6 @@ export function validationHook(
   }));
   return problem(
     c,
-    new AppError(400, "validation_failed", "The request is not valid", { errors }),
+    validationFailed("The request is not valid", errors),
   );
 }

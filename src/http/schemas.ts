@@ -1,4 +1,5 @@
 /** Request and response schemas shared by several routes (they also make the OpenAPI document). */
+import { ID_PATTERN } from "../platform/ids.ts";
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../identity/memberships.ts";
 import {
@@ -8,11 +9,12 @@ import {
   PASSWORD_MIN,
   PASSWORD_TOO_LONG,
 } from "../identity/passwords.ts";
+import type { MemberView } from "../access/org-flows.ts";
+import { ORG_STATUSES } from "../tenants/org-status.ts";
 import type { Org } from "../tenants/orgs.ts";
-import { AppError } from "../platform/errors.ts";
 import { ProblemSchema } from "./problem.ts";
 
-export const Id = z.string().regex(/^[0-9a-f]{24}$/).openapi({
+export const Id = z.string().regex(ID_PATTERN).openapi({
   example: "6745f1c2a9e4b1d2c3f4a5b6",
 });
 export const Email = z.string().trim().toLowerCase().max(254).email()
@@ -42,7 +44,7 @@ export const OrgSchema = z.object({
   id: Id,
   slug: z.string(),
   name: z.string(),
-  status: z.enum(["provisioning", "active", "suspended", "deleting"]),
+  status: z.enum(ORG_STATUSES),
   createdAt: z.string().openapi({ format: "date-time" }),
   updatedAt: z.string().openapi({ format: "date-time" }),
   databaseName: z.string().optional().openapi({ description: "Members only" }),
@@ -75,7 +77,8 @@ export function publicOrg(org: Org): PublicOrg {
   return view;
 }
 
-export function memberOrg(org: Org, role: z.infer<typeof Role>, memberCount: number) {
+/** The org with what its members see. */
+export function memberOrg({ org, role, memberCount }: MemberView) {
   return {
     ...publicOrg(org),
     databaseName: org.databaseName,
@@ -130,37 +133,10 @@ export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({
     description: "Page size, 1–100 (default 20)",
   }),
-  cursor: z.string().max(200).optional().openapi({
+  cursor: z.string().max(400).optional().openapi({
     description: "Opaque: the `nextCursor` of the previous page",
   }),
 });
-
-/** Cursors are opaque to clients; inside they are the id of the last item of a page. */
-export const encodeCursor = (id: string) => btoa(`v1:${id}`).replace(/=+$/, "");
-
-export function decodeCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  let text = "";
-  try {
-    text = atob(cursor);
-  } catch { /* falls through to the error below */ }
-  const m = /^v1:([0-9a-f]{24})$/.exec(text);
-  if (!m) {
-    throw new AppError(400, "validation_failed", "Invalid cursor", {
-      errors: [{ path: "cursor", message: "Not a cursor this API returned" }],
-    });
-  }
-  return m[1];
-}
-
-/** A page of `items` fetched with one extra row to know whether there is a next page. */
-export function page<T extends { id: string }, U>(rows: T[], limit: number, view: (t: T) => U) {
-  const items = rows.slice(0, limit);
-  return {
-    items: items.map(view),
-    nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null,
-  };
-}
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });

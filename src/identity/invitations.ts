@@ -3,7 +3,9 @@
  * invitation is pending until accepted, revoked or expired.
  */
 import { type Db, ObjectId, ReadPreference } from "mongodb";
+import { isId } from "../platform/ids.ts";
 import { ensureTtlIndex } from "../platform/db.ts";
+import { findPage, type Page, type PageRequest } from "../platform/paging.ts";
 import type { Logger } from "../platform/log.ts";
 import { encodeBase64Url, sha256Hex } from "../platform/encoding.ts";
 import type { Role } from "./memberships.ts";
@@ -136,7 +138,7 @@ export async function revokeInvitationsBy(
 }
 
 export async function revokeInvitation(db: Db, orgId: string, id: string, now: Date) {
-  if (!/^[0-9a-f]{24}$/.test(id)) return null;
+  if (!isId(id)) return null;
   const d = await invitations(db).findOneAndUpdate(
     { _id: new ObjectId(id), orgId: new ObjectId(orgId), ...pending(now) },
     { $set: { revokedAt: now } },
@@ -145,23 +147,17 @@ export async function revokeInvitation(db: Db, orgId: string, id: string, now: D
   return d ? toInvitation(d) : null;
 }
 
+/** One page of an org's pending invitations, oldest first (`secret` signs the cursor). */
 export async function pendingPage(
   db: Db,
   orgId: string,
   now: Date,
-  limit: number,
-  after?: string,
-): Promise<Invitation[]> {
-  const docs = await invitations(db)
-    .find({
-      orgId: new ObjectId(orgId),
-      ...pending(now),
-      ...(after ? { _id: { $gt: new ObjectId(after) } } : {}),
-    })
-    .sort({ _id: 1 })
-    .limit(limit)
-    .toArray();
-  return docs.map(toInvitation);
+  page: PageRequest,
+  secret: string,
+): Promise<Page<Invitation>> {
+  const opts = { sort: [], scope: `invitations:${orgId}`, secret };
+  const filter = { orgId: new ObjectId(orgId), ...pending(now) };
+  return await findPage(invitations(db), opts, filter, page, toInvitation);
 }
 
 export async function deleteOrgInvitations(db: Db, orgId: string): Promise<void> {

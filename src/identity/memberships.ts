@@ -1,5 +1,6 @@
 /** The `memberships` collection: which user belongs to which org, with which role. */
 import { type Db, ObjectId, ReadPreference } from "mongodb";
+import { findPage, type Page, type PageRequest } from "../platform/paging.ts";
 
 export const ROLES = ["owner", "admin", "member"] as const;
 export type Role = typeof ROLES[number];
@@ -81,19 +82,15 @@ export async function hasMemberships(db: Db, userId: string): Promise<boolean> {
   return (await memberships(db).countDocuments({ userId: new ObjectId(userId) }, { limit: 1 })) > 0;
 }
 
-/** One page of an org's members in join order; `after` is the last membership id seen. */
+/** One page of an org's members in join order (`secret` signs the cursor). */
 export async function membersPage(
   db: Db,
   orgId: string,
-  limit: number,
-  after?: string,
-): Promise<Membership[]> {
-  const filter = {
-    orgId: new ObjectId(orgId),
-    ...(after ? { _id: { $gt: new ObjectId(after) } } : {}),
-  };
-  const docs = await memberships(db).find(filter).sort({ _id: 1 }).limit(limit).toArray();
-  return docs.map(toMembership);
+  page: PageRequest,
+  secret: string,
+): Promise<Page<Membership>> {
+  const opts = { sort: [], scope: `members:${orgId}`, secret };
+  return await findPage(memberships(db), opts, { orgId: new ObjectId(orgId) }, page, toMembership);
 }
 
 /** Change a role only if it is still `from` (so two concurrent changes cannot both pass a check). */

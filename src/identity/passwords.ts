@@ -4,7 +4,7 @@
  * check runs in the hash workers). bcrypt reads only the first 72 bytes of a password, so a
  * longer one is refused rather than silently cut (a different tail would sign in).
  */
-import { AppError } from "../platform/errors.ts";
+import { weakPassword } from "../platform/errors.ts";
 import type { Hasher } from "../platform/hasher.ts";
 
 export const PASSWORD_MIN = 8;
@@ -26,9 +26,5 @@ export async function assertStrongPassword(
   userInputs: string[] = [],
 ): Promise<void> {
   const weakness = await hasher.weakness(password, userInputs);
-  if (weakness) {
-    throw new AppError(400, "weak_password", `The password ${weakness}`, {
-      errors: [{ path: "password", message: `Password ${weakness}` }],
-    });
-  }
+  if (weakness) throw weakPassword(weakness);
 }

@@ -5,6 +5,7 @@
  * sha256(secret) is stored.
  */
 import { type Db, ObjectId, ReadPreference } from "mongodb";
+import { ID_SOURCE, isId } from "../platform/ids.ts";
 import { ensureTtlIndex, isDuplicateKey } from "../platform/db.ts";
 import type { Logger } from "../platform/log.ts";
 import { encodeBase64Url, sha256Hex as sha256 } from "../platform/encoding.ts";
@@ -90,7 +91,7 @@ export async function createSession(
 }
 
 export async function findSession(db: Db, id: string): Promise<Session | null> {
-  if (!/^[0-9a-f]{24}$/.test(id)) return null;
+  if (!isId(id)) return null;
   const d = await sessions(db).findOne({ _id: new ObjectId(id) });
   return d ? toSession(d) : null;
 }
@@ -126,13 +127,16 @@ export interface RotateSteps<T> {
  * A request that finds the token claimed by a rotation still under way waits for it: once the
  * session has moved on, the token was spent, and presenting it was a replay.
  */
+/** `<session id>.<43 base64url characters>` */
+const REFRESH_TOKEN = new RegExp(`^(${ID_SOURCE})\\.([A-Za-z0-9_-]{43})$`);
+
 export async function rotateRefreshToken<T>(
   db: Db,
   token: string,
   now: Date,
   steps: RotateSteps<T>,
 ): Promise<RotateResult<T>> {
-  const m = /^([0-9a-f]{24})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  const m = REFRESH_TOKEN.exec(token);
   if (!m) return { kind: "invalid" };
   const [, sid, secret] = m;
   const doc = await sessions(db).findOne({ _id: new ObjectId(sid) });

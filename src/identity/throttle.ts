@@ -10,7 +10,7 @@
  */
 import type { Db } from "mongodb";
 import { ensureTtlIndex, isDuplicateKey } from "../platform/db.ts";
-import { AppError } from "../platform/errors.ts";
+import { rateLimited } from "../platform/errors.ts";
 import type { Logger } from "../platform/log.ts";
 
 export const EMAIL_LIMIT = 5;
@@ -56,10 +56,7 @@ async function hit(db: Db, key: string, windowMs: number, now: Date): Promise<Th
 
 function refuse(docs: ThrottleDoc[], now: Date, message: string): never {
   const until = Math.max(...docs.map((d) => d.expiresAt.getTime()));
-  const retryAfter = Math.max(1, Math.ceil((until - now.getTime()) / 1000));
-  throw new AppError(429, "rate_limited", message, {
-    headers: { "Retry-After": String(retryAfter) },
-  });
+  throw rateLimited((until - now.getTime()) / 1000, message);
 }
 
 /**

@@ -1,9 +1,10 @@
 /** Access tokens: short-lived HS256 JWTs scoped to one org (API.md, "Authentication"). */
+import { ID_PATTERN } from "../platform/ids.ts";
 import { sign, verify } from "hono/jwt";
 import { z } from "zod";
 import { ROLES } from "./memberships.ts";
 
-const hex24 = z.string().regex(/^[0-9a-f]{24}$/);
+const hex24 = z.string().regex(ID_PATTERN);
 
 const claimsSchema = z.object({
   sub: hex24,

@@ -1,5 +1,6 @@
 /** The `users` collection of the master database. Only this module queries it. */
 import { type Db, ObjectId } from "mongodb";
+import { isId } from "../platform/ids.ts";
 
 interface UserDoc {
   _id: ObjectId;
@@ -37,7 +38,7 @@ export async function findUserByEmail(db: Db, email: string): Promise<User | nul
 }
 
 export async function findUserById(db: Db, id: string): Promise<User | null> {
-  if (!ObjectId.isValid(id) || id.length !== 24) return null;
+  if (!isId(id)) return null;
   const d = await users(db).findOne({ _id: new ObjectId(id) });
   return d ? toUser(d) : null;
 }

@@ -6,7 +6,7 @@
  * (`state`), so that another instance resumes the job from there if the holder dies.
  */
 import { type Db, type Document, ObjectId } from "mongodb";
-import { isObjectId } from "../tenants/orgs.ts";
+import { isId } from "../platform/ids.ts";
 
 export const JOB_STATUSES = ["queued", "running", "succeeded", "failed"] as const;
 export type JobStatus = typeof JOB_STATUSES[number];
@@ -128,7 +128,7 @@ export interface ClaimOptions {
  * win). Returns null when there is nothing to claim.
  */
 export async function claimJob(db: Db, opts: ClaimOptions): Promise<Job | null> {
-  if (opts.id !== undefined && !isObjectId(opts.id)) return null;
+  if (opts.id !== undefined && !isId(opts.id)) return null;
   const d = await jobs(db).findOneAndUpdate(
     {
       ...(opts.id !== undefined ? { _id: new ObjectId(opts.id) } : {}),
@@ -207,7 +207,7 @@ export async function releaseJob(db: Db, id: string, holder: string, now: Date):
 }
 
 export async function getJob(db: Db, id: string): Promise<Job | null> {
-  if (!isObjectId(id)) return null;
+  if (!isId(id)) return null;
   const d = await jobs(db).findOne({ _id: new ObjectId(id) });
   return d ? toJob(d) : null;
 }
@@ -221,9 +221,7 @@ export async function listJobs(
     .find({
       ...(opts.kind !== undefined ? { kind: opts.kind } : {}),
       ...(opts.status !== undefined ? { status: opts.status } : {}),
-      ...(opts.before && isObjectId(opts.before)
-        ? { _id: { $lt: new ObjectId(opts.before) } }
-        : {}),
+      ...(opts.before && isId(opts.before) ? { _id: { $lt: new ObjectId(opts.before) } } : {}),
     })
     .sort({ _id: -1 })
     .limit(opts.limit)

@@ -10,7 +10,7 @@ import { deleteExpiredSessions } from "../identity/sessions.ts";
 import { deleteExpiredThrottles } from "../identity/throttle.ts";
 import { acquireLease } from "../platform/leases.ts";
 import { describeError } from "../platform/log.ts";
-import { upgradeTenant } from "../tenants/lifecycle.ts";
+import { upgradeTenant } from "../tenants/provisioning.ts";
 import { activeOrgsAfter } from "../tenants/orgs.ts";
 import { reconcileOrgUsage } from "../tenants/usage.ts";
 import { type OrphanCandidates, reconcileOrgs } from "./reconciler.ts";

@@ -23,7 +23,7 @@ import {
   orgsBelowSchema,
   setSchemaVersion,
 } from "../tenants/orgs.ts";
-import { ownerOf } from "../tenants/lifecycle.ts";
+import { ownerOf } from "../tenants/meta.ts";
 
 export const DEFAULT_MIGRATE_CONCURRENCY = 4;
 /** How long one org's lease lasts: longer than any one org's migrations take. */
@@ -149,7 +149,7 @@ export async function migrateOrg(
     durationMs: performance.now() - t0,
   });
   // A move copies the database as it is; it is migrated once it has landed.
-  if (org.move) return skipped("being moved to another deployment");
+  if (org.move) return skipped("being moved to another cluster");
   const lease = `migrate:${org.id}`;
   const master = deps.db.master;
   if (!await acquireLease(master, lease, deps.instanceId, leaseMs, deps.now())) {
@@ -160,7 +160,7 @@ export async function migrateOrg(
     const current = await findOrgById(master, org.id);
     const latest = migrations[migrations.length - 1].version;
     if (!current || current.schemaVersion >= latest) return skipped("already migrated");
-    if (current.move) return skipped("being moved to another deployment");
+    if (current.move) return skipped("being moved to another cluster");
     const report = await runTenantMigrations(deps.db.tenantDb(org), {
       owner: ownerOf(deps, org.id),
       log: deps.log,

@@ -1,5 +1,5 @@
 /**
- * Moving an org's database to another deployment (DESIGN.md, "Deployments and placement"), as a
+ * Moving an org's database to another cluster (DESIGN.md, "Deployments and placement"), as a
  * job whose state records how far it got, so that a crash at any point resumes from there:
  *
  * 1. mark the org `move` (reads and writes continue; writers now check the org afresh);
@@ -15,12 +15,13 @@
  *    the source, and drop the source database.
  *
  * A failure before the switch gives the move up: the org stays where it was, the copy is
- * dropped. The org is readable throughout and ends on exactly one deployment.
+ * dropped. The org is readable throughout and ends on exactly one cluster.
  */
 import { BSON, type Collection, type Db, type Document, ObjectId } from "mongodb";
 import { tag } from "../platform/cache.ts";
 import type { Deps, MoveStep } from "../platform/deps.ts";
-import { AppError } from "../platform/errors.ts";
+import { alreadyThere, moveInProgress, orgNotFound } from "../platform/errors.ts";
+import { isVisible } from "../tenants/org-status.ts";
 import { assertKnownCluster } from "../tenants/placement.ts";
 import {
   abandonOrgMove,
@@ -99,7 +100,7 @@ export function moveOptions(deps: Deps, opts: Partial<MoveOptions> = {}): MoveOp
   };
 }
 
-/** Queue a move of the org `slug` to deployment `to`; 202-style: returns the job. */
+/** Queue a move of the org `slug` to cluster `to`; 202-style: returns the job. */
 export async function requestMove(
   deps: Deps,
   slug: string,
@@ -107,14 +108,10 @@ export async function requestMove(
 ): Promise<Job<MoveParams>> {
   assertKnownCluster(deps.db, to);
   const org = await findOrgBySlug(deps.db.master, slug);
-  if (!org || (org.status !== "active" && org.status !== "suspended")) {
-    throw new AppError(404, "org_not_found", "Organization not found");
-  }
-  if (org.cluster === to) {
-    throw new AppError(409, "already_there", `The organization is already on ${to}`);
-  }
+  if (!org || !isVisible(org)) throw orgNotFound();
+  if (org.cluster === to) throw alreadyThere(`The organization is already on ${to}`);
   if (org.move || await findUnfinishedJob(deps.db.master, MOVE_JOB, { orgId: org.id })) {
-    throw new AppError(409, "move_in_progress", "The organization is being moved already");
+    throw moveInProgress();
   }
   return await enqueueJob<MoveParams>(
     deps.db.master,
@@ -167,7 +164,7 @@ export async function runMove(
     await finishAtTarget(ctx, org, state, opts);
     return;
   }
-  if (!org || (org.status !== "active" && org.status !== "suspended")) {
+  if (!org || !isVisible(org)) {
     await dropTarget(deps, job.params);
     throw new Error("The organization no longer exists");
   }
@@ -310,7 +307,7 @@ async function finishAtTarget(
 
 async function dropTarget(deps: Deps, params: MoveParams): Promise<void> {
   const org = await findOrgById(deps.db.master, params.orgId);
-  // Never the org's live database: only a copy on a deployment it is not on.
+  // Never the org's live database: only a copy on a cluster it is not on.
   if (org && org.cluster === params.to) return;
   const databaseName = org?.databaseName ?? `${deps.config.tenantDbPrefix}${params.orgId}`;
   await deps.db.tenantDb({ cluster: params.to, databaseName }).dropDatabase();

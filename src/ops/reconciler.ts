@@ -11,11 +11,13 @@
  * is never touched.
  */
 import { ReadPreference } from "mongodb";
+import { ID_SOURCE } from "../platform/ids.ts";
 import type { Deps } from "../platform/deps.ts";
 import { deleteOrgInvitations, orgIdsOfInvitations } from "../identity/invitations.ts";
 import { orgIdsOfMemberships, removeOrgMemberships } from "../identity/memberships.ts";
 import { deleteOrgSessions, orgIdsOfSessions } from "../identity/sessions.ts";
-import { finishDeletion, rollbackProvisioning } from "../tenants/lifecycle.ts";
+import { finishDeletion } from "../tenants/deletion.ts";
+import { rollbackProvisioning } from "../tenants/provisioning.ts";
 import { readMarker } from "../tenants/meta.ts";
 import { forgetOutcome, orgIdsOfOutcomes } from "../tenants/outcomes.ts";
 import { allOrgIds, findStuckOrgs, orgExists } from "../tenants/orgs.ts";
@@ -24,7 +26,7 @@ import { allOrgIds, findStuckOrgs, orgExists } from "../tenants/orgs.ts";
 export const ORPHAN_CONFIRM_MS = 5 * 60_000;
 
 /**
- * Orphan candidates found by earlier searches: `<deployment>/<database>` → when first found
+ * Orphan candidates found by earlier searches: `<cluster>/<database>` → when first found
  * (ms since the epoch). Kept by the caller from one pass to the next; a fresh one drops nothing.
  */
 export type OrphanCandidates = Map<string, number>;
@@ -103,14 +105,14 @@ export async function reconcileOrgs(
 }
 
 /**
- * Databases on every deployment that carry this master's marker for an org it has no document
+ * Databases on every cluster that carry this master's marker for an org it has no document
  * of. The databases are listed before the org ids are read: an org's document is always written
  * before its database, so a listed database whose org is missing has none.
  */
 async function findOrphans(deps: Deps) {
   const { db } = deps;
   const prefix = deps.config.tenantDbPrefix;
-  const pattern = new RegExp(`^${prefix.replace(/[-]/g, "\\-")}([0-9a-f]{24})$`);
+  const pattern = new RegExp(`^${prefix.replace(/[-]/g, "\\-")}(${ID_SOURCE})$`);
   const found = new Map<string, { cluster: string; database: string; orgId: string }>();
   for (const [cluster, client] of Object.entries(db.clients)) {
     const { databases } = await client.db("admin").admin().listDatabases({

@@ -58,7 +58,7 @@ export interface Config {
   /** Unset: start the embedded database (FerretDB on PostgreSQL). */
   mongoUri?: string;
   /**
-   * More deployments for tenant databases, name → URI (`MONGO_CLUSTERS`); the `default` one is
+   * More clusters for tenant databases, name → URI (`MONGO_CLUSTERS`); the `default` one is
    * `mongoUri` and holds the master database.
    */
   clusters: Record<string, string>;
@@ -190,7 +190,7 @@ export function loadConfig(env: Env): Config {
 const CLUSTER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 const MONGO_URL = /^mongodb(\+srv)?:\/\//;
 
-/** `MONGO_CLUSTERS`: a JSON object of deployment names (not `default`) to MongoDB URIs. */
+/** `MONGO_CLUSTERS`: a JSON object of cluster names (not `default`) to MongoDB URIs. */
 function parseClusters(raw: string | undefined, problems: string[]): Record<string, string> {
   if (raw === undefined) return {};
   const fail = (why: string) => {
@@ -201,10 +201,10 @@ function parseClusters(raw: string | undefined, problems: string[]): Record<stri
   try {
     parsed = JSON.parse(raw);
   } catch {
-    return fail("must be a JSON object of deployment names to MongoDB URIs");
+    return fail("must be a JSON object of cluster names to MongoDB URIs");
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-    return fail("must be a JSON object of deployment names to MongoDB URIs");
+    return fail("must be a JSON object of cluster names to MongoDB URIs");
   }
   const clusters: Record<string, string> = {};
   for (const [name, uri] of Object.entries(parsed)) {

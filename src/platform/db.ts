@@ -1,5 +1,5 @@
 /**
- * MongoDB deployments: one `MongoClient` (one connection pool) per deployment, shared by the
+ * MongoDB clusters: one `MongoClient` (one connection pool) per cluster, shared by the
  * master database and every tenant database on it.
  */
 import {
@@ -14,15 +14,16 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from "mongodb";
+import { unavailable } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
 export const DEFAULT_CLUSTER = "default";
 
 export interface Database {
-  /** Deployment name → client. The master database lives on `default`. */
+  /** Cluster name → client. The master database lives on `default`. */
   clients: Record<string, MongoClient>;
   master: Db;
-  /** Resolve an org's own database on the deployment that holds it. */
+  /** Resolve an org's own database on the cluster that holds it. */
   tenantDb(org: { cluster: string; databaseName: string }): Db;
   close(): Promise<void>;
 }
@@ -48,7 +49,7 @@ export function connectDatabase(
     master: clients[DEFAULT_CLUSTER].db(opts.masterDb),
     tenantDb(org) {
       const c = clients[org.cluster];
-      if (!c) throw new Error(`Unknown deployment ${org.cluster}`);
+      if (!c) throw new Error(`Unknown cluster ${org.cluster}`);
       return c.db(org.databaseName);
     },
     async close() {
@@ -106,7 +107,7 @@ export async function ensureTtlIndex<T extends Document>(
   }
 }
 
-/** Ping every deployment; resolves false if any does not answer within `timeoutMs`. */
+/** Ping every cluster; resolves false if any does not answer within `timeoutMs`. */
 export async function pingAll(db: Database, timeoutMs: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<false>((r) => timer = setTimeout(() => r(false), timeoutMs));
@@ -117,5 +118,12 @@ export async function pingAll(db: Database, timeoutMs: number): Promise<boolean>
     return await Promise.race([pings, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** 503 `unavailable` unless every cluster answers ping in time (at most two seconds). */
+export async function assertReady(db: Database, timeoutMs: number): Promise<void> {
+  if (!await pingAll(db, Math.min(timeoutMs, 2000))) {
+    throw unavailable("The database does not answer");
   }
 }

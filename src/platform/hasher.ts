@@ -4,7 +4,7 @@
  * other requests; the queue is bounded, so a flood is refused (503 `overloaded`) rather than
  * answered minutes late.
  */
-import { AppError } from "./errors.ts";
+import { overloaded } from "./errors.ts";
 import type { HashJob, HashResult } from "./hash-worker.ts";
 
 export interface Hasher {
@@ -23,14 +23,6 @@ export interface HasherOptions {
   /** Jobs that may wait while every worker is busy (default: no bound). */
   queueLimit?: number;
 }
-
-/** Seconds a refused client is asked to wait: about the time a full queue takes to drain. */
-const OVERLOADED_RETRY_AFTER = "1";
-
-export const overloaded = () =>
-  new AppError(503, "overloaded", "Too many password checks at once; try again shortly", {
-    headers: { "Retry-After": OVERLOADED_RETRY_AFTER },
-  });
 
 type Pending = { resolve: (v: string | boolean | null) => void; reject: (e: Error) => void };
 type Queued = { job: HashJob } & Pending;

@@ -14,8 +14,8 @@
  * mix types pages correctly too. A field holding arrays does not (MongoDB sorts an array by one
  * of its elements).
  */
-import { BSON, type Document, ObjectId } from "mongodb";
-import { AppError } from "./errors.ts";
+import { BSON, type Collection, type Document, type Filter, ObjectId } from "mongodb";
+import { AppError, invalidCursor } from "./errors.ts";
 
 export type SortDirection = 1 | -1;
 export interface SortField {
@@ -41,17 +41,18 @@ export interface Position {
   id: unknown;
 }
 
+/** What a client asks for: a page size and the previous page's `nextCursor`. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
 const LABEL = "orgservice keyset cursor v1";
-
-export const invalidCursor = () =>
-  new AppError(400, "invalid_cursor", "The cursor is not one this API returned", {
-    errors: [{ path: "cursor", message: "Not a cursor this API returned for this query" }],
-  });
 
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -211,7 +212,7 @@ export function afterFilter(
 export async function keysetQuery(
   opts: KeysetOptions,
   filter: Document,
-  page: { limit: number; cursor?: string },
+  page: PageRequest,
 ): Promise<{ filter: Document; sort: Record<string, SortDirection>; fetch: number }> {
   if (opts.sort.length > MAX_SORT_FIELDS) throw new Error("At most three sort fields");
   let query = filter;
@@ -243,4 +244,18 @@ export async function keysetPage<T extends Document>(
   const last = items[items.length - 1];
   const values = opts.sort.map((s) => valueAt(last, s.field));
   return { items, nextCursor: await encodeCursor(opts, { values, id: last._id }) };
+}
+
+/** A page read from `collection`: `filter` after the cursor, mapped by `map`. */
+export async function findPage<D extends Document, T>(
+  collection: Collection<D>,
+  opts: KeysetOptions,
+  filter: Document,
+  page: PageRequest,
+  map: (doc: D) => T,
+): Promise<Page<T>> {
+  const q = await keysetQuery(opts, filter, page);
+  const rows = await collection.find(q.filter as Filter<D>).sort(q.sort).limit(q.fetch).toArray();
+  const { items, nextCursor } = await keysetPage(opts, rows as D[], page.limit);
+  return { items: items.map(map), nextCursor };
 }

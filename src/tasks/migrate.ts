@@ -17,7 +17,7 @@ import {
   migrationStatus,
   type OrgMigrationResult,
 } from "../ops/migrate-all.ts";
-import { openTask, parseArgs } from "./setup.ts";
+import { openTask, parseArgs } from "./cli.ts";
 
 const USAGE = "usage: deno task migrate [--concurrency=N] | --status";
 const encoder = new TextEncoder();

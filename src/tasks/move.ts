@@ -1,5 +1,5 @@
 /**
- * `deno task move <slug> <cluster>`: move an org's database to another deployment. Queues a
+ * `deno task move <slug> <cluster>`: move an org's database to another cluster. Queues a
  * `move` job and runs it here, showing its progress; if a service instance claims it first, it
  * follows the job instead. Exit code 0 when the org has moved, 1 when the move failed (the org
  * stays where it was), 2 when interrupted (any instance resumes the job).
@@ -8,7 +8,7 @@ import { AppError } from "../platform/errors.ts";
 import { runClaimedJob } from "../ops/job-runner.ts";
 import { claimJob, getJob, type Job } from "../ops/jobs.ts";
 import { MOVE_JOB, moveJobHandler, requestMove } from "../ops/move.ts";
-import { openTask, parseArgs } from "./setup.ts";
+import { openTask, parseArgs } from "./cli.ts";
 
 const USAGE = "usage: deno task move <slug> <cluster>";
 const LEASE_MS = 30_000;

@@ -5,10 +5,12 @@
  * The marker `{ master, orgId }` says which master database's org owns the database. Several
  * deployments of the service (staging beside production, two regions) may share one MongoDB
  * server and even one tenant prefix, so a database name alone never says whose it is: the
- * reconciler drops a database only when its marker is this master's (src/tenants/reconciler.ts).
+ * reconciler drops a database only when its marker is this master's (src/ops/reconciler.ts).
  */
 import { type Db, ReadPreference } from "mongodb";
 import { isDuplicateKey } from "../platform/db.ts";
+import type { Deps } from "../platform/deps.ts";
+import { TENANT_COLLECTIONS } from "./collections.ts";
 
 /** Whose database this is: the master database's name and the org's id. */
 export interface TenantOwner {
@@ -26,7 +28,7 @@ interface SchemaDoc {
   applied: { version: number; name: string; at: Date }[];
 }
 
-const meta = (db: Db) => db.collection<MarkerDoc | SchemaDoc>("_meta");
+const meta = (db: Db) => db.collection<MarkerDoc | SchemaDoc>(TENANT_COLLECTIONS.meta);
 
 /**
  * Write the marker unless one exists. Throws when the database carries another owner's marker:
@@ -67,7 +69,7 @@ export async function recordMigration(
   m: { version: number; name: string },
   at: Date,
 ): Promise<void> {
-  await db.collection<SchemaDoc>("_meta").updateOne(
+  await db.collection<SchemaDoc>(TENANT_COLLECTIONS.meta).updateOne(
     { _id: "schema" },
     {
       $set: { version: m.version },
@@ -76,3 +78,9 @@ export async function recordMigration(
     { upsert: true },
   );
 }
+
+/** The marker of this service's databases of org `orgId`. */
+export const ownerOf = (deps: Pick<Deps, "config">, orgId: string): TenantOwner => ({
+  master: deps.config.masterDb,
+  orgId,
+});

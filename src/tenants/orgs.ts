@@ -4,7 +4,8 @@
 import { type Db, ObjectId, ReadPreference } from "mongodb";
 import type { DataQuotas } from "../platform/config.ts";
 
-export type OrgStatus = "provisioning" | "active" | "suspended" | "deleting";
+import { isId } from "../platform/ids.ts";
+import { type OrgStatus, VISIBLE_STATUSES } from "./org-status.ts";
 
 export interface OrgDoc {
   _id: ObjectId;
@@ -18,7 +19,7 @@ export interface OrgDoc {
   ownerId: ObjectId;
   /** Set while provisioning: what a rollback must undo. */
   provisioning?: { userCreated: boolean };
-  /** Set while a move job copies the org's database to another deployment (src/ops/move.ts). */
+  /** Set while a move job copies the org's database to another cluster (src/ops/move.ts). */
   move?: { jobId: ObjectId; to: string; since: Date };
   /** Set while writes are refused (503 `org_maintenance`); reads continue. */
   maintenance?: { reason: string; since: Date };
@@ -79,10 +80,8 @@ export async function insertOrg(db: Db, doc: OrgDoc): Promise<void> {
   await orgs(db).insertOne(doc);
 }
 
-export const isObjectId = (id: string) => /^[0-9a-f]{24}$/i.test(id);
-
 export async function findOrgById(db: Db, id: string): Promise<Org | null> {
-  if (!isObjectId(id)) return null;
+  if (!isId(id)) return null;
   const d = await orgs(db).findOne({ _id: new ObjectId(id) });
   return d ? toOrg(d) : null;
 }
@@ -94,7 +93,7 @@ export async function findOrgBySlug(db: Db, slug: string): Promise<Org | null> {
 
 export async function findOrgsByIds(db: Db, ids: string[]): Promise<Org[]> {
   const docs = await orgs(db).find({
-    _id: { $in: ids.filter(isObjectId).map((i) => new ObjectId(i)) },
+    _id: { $in: ids.filter(isId).map((i) => new ObjectId(i)) },
   })
     .toArray();
   return docs.map(toOrg);
@@ -152,7 +151,7 @@ export async function renameOrg(
   now: Date,
 ): Promise<Org | null> {
   const d = await orgs(db).findOneAndUpdate(
-    { _id: new ObjectId(id), status: { $in: ["active", "suspended"] } },
+    { _id: new ObjectId(id), status: { $in: VISIBLE_STATUSES } },
     { $set: { name, slug, updatedAt: now } },
     { returnDocument: "after" },
   );
@@ -186,7 +185,7 @@ export async function allOrgIds(db: Db): Promise<Set<string>> {
 
 /** Whether org `id` has a document, whatever its status; read from the primary. */
 export async function orgExists(db: Db, id: string): Promise<boolean> {
-  if (!isObjectId(id)) return false;
+  if (!isId(id)) return false;
   const d = await orgs(db).findOne({ _id: new ObjectId(id) }, {
     projection: { _id: 1 },
     readPreference: ReadPreference.PRIMARY,
@@ -202,7 +201,7 @@ export async function activeOrgsAfter(
 ): Promise<Org[]> {
   const docs = await orgs(db)
     .find({
-      status: { $in: ["active", "suspended"] },
+      status: { $in: VISIBLE_STATUSES },
       ...(afterId ? { _id: { $gt: new ObjectId(afterId) } } : {}),
     })
     .sort({ _id: 1 })
@@ -211,7 +210,7 @@ export async function activeOrgsAfter(
   return docs.map(toOrg);
 }
 
-/** How many orgs (of any status) a deployment holds: placement counts them. */
+/** How many orgs (of any status) a cluster holds: placement counts them. */
 export async function countOrgsInCluster(db: Db, cluster: string): Promise<number> {
   return await orgs(db).countDocuments({ cluster });
 }
@@ -225,7 +224,7 @@ export async function orgsBelowSchema(
 ): Promise<Org[]> {
   const docs = await orgs(db)
     .find({
-      status: { $in: ["active", "suspended"] },
+      status: { $in: VISIBLE_STATUSES },
       schemaVersion: { $lt: version },
       ...(afterId ? { _id: { $gt: new ObjectId(afterId) } } : {}),
     })
@@ -245,7 +244,7 @@ export async function setSchemaVersion(
   await orgs(db).updateOne(
     {
       _id: new ObjectId(id),
-      status: { $in: ["active", "suspended"] as OrgStatus[] },
+      status: { $in: VISIBLE_STATUSES },
       schemaVersion: { $lt: version },
     },
     { $set: { schemaVersion: version, updatedAt: now } },
@@ -255,7 +254,7 @@ export async function setSchemaVersion(
 /** Orgs with a database in use, per schema version. */
 export async function countOrgsBySchemaVersion(db: Db): Promise<Map<number, number>> {
   const rows = await orgs(db).aggregate<{ _id: number; n: number }>([
-    { $match: { status: { $in: ["active", "suspended"] } } },
+    { $match: { status: { $in: VISIBLE_STATUSES } } },
     { $group: { _id: "$schemaVersion", n: { $sum: 1 } } },
   ]).toArray();
   return new Map(rows.map((r) => [r._id, r.n]));
@@ -274,7 +273,7 @@ export async function startOrgMove(
   const jobId = new ObjectId(move.jobId);
   const live = {
     _id: new ObjectId(id),
-    status: { $in: ["active", "suspended"] as OrgStatus[] },
+    status: { $in: VISIBLE_STATUSES },
     cluster: { $ne: move.to },
   };
   const d = await orgs(db).findOneAndUpdate(
@@ -304,8 +303,8 @@ export async function setMoveMaintenance(
 }
 
 /**
- * The switch of a move: the org's deployment changes, and the move and its maintenance end, in
- * one update, so every reader sees either the old deployment with writes refused or the new one.
+ * The switch of a move: the org's cluster changes, and the move and its maintenance end, in
+ * one update, so every reader sees either the old cluster with writes refused or the new one.
  */
 export async function finishOrgMove(
   db: Db,

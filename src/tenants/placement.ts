@@ -1,26 +1,26 @@
 /**
- * Placement (DESIGN.md, "Deployments and placement"): a new org goes to the deployment an
+ * Placement (DESIGN.md, "Deployments and placement"): a new org goes to the cluster an
  * operator names, else to the one holding the fewest orgs.
  */
 import { type Database, DEFAULT_CLUSTER } from "../platform/db.ts";
-import { AppError } from "../platform/errors.ts";
+import { invalidField } from "../platform/errors.ts";
 import { countOrgsInCluster } from "./orgs.ts";
 
-/** The configured deployments, `default` first, then by name. */
+/** The configured clusters, `default` first, then by name. */
 export function clusterNames(db: Database): string[] {
   return Object.keys(db.clients).sort((a, b) =>
     a === DEFAULT_CLUSTER ? -1 : b === DEFAULT_CLUSTER ? 1 : a < b ? -1 : a > b ? 1 : 0
   );
 }
 
-/** 400 `validation_failed` unless `cluster` is a configured deployment. */
+/** 400 `validation_failed` unless `cluster` is a configured cluster. */
 export function assertKnownCluster(db: Database, cluster: string, path = "cluster"): void {
   if (Object.hasOwn(db.clients, cluster)) return;
-  const message = `Unknown deployment; configured: ${clusterNames(db).join(", ")}`;
-  throw new AppError(400, "validation_failed", message, { errors: [{ path, message }] });
+  const message = `Unknown cluster; configured: ${clusterNames(db).join(", ")}`;
+  throw invalidField(path, message);
 }
 
-/** Orgs per deployment, counted from the master `orgs` collection. */
+/** Orgs per cluster, counted from the master `orgs` collection. */
 export async function orgCountsByCluster(db: Database): Promise<Map<string, number>> {
   const names = clusterNames(db);
   const counts = await Promise.all(names.map((n) => countOrgsInCluster(db.master, n)));
@@ -28,8 +28,8 @@ export async function orgCountsByCluster(db: Database): Promise<Map<string, numb
 }
 
 /**
- * The deployment for a new org: `requested` when given (it must be configured), else the one
- * with the fewest orgs (ties: `default` first, then by name). With one deployment, no query.
+ * The cluster for a new org: `requested` when given (it must be configured), else the one
+ * with the fewest orgs (ties: `default` first, then by name). With one cluster, no query.
  */
 export async function chooseCluster(db: Database, requested?: string): Promise<string> {
   if (requested !== undefined) {

@@ -1,5 +1,6 @@
 import { createCollection, dropCollection, listCollections } from "../../data/collections.ts";
-import { type AppRouteHandler, dataScope } from "../../http/route-handler.ts";
+import { dataScope } from "../../http/context.ts";
+import type { AppRouteHandler } from "../../http/router.ts";
 import type * as routes from "./collections.routes.ts";
 
 export const list: AppRouteHandler<typeof routes.list> = async (c) =>

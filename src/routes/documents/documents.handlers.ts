@@ -9,7 +9,8 @@ import {
   patchDocument,
   replaceDocument,
 } from "../../data/documents.ts";
-import { type AppRouteHandler, dataScope } from "../../http/route-handler.ts";
+import { dataScope } from "../../http/context.ts";
+import type { AppRouteHandler } from "../../http/router.ts";
 import type * as routes from "./documents.routes.ts";
 
 export const insert: AppRouteHandler<typeof routes.insert> = async (c) => {

@@ -8,12 +8,13 @@ import type { Logger } from "../../platform/log.ts";
 import { recordMigration, schemaVersion, type TenantOwner } from "../meta.ts";
 import { migration as m001 } from "./001-init.ts";
 import { migration as m002 } from "./002-marker.ts";
+import { migration as m003 } from "./003-audit-log-name.ts";
 import type { Migration } from "./migration.ts";
 
 export type { Migration, MigrationContext } from "./migration.ts";
 export { schemaVersion };
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 /** What one tenant's migration run did. */

@@ -3,11 +3,12 @@
  * the service (no CDN). The script is `console/` bundled at first use (src/http/console-bundle.ts).
  */
 import type { Context } from "hono";
-import type { Deps } from "../platform/deps.ts";
-import { consoleBundle } from "../http/console-bundle.ts";
-import { createRouter } from "../http/router.ts";
+import type { Deps } from "../../platform/deps.ts";
+import { publicAccess } from "../../http/access.ts";
+import { consoleBundle } from "../../http/console-bundle.ts";
+import { createRouter } from "../../http/router.ts";
 
-const DIR = new URL("../../console/", import.meta.url);
+const DIR = new URL("../../../console/", import.meta.url);
 
 /** The page runs only its own script and talks only to this service. */
 const CSP = [
@@ -32,14 +33,18 @@ export function consoleRoutes(deps: Deps) {
   const send = (c: Context, body: Uint8Array<ArrayBuffer>, type: string) =>
     c.body(body, 200, { "Content-Type": type, "Cache-Control": "no-cache" });
   return createRouter()
-    .get("/console", async (c) => {
+    .get("/console", publicAccess, async (c) => {
       const res = send(c, await page(), "text/html; charset=utf-8");
       res.headers.set("Content-Security-Policy", CSP);
       return res;
     })
-    .get("/console/", (c) => c.redirect("/console", 301))
-    .get("/console/console.css", async (c) => send(c, await css(), "text/css; charset=utf-8"))
-    .get("/console/app.js", async (c) => {
+    .get("/console/", publicAccess, (c) => c.redirect("/console", 301))
+    .get(
+      "/console/console.css",
+      publicAccess,
+      async (c) => send(c, await css(), "text/css; charset=utf-8"),
+    )
+    .get("/console/app.js", publicAccess, async (c) => {
       return send(c, await consoleBundle(bundleOptions), "text/javascript; charset=utf-8");
     });
 }

@@ -1,23 +1,17 @@
 /**
- * The org lifecycle (DESIGN.md, "Org lifecycle"): provisioning and deletion as resumable state
- * machines recorded on the org document, so that the reconciler can finish or roll back
- * whatever a crash interrupts. No step relies on a multi-document transaction.
+ * Provisioning (DESIGN.md, "Org lifecycle"): a resumable state machine recorded on the org
+ * document, so that the reconciler can finish or roll back whatever a crash interrupts. No step
+ * relies on a multi-document transaction.
  */
 import { ObjectId } from "mongodb";
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import { isDuplicateKey } from "../platform/db.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
-import { AppError } from "../platform/errors.ts";
-import { deleteOrgInvitations } from "../identity/invitations.ts";
-import {
-  addMembership,
-  hasMemberships,
-  removeMembership,
-  removeOrgMemberships,
-} from "../identity/memberships.ts";
+import { emailTaken, forbidden, orgExists, tokenRevoked, unavailable } from "../platform/errors.ts";
+import { describeError } from "../platform/log.ts";
+import { addMembership, hasMemberships, removeMembership } from "../identity/memberships.ts";
 import { assertStrongPassword } from "../identity/passwords.ts";
-import { deleteOrgSessions } from "../identity/sessions.ts";
 import { countCreationAttempt } from "../identity/throttle.ts";
 import {
   deleteUser,
@@ -27,60 +21,21 @@ import {
   normalizeEmail,
   type User,
 } from "../identity/users.ts";
-import { describeError } from "../platform/log.ts";
-import { readMarker, writeMarker } from "./meta.ts";
+import { finishDeletion } from "./deletion.ts";
+import { ownerOf, writeMarker } from "./meta.ts";
 import { LATEST_SCHEMA_VERSION, migrateTenant } from "./migrations/mod.ts";
-import { charLength, NAME_MAX, NAME_MIN, SLUG_MIN, slugify } from "./names.ts";
+import { checkName } from "./names.ts";
 import { chooseCluster } from "./placement.ts";
 import {
   activateOrg,
-  deleteOrgDoc,
   findOrgById,
-  findOrgBySlug,
   insertOrg,
   type Org,
   type OrgDoc,
-  renameOrg as renameOrgDoc,
   setSchemaVersion,
   transitionOrg,
 } from "./orgs.ts";
 import { decideOutcome, forgetOutcome } from "./outcomes.ts";
-
-/**
- * Characters that let a name look like another (bidi overrides, zero-width joiners) or break
- * its display (C0/C1 controls, line and paragraph separators), and code points with no
- * agreed glyph (lone surrogates, private use): Unicode categories Cc, Cf, Cs, Co, Zl, Zp.
- */
-const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
-
-/** Trim and check a name; returns it with its slug, or throws 400 `validation_failed`. */
-export function checkName(raw: string, path = "name"): { name: string; slug: string } {
-  const name = raw.trim();
-  const fail = (message: string) =>
-    new AppError(400, "validation_failed", message, { errors: [{ path, message }] });
-  if (INVISIBLE_OR_CONTROL.test(name)) {
-    throw fail(
-      "Name must not contain control, format (bidi, zero-width), surrogate, private-use or " +
-        "line/paragraph separator characters",
-    );
-  }
-  const n = charLength(name);
-  if (n < NAME_MIN || n > NAME_MAX) {
-    throw fail(`Name must be ${NAME_MIN}–${NAME_MAX} characters after trimming`);
-  }
-  const slug = slugify(name);
-  if (slug.length < SLUG_MIN) {
-    throw fail(`Name must contain at least ${SLUG_MIN} letters or digits usable in a slug`);
-  }
-  return { name, slug };
-}
-
-const orgExists = () =>
-  new AppError(
-    409,
-    "org_exists",
-    "An organization with this name (or one that gives the same slug) exists",
-  );
 
 /**
  * Who owns a new org: a new user (`admin`, from an unauthenticated request), or the signed-in
@@ -90,26 +45,19 @@ const orgExists = () =>
 export type CreateOrgInput =
   & {
     name: string;
-    /** A deployment named by an operator; else the one with the fewest orgs. */
+    /** A cluster named by an operator; else the one with the fewest orgs. */
     cluster?: string;
   }
   & ({ admin: { email: string; password: string } } | { ownerId: string });
-
-const emailTaken = () =>
-  new AppError(
-    409,
-    "email_taken",
-    "This email belongs to a user: sign in, then create the organization",
-  );
 
 /**
  * The creation policy, for every route that creates an org: `ORG_CREATION=operators` closes
  * creation (operators create orgs through their own route), and unauthenticated creation is
  * counted per client address (`ORG_CREATE_LIMIT` per hour) before any work is done.
  */
-async function assertMayCreateOrg(deps: Deps, signedIn: boolean, ctx: RequestContext) {
+export async function assertMayCreateOrg(deps: Deps, signedIn: boolean, ctx: RequestContext) {
   if (deps.config.orgCreation === "operators") {
-    throw new AppError(403, "forbidden", "Organizations are created by operators here");
+    throw forbidden("Organizations are created by operators here");
   }
   if (!signedIn) {
     await countCreationAttempt(deps.db.master, ctx.ip, deps.config.orgCreateLimit, deps.now());
@@ -130,7 +78,7 @@ export async function createOrg(
   let newOwner: { email: string; passwordHash: string } | undefined;
   if ("ownerId" in input) {
     user = await findUserById(db.master, input.ownerId);
-    if (!user) throw new AppError(401, "unauthorized", "The token is no longer valid");
+    if (!user) throw tokenRevoked();
   } else {
     // Check the new owner before claiming the name: a rejected request changes nothing. The
     // email lookup runs alongside the password's strength check and hash (both in the hash
@@ -244,14 +192,11 @@ export async function createOrg(
       await undo().catch((err) =>
         deps.log.warn("undo deferred to the reconciler", { orgId: id, ...describeError(err) })
       );
-      throw new AppError(503, "unavailable", "Provisioning took too long; try again");
+      throw unavailable("Provisioning took too long; try again");
     }
     throw e;
   }
 }
-
-/** The marker of this service's databases of org `orgId` (src/tenants/meta.ts). */
-export const ownerOf = (deps: Deps, orgId: string) => ({ master: deps.config.masterDb, orgId });
 
 /** A rollback decided the outcome before this provisioning could. */
 class RolledBack extends Error {
@@ -306,90 +251,4 @@ export async function upgradeTenant(deps: Deps, org: Org): Promise<void> {
   if (org.schemaVersion >= LATEST_SCHEMA_VERSION) return;
   const version = await migrateTenant(deps.db.tenantDb(org), ownerOf(deps, org.id), deps.log);
   await setSchemaVersion(deps.db.master, org.id, version, deps.now());
-}
-
-/** Rename: name and slug change in one update; the database (named by id) does not move. */
-export async function renameOrg(
-  deps: Deps,
-  org: Org,
-  rawName: string,
-  ctx: RequestContext,
-): Promise<Org> {
-  const { name, slug } = checkName(rawName);
-  if (name === org.name && slug === org.slug) return org;
-  try {
-    const renamed = await renameOrgDoc(deps.db.master, org.id, name, slug, deps.now());
-    if (!renamed) throw new AppError(404, "org_not_found", "Organization not found");
-    deps.cache.forget(tag.org(org.id));
-    await recordEvent(deps, renamed, "org.renamed", ctx, { from: org.name, to: renamed.name });
-    return renamed;
-  } catch (e) {
-    if (isDuplicateKey(e)) throw orgExists();
-    throw e;
-  }
-}
-
-/** Delete an org: mark it `deleting` (tokens stop working), then finish the deletion. */
-export async function deleteOrg(deps: Deps, org: Org): Promise<void> {
-  const marked = await transitionOrg(
-    deps.db.master,
-    org.id,
-    ["active", "suspended"],
-    "deleting",
-    deps.now(),
-  );
-  deps.cache.forget(tag.org(org.id));
-  if (!marked) throw new AppError(404, "org_not_found", "Organization not found");
-  await deps.hooks.afterDeletionStep?.("marked", org.id);
-  await finishDeletion(deps, marked);
-}
-
-/** The idempotent tail of a deletion, also run by the reconciler. */
-export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
-  const { db, hooks } = deps;
-  // A database marked as another master's (a copy of this master database, say, deployed beside
-  // it with the same prefix) is not this org's to drop; one with no marker predates markers.
-  const tenantDb = db.tenantDb(org);
-  const marker = await readMarker(tenantDb);
-  if (!marker || (marker.master === deps.config.masterDb && marker.orgId === org.id)) {
-    await tenantDb.dropDatabase();
-  } else {
-    deps.log.warn("kept a tenant database marked as another owner's", {
-      orgId: org.id,
-      database: org.databaseName,
-    });
-  }
-  await hooks.afterDeletionStep?.("database", org.id);
-  await removeOrgMemberships(db.master, org.id);
-  // A rolled-back provisioning also removes the user it created, unless it joined another org.
-  if (org.userCreated && !await hasMemberships(db.master, org.ownerId)) {
-    await deleteUser(db.master, org.ownerId);
-  }
-  await deleteOrgSessions(db.master, org.id);
-  await deleteOrgInvitations(db.master, org.id);
-  await hooks.afterDeletionStep?.("references", org.id);
-  // The document goes before the outcome: while a rolled-back provisioning's document exists,
-  // its outcome must stand, or a creator still at work could decide `active` in between.
-  await deleteOrgDoc(db.master, org.id, "deleting");
-  await hooks.afterDeletionStep?.("document", org.id);
-  await forgetOutcome(db.master, org.id);
-  await hooks.afterDeletionStep?.("outcome", org.id);
-}
-
-const orgNotFound = () => new AppError(404, "org_not_found", "Organization not found");
-
-/**
- * An org clients may see (active or suspended), by slug or id, through the short-TTL cache:
- * a rename or deletion on this instance shows at once, on others within the cache TTL.
- * Unknown orgs are not cached, so a new org is visible everywhere at once.
- */
-export async function visibleOrg(deps: Deps, by: { slug: string } | { id: string }): Promise<Org> {
-  const key = "slug" in by ? `org-slug:${by.slug}` : `org-id:${by.id}`;
-  return await deps.cache.get(key, async () => {
-    const org = "slug" in by
-      ? await findOrgBySlug(deps.db.master, by.slug)
-      : await findOrgById(deps.db.master, by.id);
-    if (!org || (org.status !== "active" && org.status !== "suspended")) throw orgNotFound();
-    return { value: org, tags: [tag.org(org.id)] };
-  });
 }

@@ -1,0 +1,190 @@
+/**
+ * Invitations (API.md, "Members and invitations"): owners and admins invite by email, an
+ * invitation works once and only while its inviter may still grant its role.
+ */
+import { recordEvent } from "../audit/audit.ts";
+import { isDuplicateKey } from "../platform/db.ts";
+import { tag } from "../platform/cache.ts";
+import type { Deps } from "../platform/deps.ts";
+import {
+  alreadyMember,
+  forbidden,
+  invalidField,
+  invitationNotFound,
+  signInRequired,
+} from "../platform/errors.ts";
+import type { Page, PageRequest } from "../platform/paging.ts";
+import {
+  createInvitation,
+  findPendingByToken,
+  type Invitation,
+  markAccepted,
+  pendingPage,
+  revokeInvitation,
+  revokeInvitationsBy,
+  unmarkAccepted,
+} from "../identity/invitations.ts";
+import { addMembership, findMembership, type Role, ROLES } from "../identity/memberships.ts";
+import { assertStrongPassword } from "../identity/passwords.ts";
+import { findUserByEmail, insertUser, normalizeEmail, type User } from "../identity/users.ts";
+import { findOrgById, type Org } from "../tenants/orgs.ts";
+import type { CallerScope, Scope } from "./scope.ts";
+import { startSession, type TokenPair } from "./sign-in.ts";
+
+/** The roles a member with `role` may invite people to (owners: any; admins: not owner). */
+function grantable(role: Role): readonly Role[] {
+  if (role === "owner") return ROLES;
+  if (role === "admin") return ["admin", "member"];
+  return [];
+}
+
+/**
+ * An inviter who lost a role (or left) loses the invitations that role let them make: an admin
+ * about to be removed cannot leave an invitation behind to come back with.
+ */
+export async function revokeUngrantable(
+  deps: Deps,
+  org: Org,
+  inviterId: string,
+  role: Role | null,
+) {
+  const allowed = role ? grantable(role) : [];
+  const lost = ROLES.filter((r) => !allowed.includes(r));
+  await revokeInvitationsBy(deps.db.master, org.id, inviterId, lost, deps.now());
+}
+
+/** Invite someone by email; the token is returned here only (just its hash is stored). */
+export async function invite(
+  deps: Deps,
+  { org, actor, request }: Scope,
+  input: { email: string; role: Role },
+): Promise<{ invitation: Invitation; token: string }> {
+  if (actor.role === "member") throw forbidden("Only owners and admins invite");
+  if (actor.role === "admin" && input.role === "owner") {
+    throw forbidden("Only owners invite owners");
+  }
+  const email = normalizeEmail(input.email);
+  const existing = await findUserByEmail(deps.db.master, email);
+  if (existing && await findMembership(deps.db.master, existing.id, org.id)) {
+    throw alreadyMember();
+  }
+  const now = deps.now();
+  const { invitation, token } = await createInvitation(
+    deps.db.master,
+    { orgId: org.id, email, role: input.role, invitedBy: actor.userId },
+    now,
+    deps.config.invitationTtlDays * 86_400_000,
+  );
+  await recordEvent(deps, org, "member.invited", request, {
+    invitationId: invitation.id,
+    email,
+    role: input.role,
+  });
+  return { invitation, token };
+}
+
+/** One page of the org's pending invitations, oldest first (tokens are never shown again). */
+export async function listInvitations(
+  deps: Deps,
+  { org }: Pick<Scope, "org">,
+  page: PageRequest,
+): Promise<Page<Invitation>> {
+  return await pendingPage(deps.db.master, org.id, deps.now(), page, deps.config.jwtSecret);
+}
+
+/** Revoke a pending invitation. */
+export async function cancelInvitation(
+  deps: Deps,
+  { org, actor, request }: Scope,
+  { id }: { id: string },
+): Promise<void> {
+  if (actor.role === "member") throw forbidden("Only owners and admins manage invitations");
+  const inv = await revokeInvitation(deps.db.master, org.id, id, deps.now());
+  if (!inv) throw invitationNotFound();
+  await recordEvent(deps, org, "invitation.revoked", request, {
+    invitationId: id,
+    email: inv.email,
+  });
+}
+
+/**
+ * Accept an invitation. A new email: `password` creates the user. An email that belongs to a
+ * user: the request must carry that user's own token (401 `sign_in_required` without one, 403
+ * with another user's); no password is checked here, so an invitation cannot be used to guess
+ * one. The invitation works once, and only while its inviter may still grant its role. Returns a
+ * token pair for the org.
+ */
+export async function acceptInvitation(
+  deps: Deps,
+  { actor: principal, request: ctx }: CallerScope,
+  input: { token: string; password?: string },
+): Promise<TokenPair> {
+  const db = deps.db.master;
+  const notFound = () => invitationNotFound("The invitation is unknown, used, revoked or expired");
+  const inv = await findPendingByToken(db, input.token, deps.now());
+  if (!inv) throw notFound();
+  const [org, inviter] = await Promise.all([
+    findOrgById(db, inv.orgId),
+    findMembership(db, inv.invitedBy, inv.orgId),
+  ]);
+  if (!org || org.status !== "active") throw notFound();
+  if (!inviter || !grantable(inviter.role).includes(inv.role)) throw notFound();
+
+  let user: User | null = await findUserByEmail(db, inv.email);
+  let newHash: string | undefined;
+  if (user) {
+    if (!principal) throw signInRequired();
+    if (principal.userId !== user.id) throw forbidden("This invitation is for another user");
+  } else {
+    if (principal) throw forbidden("This invitation is for another email");
+    if (input.password === undefined) {
+      throw invalidField("password", "Required to create the invited user");
+    }
+    await assertStrongPassword(deps.hasher, input.password, [inv.email, org.name]);
+    newHash = await deps.hasher.hash(input.password);
+  }
+  const mark = await markAccepted(db, inv.id, deps.now());
+  if (!mark) throw notFound();
+  // Set when the invitation turns out to be used by a concurrent acceptance of it (FerretDB's
+  // non-atomic conditional update lets several mark it): it must then stay used.
+  let used = false;
+  try {
+    if (!user) {
+      try {
+        // The new user's id is the invitation's: a concurrent acceptance of the same
+        // invitation is then told apart from an unrelated sign-up of the same email.
+        user = await insertUser(db, {
+          id: inv.id,
+          email: inv.email,
+          passwordHash: newHash!,
+        }, deps.now());
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+        used = (await findUserByEmail(db, inv.email))?.id === inv.id;
+        if (used) throw notFound();
+        // The email signed up meanwhile: it is an existing user now, who must sign in.
+        throw signInRequired();
+      }
+    }
+    try {
+      await addMembership(db, { userId: user.id, orgId: org.id, role: inv.role }, deps.now());
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      used = true; // the invited email is a member (perhaps by a concurrent acceptance)
+      throw alreadyMember("Already a member");
+    }
+  } catch (e) {
+    if (!used) await unmarkAccepted(db, inv.id, mark);
+    throw e;
+  }
+  deps.cache.forget(tag.user(user.id));
+  await recordEvent(deps, org, "member.joined", {
+    ...ctx,
+    actor: { userId: user.id, email: user.email },
+  }, {
+    userId: user.id,
+    role: inv.role,
+    invitationId: inv.id,
+  });
+  return await startSession(deps, user, org, inv.role);
+}

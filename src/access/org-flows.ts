@@ -1,0 +1,104 @@
+/**
+ * An org as its members and the public see it (API.md, "Organizations", and the compatibility
+ * routes): creating one signed in or not, reading it, renaming and deleting one's own.
+ */
+import type { Deps } from "../platform/deps.ts";
+import { forbidden, invalidField } from "../platform/errors.ts";
+import { countMembers, type Role } from "../identity/memberships.ts";
+import { deleteOrg } from "../tenants/deletion.ts";
+import { createOrg, type CreateOrgInput } from "../tenants/provisioning.ts";
+import { renameOrg } from "../tenants/rename.ts";
+import type { Org } from "../tenants/orgs.ts";
+import { visibleOrg, visibleOrgByName } from "../tenants/visibility.ts";
+import type { ActorScope, CallerScope, Scope } from "./scope.ts";
+
+/** An org with what only its members see: the caller's role and the member count. */
+export interface MemberView {
+  org: Org;
+  role: Role;
+  memberCount: number;
+}
+
+/**
+ * Create an org. Signed in, the caller owns it and names no `admin`; not signed in, `admin` is
+ * the new owner. Creation's policy (ORG_CREATION, the per-address limit) is createOrg's.
+ */
+export async function createOrgAs(
+  deps: Deps,
+  { actor, request }: CallerScope,
+  input: { name: string; admin?: { email: string; password: string } },
+): Promise<{ org: Org; admin: { id: string; email: string } }> {
+  const invalid = (message: string) => invalidField("admin", message);
+  let owner: CreateOrgInput;
+  if (actor) {
+    if (input.admin) throw invalid("Signed in, you own the new organization: send { name } alone");
+    owner = { name: input.name, ownerId: actor.userId };
+  } else {
+    if (!input.admin) throw invalid("Required without a bearer token (the new owner)");
+    owner = { name: input.name, admin: input.admin };
+  }
+  return await createOrg(deps, owner, request);
+}
+
+/** An org by slug, from the cache; with the member fields when the caller is its member. */
+export async function viewOrg(
+  deps: Deps,
+  { actor }: Pick<CallerScope, "actor">,
+  { slug }: { slug: string },
+): Promise<{ org: Org; member?: MemberView }> {
+  const org = await visibleOrg(deps, { slug });
+  if (actor?.orgId !== org.id) return { org };
+  const memberCount = await countMembers(deps.db.master, org.id);
+  return { org, member: { org, role: actor.role, memberCount } };
+}
+
+/** Rename the caller's org (the route admits owners and admins). */
+export async function renameOwnOrg(
+  deps: Deps,
+  scope: Scope,
+  { name }: { name: string },
+): Promise<MemberView> {
+  const renamed = await renameOrg(deps, scope.org, name, scope.request);
+  const memberCount = await countMembers(deps.db.master, renamed.id);
+  return { org: renamed, role: scope.actor.role, memberCount };
+}
+
+/** Delete the caller's org (the route admits owners). */
+export async function deleteOwnOrg(deps: Deps, { org }: Pick<Scope, "org">): Promise<void> {
+  await deleteOrg(deps, org);
+}
+
+/** An org named by any spelling that gives its slug, from the cache (the compatibility routes). */
+export async function orgByName(deps: Deps, { name }: { name: string }): Promise<Org> {
+  return await visibleOrgByName(deps, name);
+}
+
+/**
+ * The compatibility routes' check: the caller must be an owner (or, `admin`, an admin) of the
+ * org they name; another org is 403 there, not 404.
+ */
+async function namedOwnOrg(deps: Deps, { actor }: ActorScope, name: string, roles: Role[]) {
+  const org = await visibleOrgByName(deps, name);
+  if (org.id !== actor.orgId) throw forbidden("Not an admin of this organization");
+  if (!roles.includes(actor.role)) throw forbidden("Not allowed for your role");
+  return org;
+}
+
+/** Rename the org the caller names (owner or admin of it). */
+export async function renameNamedOrg(
+  deps: Deps,
+  scope: ActorScope,
+  input: { name: string; newName: string },
+): Promise<Org> {
+  const org = await namedOwnOrg(deps, scope, input.name, ["owner", "admin"]);
+  return await renameOrg(deps, org, input.newName, scope.request);
+}
+
+/** Delete the org the caller names (owner of it). */
+export async function deleteNamedOrg(
+  deps: Deps,
+  scope: ActorScope,
+  { name }: { name: string },
+): Promise<void> {
+  await deleteOrg(deps, await namedOwnOrg(deps, scope, name, ["owner"]));
+}

@@ -1,0 +1,33 @@
+/** An org's audit log (API.md, "Audit"). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { AUDIT_EVENTS } from "../../audit/audit.ts";
+import { auth, orgScope, role } from "../../http/access.ts";
+import { bearer, errors, Id, json, pageOf, PageQuery, Slug } from "../../http/schemas.ts";
+
+const SlugParams = z.object({ slug: Slug });
+
+const AuditEventSchema = z.object({
+  id: Id,
+  type: z.enum(AUDIT_EVENTS),
+  at: z.string().openapi({ format: "date-time" }),
+  actor: z.object({ userId: z.string().nullable(), email: z.string().nullable() }),
+  target: z.record(z.string(), z.string()).nullable(),
+  requestId: z.string().nullable(),
+  ip: z.string(),
+}).openapi("AuditEvent");
+
+export const list = createRoute({
+  method: "get",
+  path: "/v1/orgs/{slug}/audit",
+  tags: ["audit"],
+  summary: "The org's audit log, newest first (owner or admin)",
+  security: bearer,
+  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  request: { params: SlugParams, query: PageQuery },
+  responses: {
+    200: json(pageOf(AuditEventSchema), "A page of events"),
+    ...errors(400, 401, 403, 404),
+  },
+});
+
+export type ListRoute = typeof list;

@@ -1,0 +1,27 @@
+import {
+  logout as logoutSession,
+  refresh as refreshSession,
+  switchOrg as switchSession,
+} from "../../access/session-tokens.ts";
+import { login as signIn } from "../../access/sign-in.ts";
+import { actorOf, requestOf } from "../../http/context.ts";
+import type { AppRouteHandler } from "../../http/router.ts";
+import type { LoginRoute, LogoutRoute, RefreshRoute, SwitchRoute } from "./auth.routes.ts";
+
+export const login: AppRouteHandler<LoginRoute> = async (c) => {
+  return c.json(await signIn(c.var.deps, { request: requestOf(c) }, c.req.valid("json")), 200);
+};
+
+export const refresh: AppRouteHandler<RefreshRoute> = async (c) => {
+  const pair = await refreshSession(c.var.deps, { request: requestOf(c) }, c.req.valid("json"));
+  return c.json(pair, 200);
+};
+
+export const logout: AppRouteHandler<LogoutRoute> = async (c) => {
+  await logoutSession(c.var.deps, actorOf(c));
+  return c.body(null, 204);
+};
+
+export const switchOrg: AppRouteHandler<SwitchRoute> = async (c) => {
+  return c.json(await switchSession(c.var.deps, actorOf(c), c.req.valid("json")), 200);
+};

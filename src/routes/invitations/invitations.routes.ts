@@ -1,0 +1,94 @@
+/** Invitations to an org, and accepting one (API.md, "Members and invitations"). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { auth, optionalAuth, orgScope, role } from "../../http/access.ts";
+import {
+  bearer,
+  Email,
+  errors,
+  Id,
+  json,
+  jsonBody,
+  pageOf,
+  PageQuery,
+  Password,
+  Role,
+  Slug,
+  TokenPairSchema,
+} from "../../http/schemas.ts";
+
+const SlugParams = z.object({ slug: Slug });
+const InvitationParams = z.object({ slug: Slug, id: z.string().max(64) });
+
+export const InvitationSchema = z.object({
+  id: Id,
+  email: z.string(),
+  role: Role,
+  createdAt: z.string().openapi({ format: "date-time" }),
+  expiresAt: z.string().openapi({ format: "date-time" }),
+}).openapi("Invitation");
+
+export const create = createRoute({
+  method: "post",
+  path: "/v1/orgs/{slug}/invitations",
+  tags: ["members"],
+  summary: "Invite someone by email (owner or admin)",
+  description: "The token is in this response only; just its hash is stored. It works once " +
+    "and expires (INVITATION_TTL_DAYS, default 7). A new invitation to the same email revokes " +
+    "the earlier pending one. Inviting a member is 409 `already_member`; only owners invite owners.",
+  security: bearer,
+  middleware: [auth, orgScope] as const,
+  request: { params: SlugParams, ...jsonBody(z.strictObject({ email: Email, role: Role })) },
+  responses: {
+    201: json(InvitationSchema.extend({ token: z.string() }), "Invited"),
+    ...errors(400, 401, 403, 404, 409),
+  },
+});
+
+export const list = createRoute({
+  method: "get",
+  path: "/v1/orgs/{slug}/invitations",
+  tags: ["members"],
+  summary: "List pending invitations (owner or admin); tokens are never shown again",
+  security: bearer,
+  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  request: { params: SlugParams, query: PageQuery },
+  responses: { 200: json(pageOf(InvitationSchema), "A page"), ...errors(400, 401, 403, 404) },
+});
+
+export const remove = createRoute({
+  method: "delete",
+  path: "/v1/orgs/{slug}/invitations/{id}",
+  tags: ["members"],
+  summary: "Revoke a pending invitation (owner or admin)",
+  security: bearer,
+  middleware: [auth, orgScope] as const,
+  request: { params: InvitationParams },
+  responses: { 204: { description: "Revoked" }, ...errors(400, 401, 403, 404) },
+});
+
+export const accept = createRoute({
+  method: "post",
+  path: "/v1/invitations/accept",
+  tags: ["members"],
+  summary: "Accept an invitation",
+  description: "A new email: `password` creates the user. An email that already belongs to a " +
+    "user: the request must carry that user's bearer token (401 `sign_in_required` without " +
+    "one, 403 with another user's); no password is checked. An unknown, used, revoked or " +
+    "expired token, or one whose inviter may no longer grant its role, is 404 " +
+    "`invitation_not_found`.",
+  security: [{}, ...bearer],
+  middleware: [optionalAuth] as const,
+  request: jsonBody(z.strictObject({
+    token: z.string().min(1).max(100),
+    password: Password.optional().openapi({ description: "A new user's password" }),
+  })),
+  responses: {
+    200: json(TokenPairSchema, "Joined; a token pair for the org"),
+    ...errors(400, 401, 403, 404, 409),
+  },
+});
+
+export type CreateRoute = typeof create;
+export type ListRoute = typeof list;
+export type RemoveRoute = typeof remove;
+export type AcceptRoute = typeof accept;

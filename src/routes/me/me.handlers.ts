@@ -1,0 +1,15 @@
+import { changePassword, me as myAccount } from "../../access/account.ts";
+import { actorOf } from "../../http/context.ts";
+import type { AppRouteHandler } from "../../http/router.ts";
+import { publicOrg } from "../../http/schemas.ts";
+import type { MeRoute, PasswordRoute } from "./me.routes.ts";
+
+export const me: AppRouteHandler<MeRoute> = async (c) => {
+  const view = await myAccount(c.var.deps, { actor: c.var.principal });
+  return c.json({ ...view, org: publicOrg(view.org) }, 200);
+};
+
+export const password: AppRouteHandler<PasswordRoute> = async (c) => {
+  await changePassword(c.var.deps, actorOf(c), c.req.valid("json"));
+  return c.body(null, 204);
+};

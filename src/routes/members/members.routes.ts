@@ -1,0 +1,69 @@
+/** Members of an org (API.md, "Members and invitations"). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { auth, orgScope } from "../../http/access.ts";
+import {
+  bearer,
+  errors,
+  Id,
+  json,
+  jsonBody,
+  pageOf,
+  PageQuery,
+  Role,
+  Slug,
+} from "../../http/schemas.ts";
+
+const SlugParams = z.object({ slug: Slug });
+const MemberParams = z.object({ slug: Slug, userId: z.string().max(64) });
+
+export const MemberSchema = z.object({
+  userId: Id,
+  email: z.string(),
+  role: Role,
+  joinedAt: z.string().openapi({ format: "date-time" }),
+}).openapi("Member");
+
+export const list = createRoute({
+  method: "get",
+  path: "/v1/orgs/{slug}/members",
+  tags: ["members"],
+  summary: "List members (any member), in join order",
+  security: bearer,
+  middleware: [auth, orgScope] as const,
+  request: { params: SlugParams, query: PageQuery },
+  responses: {
+    200: json(pageOf(MemberSchema), "A page of members"),
+    ...errors(400, 401, 403, 404),
+  },
+});
+
+export const patch = createRoute({
+  method: "patch",
+  path: "/v1/orgs/{slug}/members/{userId}",
+  tags: ["members"],
+  summary: "Change a member's role",
+  description: "Owners make any change; admins move people between member and admin only. " +
+    "Demoting the last owner is 409 `last_owner`. Takes effect for the member's existing " +
+    "tokens at once on this instance and within 5 seconds on every other.",
+  security: bearer,
+  middleware: [auth, orgScope] as const,
+  request: { params: MemberParams, ...jsonBody(z.strictObject({ role: Role })) },
+  responses: { 200: json(MemberSchema, "The member"), ...errors(400, 401, 403, 404, 409) },
+});
+
+export const remove = createRoute({
+  method: "delete",
+  path: "/v1/orgs/{slug}/members/{userId}",
+  tags: ["members"],
+  summary: "Remove a member (owner or admin), or leave (the member itself)",
+  description: "Admins cannot remove owners. The last owner cannot leave (409 `last_owner`). " +
+    "The member's sessions in this org are revoked.",
+  security: bearer,
+  middleware: [auth, orgScope] as const,
+  request: { params: MemberParams },
+  responses: { 204: { description: "Removed" }, ...errors(400, 401, 403, 404, 409) },
+});
+
+export type ListRoute = typeof list;
+export type PatchRoute = typeof patch;
+export type RemoveRoute = typeof remove;

@@ -1,0 +1,24 @@
+import { createOrgAs, deleteOwnOrg, renameOwnOrg, viewOrg } from "../../access/org-flows.ts";
+import { callerOf, scopeOf } from "../../http/context.ts";
+import type { AppRouteHandler } from "../../http/router.ts";
+import { memberOrg, publicOrg } from "../../http/schemas.ts";
+import type { CreateRoute, GetRoute, PatchRoute, RemoveRoute } from "./orgs.routes.ts";
+
+export const create: AppRouteHandler<CreateRoute> = async (c) => {
+  const { org, admin } = await createOrgAs(c.var.deps, callerOf(c), c.req.valid("json"));
+  return c.json({ org: memberOrg({ org, role: "owner", memberCount: 1 }), admin }, 201);
+};
+
+export const get: AppRouteHandler<GetRoute> = async (c) => {
+  const { org, member } = await viewOrg(c.var.deps, callerOf(c), c.req.valid("param"));
+  return c.json(member ? memberOrg(member) : publicOrg(org), 200);
+};
+
+export const patch: AppRouteHandler<PatchRoute> = async (c) => {
+  return c.json(memberOrg(await renameOwnOrg(c.var.deps, scopeOf(c), c.req.valid("json"))), 200);
+};
+
+export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
+  await deleteOwnOrg(c.var.deps, { org: c.var.org });
+  return c.body(null, 204);
+};

@@ -1,0 +1,92 @@
+/** Organization routes (API.md, "Organizations"). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { auth, optionalAuth, orgScope, role } from "../../http/access.ts";
+import {
+  bearer,
+  Email,
+  errors,
+  Id,
+  json,
+  jsonBody,
+  OrgName,
+  OrgSchema,
+  Password,
+  Slug,
+} from "../../http/schemas.ts";
+
+const SlugParams = z.object({ slug: Slug });
+
+export const create = createRoute({
+  method: "post",
+  path: "/v1/orgs",
+  tags: ["orgs"],
+  summary: "Create an organization, its database and its owner",
+  description: "Signed in (a bearer token): the signed-in user owns the new org and the body " +
+    "is `{ name }` alone (`admin` is 400); this is how an existing user adds an org. Not " +
+    "signed in: `admin` creates a new user; an email that already belongs to a user is 409 " +
+    "`email_taken` (sign in, then create the org), and no existing user's password is ever " +
+    "checked here. Unauthenticated creation is limited per client address (ORG_CREATE_LIMIT " +
+    "per hour, 429 with Retry-After); a full password-hashing queue is 503 `overloaded`. Two " +
+    "names that give the same slug conflict (409 `org_exists`). With ORG_CREATION=operators, 403.",
+  security: [{}, ...bearer],
+  middleware: [optionalAuth] as const,
+  request: jsonBody(z.strictObject({
+    name: OrgName,
+    admin: z.strictObject({ email: Email, password: Password }).optional().openapi({
+      description: "The new owner; required without a bearer token, refused with one",
+    }),
+  })),
+  responses: {
+    201: json(
+      z.object({ org: OrgSchema, admin: z.object({ id: Id, email: z.string() }) }),
+      "Created; the org's database exists with its collections and indexes",
+    ),
+    ...errors(400, 401, 403, 409, 413, 415, 429),
+  },
+});
+
+export const get = createRoute({
+  method: "get",
+  path: "/v1/orgs/{slug}",
+  tags: ["orgs"],
+  summary: "Get an organization (public fields; members of it also see theirs)",
+  description: "Anyone may call it. With a valid token for this org, the member fields are " +
+    "included. An invalid token is 401, not silently ignored.",
+  middleware: [optionalAuth] as const,
+  request: { params: SlugParams },
+  responses: { 200: json(OrgSchema, "The organization"), ...errors(400, 401, 404) },
+});
+
+export const patch = createRoute({
+  method: "patch",
+  path: "/v1/orgs/{slug}",
+  tags: ["orgs"],
+  summary: "Rename an organization (owner or admin)",
+  description: "Name and slug change together; the old slug is 404 afterwards. The org's " +
+    "database is named by its immutable id, so no data moves.",
+  security: bearer,
+  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  request: { params: SlugParams, ...jsonBody(z.strictObject({ name: OrgName })) },
+  responses: {
+    200: json(OrgSchema, "The renamed organization"),
+    ...errors(400, 401, 403, 404, 409),
+  },
+});
+
+export const remove = createRoute({
+  method: "delete",
+  path: "/v1/orgs/{slug}",
+  tags: ["orgs"],
+  summary: "Delete an organization (owner)",
+  description: "Drops its database and removes its memberships, invitations and sessions; " +
+    "every token scoped to it stops working at once.",
+  security: bearer,
+  middleware: [auth, orgScope, role("owner")] as const,
+  request: { params: SlugParams },
+  responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
+});
+
+export type CreateRoute = typeof create;
+export type GetRoute = typeof get;
+export type PatchRoute = typeof patch;
+export type RemoveRoute = typeof remove;

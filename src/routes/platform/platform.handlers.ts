@@ -1,0 +1,50 @@
+import type { Context } from "hono";
+import getAbsoluteFSPath from "swagger-ui-dist/absolute-path.js";
+import { assertReady } from "../../platform/db.ts";
+import type { AppRouteHandler } from "../../http/router.ts";
+import type { HealthRoute, ReadyRoute } from "./platform.routes.ts";
+
+export const health: AppRouteHandler<HealthRoute> = (c) => c.json({ status: "ok" as const }, 200);
+
+export const ready: AppRouteHandler<ReadyRoute> = async (c) => {
+  await assertReady(c.var.deps.db, c.var.deps.config.dbTimeoutMs);
+  return c.json({ status: "ready" as const }, 200);
+};
+
+const DOCS_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Organization service API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body>
+</html>
+`;
+
+// No validator badge: it would send the document to an outside service (and needs internet).
+const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", ` +
+  `validatorUrl: null });\n`;
+
+export const docsPage = (c: Context) => c.html(DOCS_HTML);
+export const docsInit = (c: Context) =>
+  c.body(DOCS_INIT, 200, { "Content-Type": "text/javascript" });
+
+/**
+ * A Swagger UI asset from the swagger-ui-dist package (no CDN, so it renders offline). Only the
+ * package's path helper is imported (not its bundle); each asset is read once, on first use.
+ */
+export function docsAsset(file: string, type: string) {
+  let body: Promise<Uint8Array<ArrayBuffer>> | undefined;
+  return async (c: Context) => {
+    body ??= Deno.readFile(`${getAbsoluteFSPath()}/${file}`);
+    return c.body(await body, 200, {
+      "Content-Type": type,
+      "Cache-Control": "public, max-age=86400",
+    });
+  };
+}
