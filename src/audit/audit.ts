@@ -10,6 +10,9 @@ import { describeError } from "../platform/log.ts";
 export const AUDIT_EVENTS = [
   "org.created",
   "org.renamed",
+  "org.suspended",
+  "org.resumed",
+  "org.move_requested",
   "member.invited",
   "member.joined",
   "member.removed",

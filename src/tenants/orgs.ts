@@ -189,7 +189,6 @@ export async function orgExists(db: Db, id: string): Promise<boolean> {
   return d !== null;
 }
 
-
 /** Orgs with a database in use, in id order after `afterId`, at most `limit` (the sweeper's batches). */
 export async function activeOrgsAfter(
   db: Db,
@@ -323,4 +322,23 @@ export async function abandonOrgMove(db: Db, id: string, jobId: string, now: Dat
     { _id: new ObjectId(id), "move.jobId": new ObjectId(jobId) },
     { $unset: { move: "", maintenance: "" }, $set: { updatedAt: now } },
   );
+}
+
+/** Orgs of any status in id order after `afterId`, optionally of one status and deployment. */
+export async function orgsPage(
+  db: Db,
+  filter: { status?: OrgStatus; cluster?: string },
+  afterId: string | undefined,
+  limit: number,
+): Promise<Org[]> {
+  const docs = await orgs(db)
+    .find({
+      ...(filter.status !== undefined ? { status: filter.status } : {}),
+      ...(filter.cluster !== undefined ? { cluster: filter.cluster } : {}),
+      ...(afterId ? { _id: { $gt: new ObjectId(afterId) } } : {}),
+    })
+    .sort({ _id: 1 })
+    .limit(limit)
+    .toArray();
+  return docs.map(toOrg);
 }
