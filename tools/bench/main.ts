@@ -17,6 +17,8 @@ import { startFerretDB } from "../../src/embedded/ferretdb.ts";
 import { createHasher } from "../../src/platform/hasher.ts";
 import { measureHashing } from "./hashing.ts";
 import { measureOrgCreation } from "./org-creation.ts";
+import { moveScenario } from "./move.ts";
+import { migrateScenario } from "./migrate.ts";
 import {
   interleaved,
   load as measure,
@@ -349,6 +351,19 @@ async function main(): Promise<number> {
           openFilesLimit: limit,
         };
       }
+    }
+
+    // 9. Moving an org between two servers (tools/bench/move.ts); 10. `deno task migrate` over
+    // many orgs (tools/bench/migrate.ts). Each starts its own embedded servers.
+    for (const [n, scenario] of [[9, moveScenario], [10, migrateScenario]] as const) {
+      if (!wanted(n)) continue;
+      const s = await scenario({
+        documents: quick ? 5000 : undefined,
+        orgs: quick ? 200 : undefined,
+        log: console.error,
+      });
+      rows.push(...s.rows);
+      details[`scenario${n}`] = s.details;
     }
 
     const peak = app.peakRssMiB();
