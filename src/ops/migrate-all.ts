@@ -203,9 +203,6 @@ export async function migrateOrg(
       now: deps.now,
       migrations,
     });
-    if (report.to > org.schemaVersion) {
-      await setSchemaVersion(master, org.id, report.to, deps.now());
-    }
     const failure = report.failed
       ? {
         version: report.failed.version,
@@ -232,6 +229,12 @@ export async function migrateOrg(
       },
       { upsert: true },
     );
+    // The org's version last: a run killed before it does the org again (nothing is pending in
+    // its database, so nothing runs twice) and rewrites the record, which never tells of a
+    // failure the org has got past.
+    if (report.to > org.schemaVersion) {
+      await setSchemaVersion(master, org.id, report.to, deps.now());
+    }
     if (failure) {
       deps.log.warn("tenant migration failed", {
         orgId: org.id,
