@@ -123,11 +123,13 @@ Deno.test(
           }),
         );
         running.push(killed);
+        // All four workers at the gate: no migration is half-done when the kill comes.
         await waitUntil(
-          async () => (await versions(app))[4] >= 5 && await heldLeases(app) === 4,
+          () => killed.stderr().split("waiting at the gate").length - 1 === 4,
           "the run to stop at the gate",
           { timeoutMs: 60_000 },
         );
+        assertEquals(await heldLeases(app), 4);
         killed.child.kill("SIGKILL");
         await killed.done;
         const before = await versions(app);

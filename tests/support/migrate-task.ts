@@ -6,7 +6,7 @@
  *   its runs in the org's collection `vN` (so a test sees one that ran twice);
  * - a collection `poison` in an org's database makes every added migration fail there;
  * - GATE_FILE, GATE_AFTER: after GATE_AFTER runs, each waits until the file exists (to stop a
- *   run part-way, or hold orgs under its leases while another run starts);
+ *   run part-way, or hold orgs under its leases while another run starts), saying so on stderr;
  * - LEASE_MS: the per-org lease.
  */
 import { main } from "../../src/tasks/migrate.ts";
@@ -20,6 +20,7 @@ const leaseMs = Deno.env.get("LEASE_MS") ? Number(Deno.env.get("LEASE_MS")) : un
 let runs = 0;
 async function passGate(): Promise<void> {
   if (!gate || runs++ < gateAfter) return;
+  console.error("waiting at the gate");
   for (;;) {
     try {
       await Deno.stat(gate);
