@@ -11,6 +11,9 @@ import { findPage, type Page, type PageRequest } from "../platform/paging.ts";
 export const AUDIT_EVENTS = [
   "org.created",
   "org.renamed",
+  "org.suspended",
+  "org.resumed",
+  "org.move_requested",
   "member.invited",
   "member.joined",
   "member.removed",

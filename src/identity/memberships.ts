@@ -78,6 +78,16 @@ export async function countMembers(db: Db, orgId: string, role?: Role): Promise<
   });
 }
 
+/** Members per org, for a page of orgs at once (orgs with none are absent). */
+export async function countMembersOfOrgs(db: Db, orgIds: string[]): Promise<Map<string, number>> {
+  if (!orgIds.length) return new Map();
+  const rows = await memberships(db).aggregate<{ _id: ObjectId; n: number }>([
+    { $match: { orgId: { $in: orgIds.map((id) => new ObjectId(id)) } } },
+    { $group: { _id: "$orgId", n: { $sum: 1 } } },
+  ]).toArray();
+  return new Map(rows.map((r) => [r._id.toHexString(), r.n]));
+}
+
 export async function hasMemberships(db: Db, userId: string): Promise<boolean> {
   return (await memberships(db).countDocuments({ userId: new ObjectId(userId) }, { limit: 1 })) > 0;
 }

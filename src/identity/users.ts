@@ -6,14 +6,19 @@ interface UserDoc {
   _id: ObjectId;
   email: string;
   passwordHash: string;
+  /** Platform staff (API.md, "Operators"); granted only by `deno task operator`. */
+  platformRole?: PlatformRole;
   createdAt: Date;
   updatedAt: Date;
 }
+
+export type PlatformRole = "operator";
 
 export interface User {
   id: string;
   email: string;
   passwordHash: string;
+  platformRole?: PlatformRole;
   createdAt: Date;
 }
 
@@ -22,6 +27,7 @@ const toUser = (d: UserDoc): User => ({
   id: d._id.toHexString(),
   email: d.email,
   passwordHash: d.passwordHash,
+  ...(d.platformRole ? { platformRole: d.platformRole } : {}),
   createdAt: d.createdAt,
 });
 
@@ -69,6 +75,23 @@ export async function setPasswordHash(db: Db, id: string, hash: string, now: Dat
   await users(db).updateOne({ _id: new ObjectId(id) }, {
     $set: { passwordHash: hash, updatedAt: now },
   });
+}
+
+/** Grant (`role`) or revoke (`null`) a platform role; null when no user has this email. */
+export async function setPlatformRole(
+  db: Db,
+  email: string,
+  role: PlatformRole | null,
+  now = new Date(),
+): Promise<User | null> {
+  const d = await users(db).findOneAndUpdate(
+    { email: normalizeEmail(email) },
+    role
+      ? { $set: { platformRole: role, updatedAt: now } }
+      : { $unset: { platformRole: "" }, $set: { updatedAt: now } },
+    { returnDocument: "after" },
+  );
+  return d ? toUser(d) : null;
 }
 
 export async function deleteUser(db: Db, id: string): Promise<void> {

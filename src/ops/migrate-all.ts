@@ -4,6 +4,12 @@
  * the orgs the first is migrating), recorded per org in `org_migrations` (what ran, what failed),
  * past any org that fails. The org's `schemaVersion` is what is pending, so a run that stopped
  * resumes where it stopped: the orgs it finished are no longer below the latest schema.
+ *
+ * An org's lease is short and renewed while its migrations run, so the orgs a killed run was
+ * migrating are free again soon. A run comes back to the orgs it skipped for a lease once the
+ * rest are done: by then the other run has finished them (they are skipped as migrated) or died
+ * (its leases have run out, and this run migrates them), so a run that ends has left no org
+ * behind that it could have migrated.
  */
 import { type Db, ObjectId } from "mongodb";
 import type { Deps } from "../platform/deps.ts";
@@ -26,8 +32,10 @@ import {
 import { ownerOf } from "../tenants/meta.ts";
 
 export const DEFAULT_MIGRATE_CONCURRENCY = 4;
-/** How long one org's lease lasts: longer than any one org's migrations take. */
-export const ORG_MIGRATION_LEASE_MS = 15 * 60_000;
+/** How long one org's lease lasts unless renewed (it is, every third of it, while in use). */
+export const ORG_MIGRATION_LEASE_MS = 30_000;
+/** Why an org was skipped when another run holds its lease (this run comes back to it). */
+export const HELD_BY_ANOTHER_RUN = "being migrated by another run";
 
 interface OrgMigrationDoc {
   _id: ObjectId;
@@ -114,11 +122,18 @@ export async function migrateAllOrgs(
     elapsedMs: 0,
   };
   const results: OrgMigrationResult[] = [];
+  const leaseMs = opts.leaseMs ?? ORG_MIGRATION_LEASE_MS;
+  let queue = orgs;
+  let held: Org[] = [];
   let next = 0;
   const worker = async () => {
-    while (next < orgs.length && !opts.signal?.aborted) {
-      const org = orgs[next++];
-      const result = await migrateOrg(deps, org, migrations, opts.leaseMs);
+    while (next < queue.length && !opts.signal?.aborted) {
+      const org = queue[next++];
+      const result = await migrateOrg(deps, org, migrations, leaseMs);
+      if (result.outcome === "skipped" && result.reason === HELD_BY_ANOTHER_RUN) {
+        held.push(org);
+        continue;
+      }
       results.push(result);
       progress.done++;
       progress[result.outcome]++;
@@ -126,9 +141,27 @@ export async function migrateAllOrgs(
       await opts.onProgress?.({ ...progress }, result);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, orgs.length) }, worker));
+  for (;;) {
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    if (!held.length || opts.signal?.aborted) break;
+    // Another run holds these: wait a little for it to finish them or for its leases to lapse.
+    await pause(Math.min(1000, leaseMs / 3), opts.signal);
+    [queue, held, next] = [held, [], 0];
+  }
   progress.elapsedMs = performance.now() - started;
   return { ...progress, latest, results };
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** One org under its lease: its pending migrations, its `schemaVersion`, its record. */
@@ -153,8 +186,11 @@ export async function migrateOrg(
   const lease = `migrate:${org.id}`;
   const master = deps.db.master;
   if (!await acquireLease(master, lease, deps.instanceId, leaseMs, deps.now())) {
-    return skipped("being migrated by another run");
+    return skipped(HELD_BY_ANOTHER_RUN);
   }
+  const renew = setInterval(() => {
+    acquireLease(master, lease, deps.instanceId, leaseMs, deps.now()).catch(() => {});
+  }, Math.max(50, Math.floor(leaseMs / 3)));
   try {
     // Another run may have finished it since the list of pending orgs was read.
     const current = await findOrgById(master, org.id);
@@ -167,9 +203,6 @@ export async function migrateOrg(
       now: deps.now,
       migrations,
     });
-    if (report.to > org.schemaVersion) {
-      await setSchemaVersion(master, org.id, report.to, deps.now());
-    }
     const failure = report.failed
       ? {
         version: report.failed.version,
@@ -196,6 +229,12 @@ export async function migrateOrg(
       },
       { upsert: true },
     );
+    // The org's version last: a run killed before it does the org again (nothing is pending in
+    // its database, so nothing runs twice) and rewrites the record, which never tells of a
+    // failure the org has got past.
+    if (report.to > org.schemaVersion) {
+      await setSchemaVersion(master, org.id, report.to, deps.now());
+    }
     if (failure) {
       deps.log.warn("tenant migration failed", {
         orgId: org.id,
@@ -227,6 +266,7 @@ export async function migrateOrg(
       durationMs: performance.now() - t0,
     };
   } finally {
+    clearInterval(renew);
     await releaseLease(master, lease, deps.instanceId).catch(() => {});
   }
 }

@@ -8,9 +8,11 @@
 import type { Deps } from "../platform/deps.ts";
 import { runClaimedJob } from "../ops/job-runner.ts";
 import { claimJob, enqueueJob } from "../ops/jobs.ts";
+import type { Migration } from "../tenants/migrations/mod.ts";
 import {
   DEFAULT_MIGRATE_CONCURRENCY,
   MIGRATE_JOB,
+  type MigrateAllOptions,
   type MigrateAllReport,
   migrateJobHandler,
   type MigrateProgress,
@@ -67,8 +69,11 @@ function plainProgress(everyMs = 2000) {
   };
 }
 
-async function printStatus(deps: Deps): Promise<number> {
-  const status = await migrationStatus(deps);
+/** What a caller other than the command line may set: its own migrations, a shorter lease. */
+export type MigrateTaskOptions = Pick<MigrateAllOptions, "migrations" | "leaseMs">;
+
+async function printStatus(deps: Deps, migrations?: readonly Migration[]): Promise<number> {
+  const status = await migrationStatus(deps, migrations?.[migrations.length - 1].version);
   write(`latest schema version: ${status.latest}\n`);
   for (const v of status.versions) {
     write(`  version ${v.schemaVersion}: ${v.orgs} org${v.orgs === 1 ? "" : "s"}\n`);
@@ -81,7 +86,11 @@ async function printStatus(deps: Deps): Promise<number> {
   return status.failures.length ? 1 : 0;
 }
 
-async function run(deps: Deps, concurrency: number): Promise<number> {
+async function run(
+  deps: Deps,
+  concurrency: number,
+  options: MigrateTaskOptions,
+): Promise<number> {
   const master = deps.db.master;
   const claim = { holder: deps.instanceId, leaseMs: 60_000, kinds: [MIGRATE_JOB] };
   // A run whose process died is taken over (its record says nothing more than the orgs' own
@@ -105,6 +114,7 @@ async function run(deps: Deps, concurrency: number): Promise<number> {
       deps,
       job,
       migrateJobHandler({
+        ...options,
         concurrency,
         signal: stop.signal,
         onProgress: Deno.stdout.isTerminal() ? terminalProgress() : plainProgress(),
@@ -125,8 +135,8 @@ async function run(deps: Deps, concurrency: number): Promise<number> {
   }
 }
 
-async function main(): Promise<number> {
-  const { flags, positional } = parseArgs(Deno.args);
+export async function main(args: string[], options: MigrateTaskOptions = {}): Promise<number> {
+  const { flags, positional } = parseArgs(args);
   const concurrency = Number(flags.get("concurrency") ?? DEFAULT_MIGRATE_CONCURRENCY);
   const known = new Set(["concurrency", "status"]);
   if (
@@ -138,10 +148,12 @@ async function main(): Promise<number> {
   }
   const task = await openTask();
   try {
-    return flags.has("status") ? await printStatus(task.deps) : await run(task.deps, concurrency);
+    return flags.has("status")
+      ? await printStatus(task.deps, options.migrations)
+      : await run(task.deps, concurrency, options);
   } finally {
     await task.close();
   }
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main(Deno.args));

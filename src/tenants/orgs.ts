@@ -327,3 +327,22 @@ export async function abandonOrgMove(db: Db, id: string, jobId: string, now: Dat
     { $unset: { move: "", maintenance: "" }, $set: { updatedAt: now } },
   );
 }
+
+/** Orgs of any status in id order after `afterId`, optionally of one status and deployment. */
+export async function orgsPage(
+  db: Db,
+  filter: { status?: OrgStatus; cluster?: string },
+  afterId: string | undefined,
+  limit: number,
+): Promise<Org[]> {
+  const docs = await orgs(db)
+    .find({
+      ...(filter.status !== undefined ? { status: filter.status } : {}),
+      ...(filter.cluster !== undefined ? { cluster: filter.cluster } : {}),
+      ...(afterId ? { _id: { $gt: new ObjectId(afterId) } } : {}),
+    })
+    .sort({ _id: 1 })
+    .limit(limit)
+    .toArray();
+  return docs.map(toOrg);
+}

@@ -23,6 +23,8 @@ import { measureHashing } from "./hashing.ts";
 import { measureIndexedLookup } from "./indexed-lookup.ts";
 import { measureOrgCreation } from "./org-creation.ts";
 import { footprint, measureScale } from "./scale.ts";
+import { moveScenario } from "./move.ts";
+import { migrateScenario } from "./migrate.ts";
 import {
   interleaved,
   load as measure,
@@ -426,6 +428,19 @@ async function main(): Promise<number> {
           `in all; FerretDB's process ${server.ferretdbRssMiB} MiB RSS (peak ` +
           `${server.ferretdbPeakRssMiB} MiB)`,
       );
+    }
+
+    // 11. Moving an org between two servers (tools/bench/move.ts); 12. `deno task migrate` over
+    // many orgs (tools/bench/migrate.ts). Each starts its own embedded servers.
+    for (const [n, scenario] of [[11, moveScenario], [12, migrateScenario]] as const) {
+      if (!wanted(n)) continue;
+      const s = await scenario({
+        documents: quick ? 5000 : undefined,
+        orgs: quick ? 200 : undefined,
+        log: console.error,
+      });
+      rows.push(...s.rows);
+      details[`scenario${n}`] = s.details;
     }
 
     const peak = app.peakRssMiB();
