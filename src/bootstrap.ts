@@ -17,6 +17,7 @@ import { ensureUserIndexes } from "./identity/users.ts";
 import { describeError, type Logger } from "./platform/log.ts";
 import { ensureJobIndexes } from "./ops/jobs.ts";
 import { ensureOrgIndexes } from "./tenants/orgs.ts";
+import { ensureTombstoneIndexes } from "./tenants/tombstones.ts";
 
 /** Create the master database's indexes (idempotent). The unique ones are what make names, emails and memberships unique. */
 export async function ensureMasterIndexes(db: Database, log?: Logger): Promise<void> {
@@ -27,6 +28,7 @@ export async function ensureMasterIndexes(db: Database, log?: Logger): Promise<v
   await ensureInvitationIndexes(db.master, log);
   await ensureThrottleIndexes(db.master, log);
   await ensureJobIndexes(db.master);
+  await ensureTombstoneIndexes(db.master, log);
 }
 
 export interface DepsOptions {

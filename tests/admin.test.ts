@@ -3,6 +3,7 @@
  * platform role and its task, the org list and detail, suspend and resume as the API's tokens
  * see them, move requests, deployments and jobs.
  */
+import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
 import { ObjectId } from "mongodb";
 import { assert, assertEquals, assertMatch, assertRejects } from "./support/assert.ts";
 import { assertOperator, isOperator, setOperator } from "../src/access/operators.ts";
@@ -167,7 +168,7 @@ Deno.test(
       assertEquals(byId.get(others[1].id)?.status, "provisioning");
       for (const o of all) {
         assertEquals(o.cluster, "default");
-        assertEquals(o.schemaVersion, 2);
+        assertEquals(o.schemaVersion, LATEST_SCHEMA_VERSION);
       }
 
       const suspended = await allPages(app, { status: "suspended" });
@@ -288,7 +289,10 @@ Deno.test(
       const detail = await getOrg(app.deps, here.slug);
       assertEquals(detail.id, here.id);
       assertEquals(detail.deployment, { name: "default", reachable: true });
-      assertEquals(detail.schema, { version: 2, latest: 2 });
+      assertEquals(detail.schema, {
+        version: LATEST_SCHEMA_VERSION,
+        latest: LATEST_SCHEMA_VERSION,
+      });
       assertEquals(detail.memberCount, 1);
       assert(detail.storage, "storage figures");
       // The 500 documents, and the service's own (its marker, the audit log's first event).

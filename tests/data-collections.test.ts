@@ -1,4 +1,5 @@
 /** Collections of the org's database: names, indexes, roles, audit, quotas and their counters. */
+import { AUDIT_LOG } from "../src/audit/audit.ts";
 import { runMaintenance } from "../src/ops/maintenance.ts";
 import { assert, assertEquals } from "./support/assert.ts";
 import { addMember, codeOf, createOrgAndLogin, createTestApp, dbTest } from "./support/app.ts";
@@ -156,7 +157,7 @@ Deno.test(
             query: {},
           });
           assertEquals(docs.status, 404);
-          const events = await (await tenantDbOf(app, a)).collection("audit_log")
+          const events = await (await tenantDbOf(app, a)).collection(AUDIT_LOG)
             .find({ type: { $in: ["collection.created", "collection.dropped"] } })
             .sort({ _id: 1 }).toArray();
           assertEquals(

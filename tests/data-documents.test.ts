@@ -1,4 +1,5 @@
 /** The document API: round trips, PATCH, PUT, DELETE, ETags, If-Match, unique keys, batches. */
+import { AUDIT_LOG } from "../src/audit/audit.ts";
 import { collection, CollectionError } from "../src/client.ts";
 import { assert, assertEquals } from "./support/assert.ts";
 import { codeOf, createOrgAndLogin, createTestApp, dbTest } from "./support/app.ts";
@@ -223,7 +224,7 @@ Deno.test("documents round-trip and change as the API says", dbTest, async (t) =
         });
         assertEquals(res.status, 404);
       }
-      const events = await (await tenantDbOf(app, a)).collection("audit_log")
+      const events = await (await tenantDbOf(app, a)).collection(AUDIT_LOG)
         .find({ type: "document.deleted" }).toArray();
       assertEquals(events.length, 1);
       assertEquals(events[0].target, { collection: "people", documentId: id });

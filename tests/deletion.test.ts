@@ -78,3 +78,43 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "a document written after its org's deletion does not keep the database: the next pass drops it",
+  dbTest,
+  async () => {
+    // Instance A's clock stands still, so it still serves the org B deletes (a write under way).
+    const frozen = new Date();
+    const a = await createTestApp({ now: () => frozen });
+    const b = await createTestApp({ sameDatabaseAs: a });
+    try {
+      const owner = await createOrgAndLogin(a, "Late Writer Co");
+      const orgDb = `${a.config.tenantDbPrefix}${owner.org.id}`;
+      const slug = owner.org.slug;
+      const made = await a.client(owner.token).v1.orgs[":slug"].collections.$post({
+        param: { slug },
+        json: { name: "notes" },
+      });
+      assertEquals(made.status, 201);
+
+      const deleted = await b.client(owner.token).v1.orgs[":slug"].$delete({ param: { slug } });
+      assertEquals(deleted.status, 204);
+      assert(!(await b.tenantDatabases()).includes(orgDb));
+
+      // A write that was under way lands after the drop and creates the database again.
+      const late = await a.client(owner.token).v1.orgs[":slug"].collections[":name"].documents
+        .$post({ param: { slug, name: "notes" }, json: { text: "late" } });
+      assert(late.status === 201 || late.status === 404, `a late write: ${late.status}`);
+      await a.deps.db.tenantDb({ cluster: "default", databaseName: orgDb })
+        .collection("notes").insertOne({ text: "landed after the drop" });
+      assert((await b.tenantDatabases()).includes(orgDb), "the late write made the database");
+
+      assert(await runMaintenance(b.deps), "the maintenance lease is free");
+      assert(!(await b.tenantDatabases()).includes(orgDb), "the pass dropped it again");
+    } finally {
+      b.deps.hasher.close();
+      await b.deps.db.close();
+      await a.close();
+    }
+  },
+);

@@ -12,6 +12,7 @@ import { acquireLease } from "../platform/leases.ts";
 import { describeError } from "../platform/log.ts";
 import { upgradeTenant } from "../tenants/provisioning.ts";
 import { activeOrgsAfter } from "../tenants/orgs.ts";
+import { deleteExpiredTombstones } from "../tenants/tombstones.ts";
 import { reconcileOrgUsage } from "../tenants/usage.ts";
 import { type OrphanCandidates, reconcileOrgs } from "./reconciler.ts";
 
@@ -66,6 +67,7 @@ export async function runMaintenance(
     sessions: await deleteExpiredSessions(master, now),
     invitations: await deleteExpiredInvitations(master, now),
     throttles: await deleteExpiredThrottles(master, now),
+    tombstones: await deleteExpiredTombstones(master, now),
     auditEvents: 0,
   };
   const batch = await activeOrgsAfter(master, state.auditSweptUpTo, auditBatch);

@@ -21,6 +21,7 @@ import { rollbackProvisioning } from "../tenants/provisioning.ts";
 import { readMarker } from "../tenants/meta.ts";
 import { forgetOutcome, orgIdsOfOutcomes } from "../tenants/outcomes.ts";
 import { allOrgIds, findStuckOrgs, orgExists } from "../tenants/orgs.ts";
+import { liveTombstones } from "../tenants/tombstones.ts";
 
 /** How long a database must have stayed orphaned, between two searches, before it is dropped. */
 export const ORPHAN_CONFIRM_MS = 5 * 60_000;
@@ -41,6 +42,8 @@ export interface ReconcileReport {
   orphansPending: number;
   /** Gone orgs whose memberships, sessions or invitations were left behind, and are now gone. */
   danglingOrgs: number;
+  /** Databases of deleted orgs that a late write had created again, dropped again. */
+  redropped: number;
 }
 
 /**
@@ -60,6 +63,7 @@ export async function reconcileOrgs(
     orphansDropped: 0,
     orphansPending: 0,
     danglingOrgs: 0,
+    redropped: 0,
   };
 
   // A provisioning younger than the grace period may still be running in another instance.
@@ -81,6 +85,7 @@ export async function reconcileOrgs(
     report.deleted++;
     log.info("finished an interrupted deletion", { orgId: org.id });
   }
+  report.redropped = await dropRecreatedDatabases(deps, now);
 
   if (!opts.orphans) return report;
   report.danglingOrgs = await sweepDanglingReferences(deps);
@@ -159,4 +164,22 @@ async function sweepDanglingReferences(deps: Deps): Promise<number> {
     deps.log.info("removed the references of an org that is gone", { orgId });
   }
   return swept;
+}
+
+/**
+ * Drop again the databases of recently deleted orgs that a write in flight created after the
+ * drop (src/tenants/tombstones.ts). Their name carries the deleted org's id, so they are no
+ * other org's, and an org's id is never used again.
+ */
+async function dropRecreatedDatabases(deps: Deps, now: Date): Promise<number> {
+  let dropped = 0;
+  for (const t of await liveTombstones(deps.db.master, now)) {
+    const tenant = deps.db.tenantDb(t);
+    const names = await tenant.listCollections({}, { nameOnly: true }).toArray();
+    if (!names.length) continue;
+    await tenant.dropDatabase();
+    dropped++;
+    deps.log.warn("dropped a database written after its org was deleted", { orgId: t.orgId });
+  }
+  return dropped;
 }

@@ -13,6 +13,7 @@ import { readMarker } from "./meta.ts";
 import { VISIBLE_STATUSES } from "./org-status.ts";
 import { deleteOrgDoc, type Org, transitionOrg } from "./orgs.ts";
 import { forgetOutcome } from "./outcomes.ts";
+import { recordTombstone } from "./tombstones.ts";
 
 /** Delete an org: mark it `deleting` (tokens stop working), then finish the deletion. */
 export async function deleteOrg(deps: Deps, org: Org): Promise<void> {
@@ -37,6 +38,13 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   const tenantDb = db.tenantDb(org);
   const marker = await readMarker(tenantDb);
   if (!marker || (marker.master === deps.config.masterDb && marker.orgId === org.id)) {
+    // First the tombstone: a write still in flight may create the database again after the
+    // drop, and the maintenance pass drops it again while the tombstone lasts.
+    await recordTombstone(db.master, {
+      orgId: org.id,
+      cluster: org.cluster,
+      databaseName: org.databaseName,
+    }, deps.now());
     await tenantDb.dropDatabase();
   } else {
     deps.log.warn("kept a tenant database marked as another owner's", {

@@ -39,6 +39,7 @@ type Schema = {
   minLength?: number;
   maxLength?: number;
   items?: Schema;
+  minItems?: number;
 };
 type OpenApi = {
   paths: Record<string, Record<string, Operation>>;
@@ -82,7 +83,12 @@ function sample(doc: OpenApi, schema: Schema, name = ""): unknown {
     for (const key of s.required ?? []) out[key] = sample(doc, s.properties![key], key);
     return out;
   }
-  if (type === "array") return [];
+  if (type === "array") {
+    // As many items as the schema requires (a batch of documents needs one), so the request is
+    // refused for whose org it names, not for its body.
+    const n = s.minItems ?? 0;
+    return Array.from({ length: n }, () => s.items ? sample(doc, s.items) : {});
+  }
   if (type === "integer" || type === "number") return 1;
   if (type === "boolean") return true;
   if (s.format === "email") return "attacker@example.com";
