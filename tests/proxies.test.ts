@@ -51,27 +51,23 @@ type Event = { type: string; ip: string };
 
 /** The client address the audit log recorded for one failed login sent by `peer` with `xff`. */
 async function recordedAddress(trusted: string, peer: string, xff: string) {
-  const app = await createTestApp({ env: { TRUSTED_PROXIES: trusted } });
-  try {
-    const owner = await createOrgAndLogin(app, "Proxy Co");
-    const res = await app.app.request(
-      "/v1/auth/login",
-      json({ email: owner.email, password: "not the password at all" }, {
-        "X-Forwarded-For": xff,
-      }),
-      { remoteAddr: { hostname: peer } },
-    );
-    assertEquals(res.status, 401);
-    const audit = await app.client(owner.token).v1.orgs[":slug"].audit.$get({
-      param: { slug: owner.org.slug },
-      query: {},
-    });
-    assertEquals(audit.status, 200);
-    const { items } = (await audit.json()) as { items: Event[] };
-    return items.find((e) => e.type === "login.failed")?.ip;
-  } finally {
-    await app.close();
-  }
+  await using app = await createTestApp({ env: { TRUSTED_PROXIES: trusted } });
+  const owner = await createOrgAndLogin(app, "Proxy Co");
+  const res = await app.app.request(
+    "/v1/auth/login",
+    json({ email: owner.email, password: "not the password at all" }, {
+      "X-Forwarded-For": xff,
+    }),
+    { remoteAddr: { hostname: peer } },
+  );
+  assertEquals(res.status, 401);
+  const audit = await app.client(owner.token).v1.orgs[":slug"].audit.$get({
+    param: { slug: owner.org.slug },
+    query: {},
+  });
+  assertEquals(audit.status, 200);
+  const { items } = (await audit.json()) as { items: Event[] };
+  return items.find((e) => e.type === "login.failed")?.ip;
 }
 
 Deno.test(

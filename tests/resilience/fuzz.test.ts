@@ -89,8 +89,8 @@ Deno.test("fuzzing from the OpenAPI document finds no 5xx and no undocumented an
   const bin = schemathesis();
   console.log(`fuzz test: ${EXAMPLES} examples per operation and run, seed ${SEED}`);
   // Every generated creation comes from this one address; the limit would end them early.
-  const app = await createTestApp({ env: { LOG_LEVEL: "warn", ORG_CREATE_LIMIT: "0" } });
-  const server = serveApp(app.app);
+  await using app = await createTestApp({ env: { LOG_LEVEL: "warn", ORG_CREATE_LIMIT: "0" } });
+  await using server = serveApp(app.app);
   const cwd = await Deno.makeTempDir({ prefix: "orgservice-fuzz-" });
   const totals = { generated: 0 };
   try {
@@ -130,8 +130,6 @@ Deno.test("fuzzing from the OpenAPI document finds no 5xx and no undocumented an
     assert(crashes.length === 0, `unhandled errors were logged:\n${crashes.join("\n")}`);
     console.log(`fuzz test: ${totals.generated} generated test cases, no failure`);
   } finally {
-    await server.shutdown();
-    await app.close();
     await Deno.remove(cwd, { recursive: true }).catch(() => {});
   }
 });

@@ -361,8 +361,8 @@ async function main(): Promise<number> {
       pass: peak <= RSS_BAR_MIB,
     });
     await app.stop();
-    const tail = app.stderrTail();
-    if (tail.length) details.serviceStderrTail = tail;
+    const tail = app.outputTail();
+    if (tail.length) details.serviceOutputTail = tail;
 
     for (const r of rows) if (r.load) notes.push(`${r.id}: ${r.load}`);
     if (details.hashing) {
@@ -378,7 +378,7 @@ async function main(): Promise<number> {
           `${details.ferretdb.openFiles} open files (limit ${details.ferretdb.openFilesLimit})`,
       );
     }
-    if (tail.length) notes.push(`the service wrote ${tail.length} line(s) on stderr (see JSON)`);
+    if (tail.length) notes.push(`the service wrote ${tail.length} line(s) of output (see JSON)`);
 
     if (profileDir) details.profiles = await summarizeProfiles(profileDir);
   } finally {
