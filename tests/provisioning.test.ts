@@ -18,6 +18,12 @@ const stopAfter = <S extends string>(target: S) => (step: S) =>
 const waitFor = (cond: () => Promise<boolean>, what: string) =>
   waitUntil(cond, what, { timeoutMs: 4000, intervalMs: 20 });
 
+/**
+ * Work started on a "crashed" instance: never awaited, and left failing quietly when that
+ * instance's connection closes at the end of the test, as a killed process's would.
+ */
+const abandon = (work: Promise<unknown>) => void work.catch(() => {});
+
 const counts = async (app: TestApp) => ({
   orgs: await app.deps.db.master.collection("orgs").countDocuments({}),
   users: await app.deps.db.master.collection("users").countDocuments({}),
@@ -36,10 +42,10 @@ for (const step of ["claimed", "database", "owner"] as ProvisioningStep[]) {
       // The "restarted" instance: same database, no hook.
       await using app = await createTestApp({ sameDatabaseAs: crashed });
       // Started and never finished, like a process killed at that point.
-      createOrg(crashed.deps, {
+      abandon(createOrg(crashed.deps, {
         name: "Half Made",
         admin: { email: "half@example.com", password: PASSWORD },
-      }, CTX);
+      }, CTX));
       await waitFor(async () => {
         const org = await findOrgBySlug(app.deps.db.master, "half-made");
         if (!org) return false;
@@ -78,10 +84,10 @@ Deno.test(
       hooks: { afterProvisioningStep: stopAfter("decided") },
     });
     await using app = await createTestApp({ sameDatabaseAs: crashed });
-    createOrg(crashed.deps, {
+    abandon(createOrg(crashed.deps, {
       name: "Nearly Done",
       admin: { email: "nearly@example.com", password: PASSWORD },
-    }, CTX);
+    }, CTX));
     await waitFor(
       async () =>
         await app.deps.db.master.collection("provisioning_outcomes").countDocuments({}) === 1,
@@ -166,10 +172,10 @@ Deno.test(
       sameDatabaseAs: crashed,
       env: { PROVISIONING_GRACE_SECONDS: "600" },
     });
-    createOrg(crashed.deps, {
+    abandon(createOrg(crashed.deps, {
       name: "Still Going",
       admin: { email: "s@example.com", password: PASSWORD },
-    }, CTX);
+    }, CTX));
     await waitFor(async () => (await app.tenantDatabases()).length === 1, "the database");
     assertEquals((await reconcileOrgs(app.deps)).rolledBack, 0);
     assertEquals((await counts(app)).orgs, 1);
@@ -190,7 +196,7 @@ for (const step of ["marked", "database", "references"] as DeletionStep[]) {
       await app.client().v1.auth.login.$post({
         json: { email: "d@example.com", password: PASSWORD },
       });
-      deleteOrg(crashed.deps, org);
+      abandon(deleteOrg(crashed.deps, org));
       await waitFor(async () => {
         const o = await findOrgBySlug(app.deps.db.master, "doomed-co");
         if (o?.status !== "deleting") return false;
