@@ -1,5 +1,5 @@
 /** Child processes of the bench: the service (production mode), the hello-world ceiling. */
-import { type SpawnOptions, spawnDeno } from "../../tests/support/spawn.ts";
+import { spawnDeno, type SpawnOptions } from "../../tests/support/spawn.ts";
 
 export interface Child {
   pid: number;
