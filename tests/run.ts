@@ -1,7 +1,8 @@
 /**
- * The test command (`deno task test [files...]`): starts the embedded FerretDB in a fresh
- * temporary folder unless MONGO_URI is set, runs `deno test` against it, stops it, and ends
- * with a plain `N passed, N failed` line counted from the run's JUnit report.
+ * The test command (`deno task test [paths...]`, by default tests/, src/ and console/): starts
+ * the embedded FerretDB in a fresh temporary folder unless MONGO_URI is set, runs `deno test`
+ * against it, stops it, and ends with a plain `N passed, N failed` line counted from the run's
+ * JUnit report.
  */
 import { startFerretDB } from "../src/embedded/ferretdb.ts";
 import { ensureSchemathesis } from "../tools/schemathesis.ts";
@@ -17,7 +18,14 @@ if (!Deno.env.get("MONGO_URI")) {
 }
 
 const junit = `${tmp}/junit.xml`;
-const args = Deno.args.length ? Deno.args : ["tests/"];
+// By default: the suite, and the unit tests beside their modules (the console's too, once it
+// exists). A folder without test files is no error.
+const defaultPaths = async () => {
+  const paths = ["tests/", "src/"];
+  if (await Deno.stat("console/").then((s) => s.isDirectory, () => false)) paths.push("console/");
+  return paths;
+};
+const args = Deno.args.length ? Deno.args : await defaultPaths();
 
 // The fuzz test needs Schemathesis (a pinned Python venv in the cache folder). A failure to
 // install it is handed to the test, which fails with the reason instead of being skipped.
@@ -37,7 +45,7 @@ if (!Deno.env.get("SCHEMATHESIS") && args.some(covers)) {
 let code = 1;
 try {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["test", "--allow-all", `--junit-path=${junit}`, ...args],
+    args: ["test", "--allow-all", "--permit-no-files", `--junit-path=${junit}`, ...args],
     env,
     stdin: "null",
   }).spawn();
