@@ -60,30 +60,16 @@ Deno.test("platform routes answer on the real database", dbTest, async (t) => {
 
 Deno.test("every error class is problem+json with a stable code", dbTest, async (t) => {
   await using app = await createTestApp({ env: { BODY_LIMIT_BYTES: "2048" } });
+  const postOrgs = (contentType: string, body: string) =>
+    app.request("/v1/orgs", { method: "POST", headers: { "Content-Type": contentType }, body });
   await t.step("unknown route: 404 not_found", async () => {
     await assertProblem(await app.request("/nope"), 404, "not_found");
   });
   await t.step("malformed JSON: 400 validation_failed", async () => {
-    await assertProblem(
-      await app.request("/v1/orgs", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: "{bad",
-      }),
-      400,
-      "validation_failed",
-    );
+    await assertProblem(await postOrgs("application/json", "{bad"), 400, "validation_failed");
   });
   await t.step("wrong content type: 415", async () => {
-    await assertProblem(
-      await app.request("/v1/orgs", {
-        method: "POST",
-        headers: { "Content-Type": "text/plain" },
-        body: "x",
-      }),
-      415,
-      "unsupported_media_type",
-    );
+    await assertProblem(await postOrgs("text/plain", "x"), 415, "unsupported_media_type");
   });
   await t.step("oversized body: 413 payload_too_large", async () => {
     const body = {

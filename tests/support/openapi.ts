@@ -20,6 +20,7 @@ export type Schema = {
 export type Parameter = { name: string; in: string; schema?: Schema };
 export type Operation = {
   security?: unknown[];
+  responses?: Record<string, unknown>;
   requestBody?: { content: Record<string, { schema: Schema }> };
   parameters?: Parameter[];
 };
