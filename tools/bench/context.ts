@@ -1,4 +1,4 @@
-/** What every scenario group of the bench is given: the running service, its settings, the report. */
+/** What each scenario group of the bench is given: the service, its settings, the report. */
 import type { Config } from "../../src/platform/config.ts";
 import type { Child } from "./processes.ts";
 import type { Row } from "./report.ts";

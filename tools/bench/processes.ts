@@ -51,7 +51,7 @@ export function childProcesses(): { pid: number; cmd: string }[] {
   });
 }
 
-/** Spawn `deno run <flags> <script>` from the repository root and wait until `/` or `waitPath` is 200. */
+/** Spawn a script of the repository with `spawnDeno`, as the bench sees a child. */
 async function spawn(script: string, opts: SpawnOptions): Promise<Child> {
   // A bounded tail: under load the service may log on every request, and only the end matters.
   const child = await spawnDeno(script, { maxOutputChars: 64_000, ...opts });
