@@ -8,8 +8,8 @@ import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { createOrg } from "../src/tenants/provisioning.ts";
 import { findOrgById, type Org } from "../src/tenants/orgs.ts";
 import { createTestApp, dbTest, PASSWORD, type TestApp } from "./support/app.ts";
-import { waitUntil } from "./support/service.ts";
-import { runTask, startTask, taskEnv } from "./support/task.ts";
+import { runTask, startTask, taskEnv, type TaskRun } from "./support/task.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const ORGS = 50;
 const FIXTURE = "tests/support/migrate-task.ts";
@@ -57,9 +57,9 @@ Deno.test(
   `deno task migrate over ${ORGS} orgs: a failing org, --status, resume after a kill, two runs at once`,
   dbTest,
   async (t) => {
-    const app = await createTestApp({ env: { ORG_CREATE_LIMIT: "0" } });
+    await using app = await createTestApp({ env: { ORG_CREATE_LIMIT: "0" } });
     const gateDir = await Deno.makeTempDir({ prefix: "orgservice-gate-" });
-    const running: ReturnType<typeof startTask>[] = [];
+    const running: TaskRun[] = [];
     try {
       const orgs = await createOrgs(app, ORGS);
       assertEquals(await versions(app), { 2: ORGS });
@@ -113,7 +113,7 @@ Deno.test(
         await db(poisoned).collection("poison").drop();
         // Ten migrations pass; then the run's four workers wait at a gate that never opens,
         // holding four orgs' leases, and the process is killed.
-        const killed = startTask(
+        const killed = await startTask(
           FIXTURE,
           [],
           env({
@@ -165,13 +165,13 @@ Deno.test(
         async () => {
           const gate = `${gateDir}/open`;
           // Run A takes four orgs and waits at the gate with their leases held.
-          const a = startTask(FIXTURE, [], env({ MIGRATE_UP_TO: "5", GATE_FILE: gate }));
+          const a = await startTask(FIXTURE, [], env({ MIGRATE_UP_TO: "5", GATE_FILE: gate }));
           running.push(a);
           await waitUntil(async () => await heldLeases(app) === 4, "run A to hold four orgs", {
             timeoutMs: 60_000,
           });
           // Run B migrates every other org, then waits for A's four.
-          const b = startTask(FIXTURE, [], env({ MIGRATE_UP_TO: "5" }));
+          const b = await startTask(FIXTURE, [], env({ MIGRATE_UP_TO: "5" }));
           running.push(b);
           // B's last org is recorded before its lease is released: wait for both.
           await waitUntil(
@@ -191,14 +191,8 @@ Deno.test(
         },
       );
     } finally {
-      for (const r of running) {
-        try {
-          r.child.kill("SIGKILL");
-        } catch { /* already gone */ }
-        await r.done.catch(() => {});
-      }
+      for (const r of running) await r.child[Symbol.asyncDispose]();
       await Deno.remove(gateDir, { recursive: true }).catch(() => {});
-      await app.close();
     }
   },
 );
