@@ -43,11 +43,19 @@ Deno.test(
        console.log(JSON.stringify({ pid: s.pid, uri: s.uri }));
        setInterval(() => {}, 1000);`,
     );
-    const child = await spawnDeno(script, { waitPath: null });
+    // The script lies outside the repository: deno.json's import map is named explicitly.
+    const child = await spawnDeno(script, {
+      flags: ["--allow-all", "--config", "deno.json"],
+      waitPath: null,
+    });
+    let exited = false;
+    child.exited.then(() => exited = true);
     try {
-      await waitUntil(() => child.stdout().includes("\n"), "the launcher to start the database", {
+      const started = () => child.stdout().includes("\n");
+      await waitUntil(() => exited || started(), "the launcher to start the database", {
         timeoutMs: 120_000,
       });
+      assert(started(), `the launcher exited before starting:\n${child.output()}`);
       const { pid, uri } = JSON.parse(child.stdout().split("\n")[0]);
       const postgres = await postmasterPid(dir);
       assert(alive(pid) && alive(postgres), "both running");
