@@ -16,6 +16,7 @@ export type Schema = {
   minLength?: number;
   maxLength?: number;
   items?: Schema;
+  minItems?: number;
 };
 export type Parameter = { name: string; in: string; schema?: Schema };
 export type Operation = {
@@ -74,7 +75,10 @@ export function sample(doc: OpenApi, schema: Schema, name = ""): unknown {
     for (const key of s.required ?? []) out[key] = sample(doc, s.properties![key], key);
     return out;
   }
-  if (type === "array") return [];
+  // As few items as the schema allows: a list that must not be empty gets one.
+  if (type === "array") {
+    return Array.from({ length: s.minItems ?? 0 }, () => sample(doc, s.items ?? {}));
+  }
   if (type === "integer" || type === "number") return 1;
   if (type === "boolean") return true;
   if (s.format === "email") return "attacker@example.com";
