@@ -27,6 +27,7 @@ import {
   suspendOrg,
 } from "../src/ops/admin.ts";
 import { AppError } from "../src/platform/errors.ts";
+import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
 import { createOrg } from "../src/tenants/provisioning.ts";
 import { findOrgById } from "../src/tenants/orgs.ts";
 import { findUserByEmail } from "../src/identity/users.ts";
@@ -168,7 +169,7 @@ Deno.test(
     assertEquals(byId.get(others[1].id)?.status, "provisioning");
     for (const o of all) {
       assertEquals(o.cluster, "default");
-      assertEquals(o.schemaVersion, 2);
+      assertEquals(o.schemaVersion, LATEST_SCHEMA_VERSION);
     }
 
     const suspended = await allPages(app, { status: "suspended" });
@@ -278,7 +279,10 @@ Deno.test(
     const detail = await getOrg(app.deps, here.slug);
     assertEquals(detail.id, here.id);
     assertEquals(detail.deployment, { name: "default", reachable: true });
-    assertEquals(detail.schema, { version: 2, latest: 2 });
+    assertEquals(detail.schema, {
+      version: LATEST_SCHEMA_VERSION,
+      latest: LATEST_SCHEMA_VERSION,
+    });
     assertEquals(detail.memberCount, 1);
     assert(detail.storage, "storage figures");
     // The 500 documents, and the service's own (its marker, the audit log's first event).

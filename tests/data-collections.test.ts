@@ -1,5 +1,6 @@
 /** Collections of the org's database: names, indexes, roles, audit, quotas and their counters. */
 import { runMaintenance } from "../src/ops/maintenance.ts";
+import { TENANT_COLLECTIONS } from "../src/tenants/collections.ts";
 import { assert, assertEquals, assertProblem } from "./support/assert.ts";
 import { addMember, createOrgAndLogin, createTestApp, dbTest } from "./support/app.ts";
 import { createCollection, docsOf, tenantDbOf } from "./support/data.ts";
@@ -150,7 +151,7 @@ Deno.test(
           query: {},
         });
         assertEquals(docs.status, 404);
-        const events = await (await tenantDbOf(app, a)).collection("audit_log")
+        const events = await (await tenantDbOf(app, a)).collection(TENANT_COLLECTIONS.auditLog)
           .find({ type: { $in: ["collection.created", "collection.dropped"] } })
           .sort({ _id: 1 }).toArray();
         assertEquals(

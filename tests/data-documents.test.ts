@@ -1,5 +1,6 @@
 /** The document API: round trips, PATCH, PUT, DELETE, ETags, If-Match, unique keys, batches. */
 import { collection, CollectionError } from "../src/client.ts";
+import { TENANT_COLLECTIONS } from "../src/tenants/collections.ts";
 import { assert, assertEquals, assertProblem, assertRejects } from "./support/assert.ts";
 import { createOrgAndLogin, createTestApp, dbTest } from "./support/app.ts";
 import { createCollection, docsOf, tenantDbOf } from "./support/data.ts";
@@ -218,7 +219,7 @@ Deno.test("documents round-trip and change as the API says", dbTest, async (t) =
       });
       assertEquals(res.status, 404);
     }
-    const events = await (await tenantDbOf(app, a)).collection("audit_log")
+    const events = await (await tenantDbOf(app, a)).collection(TENANT_COLLECTIONS.auditLog)
       .find({ type: "document.deleted" }).toArray();
     assertEquals(events.length, 1);
     assertEquals(events[0].target, { collection: "people", documentId: id });

@@ -6,12 +6,16 @@
 import type { Db } from "mongodb";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { createOrg } from "../src/tenants/provisioning.ts";
+import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
 import { findOrgById, type Org } from "../src/tenants/orgs.ts";
 import { createTestApp, dbTest, PASSWORD, type TestApp } from "./support/app.ts";
 import { runTask, startTask, taskEnv, type TaskRun } from "./support/task.ts";
 import { waitUntil } from "./support/wait.ts";
 
 const ORGS = 50;
+/** The service's own latest schema version, and the three the fixture adds after it. */
+const V = LATEST_SCHEMA_VERSION;
+const [V1, V2, V3] = [V + 1, V + 2, V + 3];
 const FIXTURE = "tests/support/migrate-task.ts";
 const rand = () => crypto.randomUUID().slice(0, 8);
 
@@ -62,7 +66,7 @@ Deno.test(
     const running: TaskRun[] = [];
     try {
       const orgs = await createOrgs(app, ORGS);
-      assertEquals(await versions(app), { 2: ORGS });
+      assertEquals(await versions(app), { [V]: ORGS });
       const poisoned = orgs[7];
       const db = (org: Org) => app.deps.db.tenantDb(org);
       await db(poisoned).collection("poison").insertOne({ why: "the test" });
@@ -71,7 +75,7 @@ Deno.test(
       await t.step(
         "a failing org does not stop the others; exit 1; plain progress lines",
         async () => {
-          const run = await runTask(FIXTURE, [], env({ MIGRATE_UP_TO: "3" }));
+          const run = await runTask(FIXTURE, [], env({ MIGRATE_UP_TO: `${V1}` }));
           assertEquals(run.code, 1, run.stderr);
           assert(
             !run.stdout.includes("\x1b["),
@@ -79,31 +83,31 @@ Deno.test(
           );
           assertMatch(
             run.stdout,
-            new RegExp(`^failed: ${poisoned.slug}: 3_test-3: poisoned for the test$`, "m"),
+            new RegExp(`^failed: ${poisoned.slug}: ${V1}_test-${V1}: poisoned for the test$`, "m"),
           );
           assertMatch(
             run.stdout,
             /^50\/50 orgs · migrated 49 · failed 1 · skipped 0 · [\d.]+ orgs\/s · ETA 0s$/m,
           );
           assertMatch(run.stdout, /^done in \d+s: migrated 49, failed 1, skipped 0 of 50 \(job /m);
-          assertEquals(await versions(app), { 2: 1, 3: ORGS - 1 });
+          assertEquals(await versions(app), { [V]: 1, [V1]: ORGS - 1 });
           for (const org of orgs) {
-            assertEquals(await runsOf(db(org), 3), org === poisoned ? 0 : 1, org.slug);
+            assertEquals(await runsOf(db(org), V1), org === poisoned ? 0 : 1, org.slug);
           }
         },
       );
 
       await t.step("--status lists orgs per schema version and the failure", async () => {
-        const status = await runTask(FIXTURE, ["--status"], env({ MIGRATE_UP_TO: "3" }));
+        const status = await runTask(FIXTURE, ["--status"], env({ MIGRATE_UP_TO: `${V1}` }));
         assertEquals(status.code, 1, status.stderr);
-        assertMatch(status.stdout, /^latest schema version: 3$/m);
-        assertMatch(status.stdout, /^ {2}version 2: 1 org$/m);
-        assertMatch(status.stdout, /^ {2}version 3: 49 orgs$/m);
+        assertMatch(status.stdout, new RegExp(`^latest schema version: ${V1}$`, "m"));
+        assertMatch(status.stdout, new RegExp(`^ {2}version ${V}: 1 org$`, "m"));
+        assertMatch(status.stdout, new RegExp(`^ {2}version ${V1}: 49 orgs$`, "m"));
         assertMatch(status.stdout, /^failures: 1$/m);
         assertMatch(
           status.stdout,
           new RegExp(
-            `^ {2}${poisoned.slug} \\(${poisoned.id}\\): 3_test-3: poisoned for the test`,
+            `^ {2}${poisoned.slug} \\(${poisoned.id}\\): ${V1}_test-${V1}: poisoned for the test`,
             "m",
           ),
         );
@@ -117,7 +121,7 @@ Deno.test(
           FIXTURE,
           [],
           env({
-            MIGRATE_UP_TO: "4",
+            MIGRATE_UP_TO: `${V2}`,
             GATE_FILE: `${gateDir}/never`,
             GATE_AFTER: "10",
           }),
@@ -134,11 +138,11 @@ Deno.test(
         await killed.done;
         const before = await versions(app);
         assert(
-          (before[4] ?? 0) < ORGS,
+          (before[V2] ?? 0) < ORGS,
           `the run finished before the kill: ${Deno.inspect(before)}`,
         );
 
-        const rerun = await runTask(FIXTURE, [], env({ MIGRATE_UP_TO: "4" }));
+        const rerun = await runTask(FIXTURE, [], env({ MIGRATE_UP_TO: `${V2}` }));
         assertEquals(rerun.code, 0, rerun.stdout + rerun.stderr);
         // What was left: at least the four orgs the killed run held (a write it had sent before
         // the kill may still land, so the exact number is not known in advance).
@@ -148,16 +152,16 @@ Deno.test(
         const [migrated, skipped, total] = summary.slice(1).map(Number);
         assertEquals(migrated + skipped, total);
         assert(migrated >= 4 && total < ORGS, rerun.stdout);
-        assertEquals(await versions(app), { 4: ORGS });
+        assertEquals(await versions(app), { [V2]: ORGS });
         for (const org of orgs) {
-          assertEquals(await runsOf(db(org), 3), 1, `${org.slug}: migration 3`);
-          assertEquals(await runsOf(db(org), 4), 1, `${org.slug}: migration 4`);
+          assertEquals(await runsOf(db(org), V1), 1, `${org.slug}: migration ${V1}`);
+          assertEquals(await runsOf(db(org), V2), 1, `${org.slug}: migration ${V2}`);
         }
-        const status = await runTask(FIXTURE, ["--status"], env({ MIGRATE_UP_TO: "4" }));
+        const status = await runTask(FIXTURE, ["--status"], env({ MIGRATE_UP_TO: `${V2}` }));
         assertEquals(status.code, 0);
-        assertMatch(status.stdout, /^ {2}version 4: 50 orgs$/m);
+        assertMatch(status.stdout, new RegExp(`^ {2}version ${V2}: 50 orgs$`, "m"));
         assertMatch(status.stdout, /^failures: 0$/m);
-        assertEquals((await findOrgById(app.deps.db.master, poisoned.id))?.schemaVersion, 4);
+        assertEquals((await findOrgById(app.deps.db.master, poisoned.id))?.schemaVersion, V2);
       });
 
       await t.step(
@@ -165,17 +169,17 @@ Deno.test(
         async () => {
           const gate = `${gateDir}/open`;
           // Run A takes four orgs and waits at the gate with their leases held.
-          const a = await startTask(FIXTURE, [], env({ MIGRATE_UP_TO: "5", GATE_FILE: gate }));
+          const a = await startTask(FIXTURE, [], env({ MIGRATE_UP_TO: `${V3}`, GATE_FILE: gate }));
           running.push(a);
           await waitUntil(async () => await heldLeases(app) === 4, "run A to hold four orgs", {
             timeoutMs: 60_000,
           });
           // Run B migrates every other org, then waits for A's four.
-          const b = await startTask(FIXTURE, [], env({ MIGRATE_UP_TO: "5" }));
+          const b = await startTask(FIXTURE, [], env({ MIGRATE_UP_TO: `${V3}` }));
           running.push(b);
           // B's last org is recorded before its lease is released: wait for both.
           await waitUntil(
-            async () => (await versions(app))[5] === ORGS - 4 && await heldLeases(app) === 4,
+            async () => (await versions(app))[V3] === ORGS - 4 && await heldLeases(app) === 4,
             "run B to migrate the orgs A does not hold",
             { timeoutMs: 60_000 },
           );
@@ -185,8 +189,8 @@ Deno.test(
           assertEquals(codeB, 0, b.stdout() + b.stderr());
           assertMatch(a.stdout(), /^done in \d+s: migrated 4, failed 0, skipped 46 of 50 /m);
           assertMatch(b.stdout(), /^done in \d+s: migrated 46, failed 0, skipped 4 of 50 /m);
-          assertEquals(await versions(app), { 5: ORGS });
-          for (const org of orgs) assertEquals(await runsOf(db(org), 5), 1, org.slug);
+          assertEquals(await versions(app), { [V3]: ORGS });
+          for (const org of orgs) assertEquals(await runsOf(db(org), V3), 1, org.slug);
           assertEquals(await heldLeases(app), 0);
         },
       );

@@ -2,17 +2,22 @@
  * `deno task migrate` (src/tasks/migrate.ts) with migrations a test adds after the service's
  * own, for tests/migrate.test.ts to run as a child process. Set by the environment:
  *
- * - MIGRATE_UP_TO: the last version (default 3): migrations 3..N named `test-N`, each counting
- *   its runs in the org's collection `vN` (so a test sees one that ran twice);
+ * - MIGRATE_UP_TO: the last version (default: one after the service's latest, L): migrations
+ *   L+1..N named `test-N`, each counting its runs in the org's collection `vN` (so a test sees
+ *   one that ran twice);
  * - a collection `poison` in an org's database makes every added migration fail there;
  * - GATE_FILE, GATE_AFTER: after GATE_AFTER runs, each waits until the file exists (to stop a
  *   run part-way, or hold orgs under its leases while another run starts), saying so on stderr;
  * - LEASE_MS: the per-org lease.
  */
 import { main } from "../../src/tasks/migrate.ts";
-import { type Migration, MIGRATIONS } from "../../src/tenants/migrations/mod.ts";
+import {
+  LATEST_SCHEMA_VERSION,
+  type Migration,
+  MIGRATIONS,
+} from "../../src/tenants/migrations/mod.ts";
 
-const upTo = Number(Deno.env.get("MIGRATE_UP_TO") ?? 3);
+const upTo = Number(Deno.env.get("MIGRATE_UP_TO") ?? LATEST_SCHEMA_VERSION + 1);
 const gate = Deno.env.get("GATE_FILE");
 const gateAfter = Number(Deno.env.get("GATE_AFTER") ?? 0);
 const leaseMs = Deno.env.get("LEASE_MS") ? Number(Deno.env.get("LEASE_MS")) : undefined;
@@ -32,7 +37,7 @@ async function passGate(): Promise<void> {
 }
 
 const added: Migration[] = [];
-for (let version = 3; version <= upTo; version++) {
+for (let version = LATEST_SCHEMA_VERSION + 1; version <= upTo; version++) {
   added.push({
     version,
     name: `test-${version}`,
