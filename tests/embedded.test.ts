@@ -6,6 +6,11 @@ import { MongoClient } from "mongodb";
 import { assert, assertEquals } from "./support/assert.ts";
 import { dbTest } from "./support/app.ts";
 import { startFerretDB } from "../src/embedded/ferretdb.ts";
+import { spawnDeno } from "./support/spawn.ts";
+import { waitUntil } from "./support/wait.ts";
+
+/** A generous bound: this checks that it happens, not how fast. */
+const GONE = { timeoutMs: 60_000 };
 
 /** Whether `pid` runs (a zombie, exited but not yet reaped, counts as gone). */
 const alive = (pid: number) => {
@@ -22,45 +27,36 @@ async function postmasterPid(dataDir: string): Promise<number> {
   return Number(text.split("\n")[0]);
 }
 
-async function until(what: string, ok: () => boolean | Promise<boolean>) {
-  // A generous deadline: this checks that it happens, not how fast.
-  for (let i = 0; i < 600; i++) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: still not so after 60 s`);
-}
-
 Deno.test(
   "killing the process that started the embedded database stops FerretDB and PostgreSQL",
   dbTest,
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "orgservice-embedded-" });
     const launcher = new URL("../src/embedded/ferretdb.ts", import.meta.url).href;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        `import { startFerretDB } from ${JSON.stringify(launcher)};
+    const script = await Deno.makeTempFile({ prefix: "orgservice-launcher-", suffix: ".ts" });
+    await Deno.writeTextFile(
+      script,
+      `import { startFerretDB } from ${JSON.stringify(launcher)};
        const s = await startFerretDB({ dataDir: ${
-          JSON.stringify(dir)
-        }, fsync: false, log: () => {} });
+        JSON.stringify(dir)
+      }, fsync: false, log: () => {} });
        console.log(JSON.stringify({ pid: s.pid, uri: s.uri }));
        setInterval(() => {}, 1000);`,
-      ],
-      cwd: new URL("..", import.meta.url).pathname,
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
+    );
+    // The script lies outside the repository: deno.json's import map is named explicitly.
+    const child = await spawnDeno(script, {
+      flags: ["--allow-all", "--config", "deno.json"],
+      waitPath: null,
+    });
+    let exited = false;
+    child.exited.then(() => exited = true);
     try {
-      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-      let out = "";
-      while (!out.includes("\n")) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`the launcher exited before starting: ${out}`);
-        out += value;
-      }
-      reader.releaseLock();
-      const { pid, uri } = JSON.parse(out.split("\n")[0]);
+      const started = () => child.stdout().includes("\n");
+      await waitUntil(() => exited || started(), "the launcher to start the database", {
+        timeoutMs: 120_000,
+      });
+      assert(started(), `the launcher exited before starting:\n${child.output()}`);
+      const { pid, uri } = JSON.parse(child.stdout().split("\n")[0]);
       const postgres = await postmasterPid(dir);
       assert(alive(pid) && alive(postgres), "both running");
       const client = new MongoClient(uri);
@@ -68,9 +64,9 @@ Deno.test(
       await client.close();
 
       child.kill("SIGKILL");
-      await child.status;
-      await until("FerretDB's process is gone", () => !alive(pid));
-      await until("postgres is gone", () => !alive(postgres));
+      await child.exited;
+      await waitUntil(() => !alive(pid), "FerretDB's process to be gone", GONE);
+      await waitUntil(() => !alive(postgres), "postgres to be gone", GONE);
 
       // The same folder starts again, with its data.
       const again = await startFerretDB({ dataDir: dir, fsync: false, log: () => {} });
@@ -83,11 +79,8 @@ Deno.test(
       }
       assert(!alive(again.pid), "stopped");
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-      await child.stdout.cancel().catch(() => {});
+      await child[Symbol.asyncDispose]();
+      await Deno.remove(script).catch(() => {});
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },

@@ -32,18 +32,14 @@ Deno.test(
   "a duplicate key from the database server itself is logged without the key",
   dbTest,
   async () => {
-    const app = await createTestApp();
-    try {
-      const users = app.deps.db.master.collection("users");
-      await users.insertOne({ email: "twice@example.com" });
-      const lines: string[] = [];
-      const log = createLogger("debug", (line) => lines.push(line));
-      const err = await users.insertOne({ email: "twice@example.com" }).then(() => null, (e) => e);
-      assert(err instanceof MongoServerError && err.code === 11000);
-      toAppError(err, log);
-      assert(!lines.join("\n").includes("twice@"), "the email reached the log");
-    } finally {
-      await app.close();
-    }
+    await using app = await createTestApp();
+    const users = app.deps.db.master.collection("users");
+    await users.insertOne({ email: "twice@example.com" });
+    const lines: string[] = [];
+    const log = createLogger("debug", (line) => lines.push(line));
+    const err = await users.insertOne({ email: "twice@example.com" }).then(() => null, (e) => e);
+    assert(err instanceof MongoServerError && err.code === 11000);
+    toAppError(err, log);
+    assert(!lines.join("\n").includes("twice@"), "the email reached the log");
   },
 );

@@ -6,16 +6,16 @@
 import type { Db } from "mongodb";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { createOrg } from "../src/tenants/provisioning.ts";
-import { findOrgById, type Org } from "../src/tenants/orgs.ts";
 import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
+import { findOrgById, type Org } from "../src/tenants/orgs.ts";
 import { createTestApp, dbTest, PASSWORD, type TestApp } from "./support/app.ts";
-import { waitUntil } from "./support/service.ts";
-import { runTask, startTask, taskEnv } from "./support/task.ts";
+import { runTask, startTask, taskEnv, type TaskRun } from "./support/task.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const ORGS = 50;
-/** The service's own latest schema version, and the test's added migrations after it. */
-const V0 = LATEST_SCHEMA_VERSION;
-const [V1, V2, V3] = [V0 + 1, V0 + 2, V0 + 3];
+/** The service's own latest schema version, and the three the fixture adds after it. */
+const V = LATEST_SCHEMA_VERSION;
+const [V1, V2, V3] = [V + 1, V + 2, V + 3];
 const FIXTURE = "tests/support/migrate-task.ts";
 const rand = () => crypto.randomUUID().slice(0, 8);
 
@@ -61,12 +61,12 @@ Deno.test(
   `deno task migrate over ${ORGS} orgs: a failing org, --status, resume after a kill, two runs at once`,
   dbTest,
   async (t) => {
-    const app = await createTestApp({ env: { ORG_CREATE_LIMIT: "0" } });
+    await using app = await createTestApp({ env: { ORG_CREATE_LIMIT: "0" } });
     const gateDir = await Deno.makeTempDir({ prefix: "orgservice-gate-" });
-    const running: ReturnType<typeof startTask>[] = [];
+    const running: TaskRun[] = [];
     try {
       const orgs = await createOrgs(app, ORGS);
-      assertEquals(await versions(app), { [V0]: ORGS });
+      assertEquals(await versions(app), { [V]: ORGS });
       const poisoned = orgs[7];
       const db = (org: Org) => app.deps.db.tenantDb(org);
       await db(poisoned).collection("poison").insertOne({ why: "the test" });
@@ -75,7 +75,7 @@ Deno.test(
       await t.step(
         "a failing org does not stop the others; exit 1; plain progress lines",
         async () => {
-          const run = await runTask(FIXTURE, [], env({ MIGRATE_UP_TO: String(V1) }));
+          const run = await runTask(FIXTURE, [], env({ MIGRATE_UP_TO: `${V1}` }));
           assertEquals(run.code, 1, run.stderr);
           assert(
             !run.stdout.includes("\x1b["),
@@ -90,7 +90,7 @@ Deno.test(
             /^50\/50 orgs · migrated 49 · failed 1 · skipped 0 · [\d.]+ orgs\/s · ETA 0s$/m,
           );
           assertMatch(run.stdout, /^done in \d+s: migrated 49, failed 1, skipped 0 of 50 \(job /m);
-          assertEquals(await versions(app), { [V0]: 1, [V1]: ORGS - 1 });
+          assertEquals(await versions(app), { [V]: 1, [V1]: ORGS - 1 });
           for (const org of orgs) {
             assertEquals(await runsOf(db(org), V1), org === poisoned ? 0 : 1, org.slug);
           }
@@ -98,10 +98,10 @@ Deno.test(
       );
 
       await t.step("--status lists orgs per schema version and the failure", async () => {
-        const status = await runTask(FIXTURE, ["--status"], env({ MIGRATE_UP_TO: String(V1) }));
+        const status = await runTask(FIXTURE, ["--status"], env({ MIGRATE_UP_TO: `${V1}` }));
         assertEquals(status.code, 1, status.stderr);
         assertMatch(status.stdout, new RegExp(`^latest schema version: ${V1}$`, "m"));
-        assertMatch(status.stdout, new RegExp(`^ {2}version ${V0}: 1 org$`, "m"));
+        assertMatch(status.stdout, new RegExp(`^ {2}version ${V}: 1 org$`, "m"));
         assertMatch(status.stdout, new RegExp(`^ {2}version ${V1}: 49 orgs$`, "m"));
         assertMatch(status.stdout, /^failures: 1$/m);
         assertMatch(
@@ -117,11 +117,11 @@ Deno.test(
         await db(poisoned).collection("poison").drop();
         // Ten migrations pass; then the run's four workers wait at a gate that never opens,
         // holding four orgs' leases, and the process is killed.
-        const killed = startTask(
+        const killed = await startTask(
           FIXTURE,
           [],
           env({
-            MIGRATE_UP_TO: String(V2),
+            MIGRATE_UP_TO: `${V2}`,
             GATE_FILE: `${gateDir}/never`,
             GATE_AFTER: "10",
           }),
@@ -142,7 +142,7 @@ Deno.test(
           `the run finished before the kill: ${Deno.inspect(before)}`,
         );
 
-        const rerun = await runTask(FIXTURE, [], env({ MIGRATE_UP_TO: String(V2) }));
+        const rerun = await runTask(FIXTURE, [], env({ MIGRATE_UP_TO: `${V2}` }));
         assertEquals(rerun.code, 0, rerun.stdout + rerun.stderr);
         // What was left: at least the four orgs the killed run held (a write it had sent before
         // the kill may still land, so the exact number is not known in advance).
@@ -157,7 +157,7 @@ Deno.test(
           assertEquals(await runsOf(db(org), V1), 1, `${org.slug}: migration ${V1}`);
           assertEquals(await runsOf(db(org), V2), 1, `${org.slug}: migration ${V2}`);
         }
-        const status = await runTask(FIXTURE, ["--status"], env({ MIGRATE_UP_TO: String(V2) }));
+        const status = await runTask(FIXTURE, ["--status"], env({ MIGRATE_UP_TO: `${V2}` }));
         assertEquals(status.code, 0);
         assertMatch(status.stdout, new RegExp(`^ {2}version ${V2}: 50 orgs$`, "m"));
         assertMatch(status.stdout, /^failures: 0$/m);
@@ -169,13 +169,13 @@ Deno.test(
         async () => {
           const gate = `${gateDir}/open`;
           // Run A takes four orgs and waits at the gate with their leases held.
-          const a = startTask(FIXTURE, [], env({ MIGRATE_UP_TO: String(V3), GATE_FILE: gate }));
+          const a = await startTask(FIXTURE, [], env({ MIGRATE_UP_TO: `${V3}`, GATE_FILE: gate }));
           running.push(a);
           await waitUntil(async () => await heldLeases(app) === 4, "run A to hold four orgs", {
             timeoutMs: 60_000,
           });
           // Run B migrates every other org, then waits for A's four.
-          const b = startTask(FIXTURE, [], env({ MIGRATE_UP_TO: String(V3) }));
+          const b = await startTask(FIXTURE, [], env({ MIGRATE_UP_TO: `${V3}` }));
           running.push(b);
           // B's last org is recorded before its lease is released: wait for both.
           await waitUntil(
@@ -195,14 +195,8 @@ Deno.test(
         },
       );
     } finally {
-      for (const r of running) {
-        try {
-          r.child.kill("SIGKILL");
-        } catch { /* already gone */ }
-        await r.done.catch(() => {});
-      }
+      for (const r of running) await r.child[Symbol.asyncDispose]();
       await Deno.remove(gateDir, { recursive: true }).catch(() => {});
-      await app.close();
     }
   },
 );

@@ -4,8 +4,9 @@
  */
 import { type Db, ObjectId } from "mongodb";
 import { assert, assertEquals } from "./support/assert.ts";
+import { startTestServer } from "./support/server.ts";
+import { waitUntil } from "./support/wait.ts";
 import type { MoveStep } from "../src/platform/deps.ts";
-import { type EmbeddedServer, startFerretDB } from "../src/embedded/ferretdb.ts";
 import { AppError } from "../src/platform/errors.ts";
 import { runClaimedJob, startJobRunner } from "../src/ops/job-runner.ts";
 import { claimJob, getJob } from "../src/ops/jobs.ts";
@@ -22,22 +23,18 @@ const COLLECTIONS = ["events", "items", "people"];
 const DOCS = Number(Deno.env.get("MOVE_TEST_DOCS") ?? 6000);
 const rand = () => crypto.randomUUID().slice(0, 8);
 
-async function withTwoServers(
-  fn: (b: EmbeddedServer, app: TestApp, writer: TestApp) => Promise<void>,
-) {
-  const dir = await Deno.makeTempDir({ prefix: "orgservice-b-" });
-  const b = await startFerretDB({ dataDir: dir, log: () => {} });
+async function withTwoServers(fn: (app: TestApp, writer: TestApp) => Promise<void>) {
+  await using b = await startTestServer();
   // Short cache: the move waits one cache period after marking the org and after the switch.
   const env = { MONGO_CLUSTERS: JSON.stringify({ b: b.uri }), AUTH_CACHE_TTL_MS: "500" };
-  const app = await createTestApp({ env });
-  const writer = await createTestApp({ env, sameDatabaseAs: app });
+  await using app = await createTestApp({ env });
+  await using writer = await createTestApp({ env, sameDatabaseAs: app });
   try {
-    await fn(b, app, writer);
+    await fn(app, writer);
   } finally {
     // A failed assertion leaves the writer running: stop it before its clients close.
     for (const w of writers) await w.stop().catch(() => {});
     writers.clear();
-    await writer.close({ drop: false });
     for (
       const name of (await app.deps.db.clients.b.db("admin").admin().listDatabases()).databases
     ) {
@@ -45,9 +42,6 @@ async function withTwoServers(
         await app.deps.db.clients.b.db(name.name).dropDatabase();
       }
     }
-    await app.close();
-    await b.stop();
-    await Deno.remove(dir, { recursive: true });
   }
 }
 
@@ -177,19 +171,23 @@ async function databasesOn(t: TestApp, cluster: string): Promise<string[]> {
 }
 
 async function waitForJob(t: TestApp, id: string) {
-  for (let i = 0; i < 6000; i++) {
-    const job = await getJob(t.deps.db.master, id);
-    if (job?.status === "succeeded" || job?.status === "failed") return job;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the move did not finish");
+  let job: Awaited<ReturnType<typeof getJob>> = null;
+  await waitUntil(
+    async () => {
+      job = await getJob(t.deps.db.master, id);
+      return job?.status === "succeeded" || job?.status === "failed";
+    },
+    "the move to finish",
+    { timeoutMs: 300_000, intervalMs: 50 },
+  );
+  return job!;
 }
 
 Deno.test(
   `moving an org of ${DOCS} documents while a client writes: nothing lost, writes refused only during the switch`,
   dbTest,
   async () => {
-    await withTwoServers(async (_b, app, writerApp) => {
+    await withTwoServers(async (app, writerApp) => {
       const owner = await createOrgAndLogin(app, `Moving ${rand()}`);
       const org = (await findOrgById(app.deps.db.master, owner.org.id))!;
       assertEquals(org.cluster, "default");
@@ -259,7 +257,7 @@ for (
     `a move that crashes ${crashAt.what} resumes on another instance, nothing lost`,
     dbTest,
     async () => {
-      await withTwoServers(async (_b, app, writerApp) => {
+      await withTwoServers(async (app, writerApp) => {
         const owner = await createOrgAndLogin(app, `Crashing ${rand()}`);
         const org = (await findOrgById(app.deps.db.master, owner.org.id))!;
         const model = await seed(app.deps.db.tenantDb(org), 600);
@@ -332,13 +330,13 @@ Deno.test(
   "a move that fails before the switch gives up: the org stays, writable, where it was",
   dbTest,
   async () => {
-    await withTwoServers(async (_b, app) => {
+    await withTwoServers(async (app) => {
       const owner = await createOrgAndLogin(app, `Stays ${rand()}`);
       const org = (await findOrgById(app.deps.db.master, owner.org.id))!;
       const model = await seed(app.deps.db.tenantDb(org), 300);
       const job = await requestMove(app.deps, org.slug, "b");
       // An error (not a crash) in maintenance, once the copy is complete.
-      const tamper = await createTestApp({
+      await using tamper = await createTestApp({
         sameDatabaseAs: app,
         env: { MONGO_CLUSTERS: JSON.stringify({ b: app.config.clusters.b }) },
         hooks: {
@@ -347,19 +345,15 @@ Deno.test(
           },
         },
       });
+      const stop = startJobRunner(tamper.deps, {
+        [MOVE_JOB]: moveJobHandler({ stampField: STAMP }),
+      }, { pollMs: 50 });
       try {
-        const stop = startJobRunner(tamper.deps, {
-          [MOVE_JOB]: moveJobHandler({ stampField: STAMP }),
-        }, { pollMs: 50 });
-        try {
-          const done = await waitForJob(app, job.id);
-          assertEquals(done.status, "failed");
-          assertEquals(done.error, "The target deployment ran out of disk");
-        } finally {
-          await stop();
-        }
+        const done = await waitForJob(app, job.id);
+        assertEquals(done.status, "failed");
+        assertEquals(done.error, "The target deployment ran out of disk");
       } finally {
-        await tamper.close({ drop: false });
+        await stop();
       }
       const after = (await findOrgById(app.deps.db.master, org.id))!;
       assertEquals(after.cluster, "default");
@@ -386,7 +380,7 @@ Deno.test(
 );
 
 Deno.test("verify() compares counts, checksums and indexes", dbTest, async () => {
-  await withTwoServers(async (_b, app) => {
+  await withTwoServers(async (app) => {
     const a = app.deps.db.clients.default.db(`${app.config.tenantDbPrefix}verify`);
     const b = app.deps.db.clients.b.db(`${app.config.tenantDbPrefix}verify`);
     const docs = Array.from(

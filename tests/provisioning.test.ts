@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "./support/assert.ts";
+import { waitUntil } from "./support/wait.ts";
 import type { DeletionStep, ProvisioningStep } from "../src/platform/deps.ts";
 import { ORPHAN_SEARCH_EVERY, runMaintenance } from "../src/ops/maintenance.ts";
 import { deleteOrg } from "../src/tenants/deletion.ts";
@@ -15,13 +16,14 @@ const CTX = { ip: "127.0.0.1" };
 const stopAfter = <S extends string>(target: S) => (step: S) =>
   step === target ? new Promise<void>(() => {}) : undefined;
 
-async function waitFor(cond: () => Promise<boolean>, what: string) {
-  for (let i = 0; i < 200; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = (cond: () => Promise<boolean>, what: string) =>
+  waitUntil(cond, what, { timeoutMs: 4000, intervalMs: 20 });
+
+/**
+ * Work started on a "crashed" instance: never awaited, and left failing quietly when that
+ * instance's connection closes at the end of the test, as a killed process's would.
+ */
+const abandon = (work: Promise<unknown>) => void work.catch(() => {});
 
 const counts = async (app: TestApp) => ({
   orgs: await app.deps.db.master.collection("orgs").countDocuments({}),
@@ -35,45 +37,42 @@ for (const step of ["claimed", "database", "owner"] as ProvisioningStep[]) {
     `a crash after provisioning step "${step}" leaves nothing once the reconciler runs`,
     dbTest,
     async () => {
-      const crashed = await createTestApp({ hooks: { afterProvisioningStep: stopAfter(step) } });
+      await using crashed = await createTestApp({
+        hooks: { afterProvisioningStep: stopAfter(step) },
+      });
       // The "restarted" instance: same database, no hook.
-      const app = await createTestApp({ sameDatabaseAs: crashed });
-      try {
-        // Started and never finished, like a process killed at that point.
-        createOrg(crashed.deps, {
-          name: "Half Made",
-          admin: { email: "half@example.com", password: PASSWORD },
-        }, CTX);
-        await waitFor(async () => {
-          const org = await findOrgBySlug(app.deps.db.master, "half-made");
-          if (!org) return false;
-          if (step === "claimed") return true;
-          // The database appears with its marker, before the migrations that end the step.
-          if (step === "database") {
-            return await schemaVersion(app.deps.db.tenantDb(org)) === LATEST_SCHEMA_VERSION;
-          }
-          return (await counts(app)).memberships === 1;
-        }, `step ${step}`);
-        assertEquals(
-          (await findOrgBySlug(app.deps.db.master, "half-made"))?.status,
-          "provisioning",
-        );
-        const visible = await app.client().v1.orgs[":slug"].$get({ param: { slug: "half-made" } });
-        assertEquals(visible.status, 404, "a half-made org is not visible");
+      await using app = await createTestApp({ sameDatabaseAs: crashed });
+      // Started and never finished, like a process killed at that point.
+      abandon(createOrg(crashed.deps, {
+        name: "Half Made",
+        admin: { email: "half@example.com", password: PASSWORD },
+      }, CTX));
+      await waitFor(async () => {
+        const org = await findOrgBySlug(app.deps.db.master, "half-made");
+        if (!org) return false;
+        if (step === "claimed") return true;
+        // The database appears with its marker, before the migrations that end the step.
+        if (step === "database") {
+          return await schemaVersion(app.deps.db.tenantDb(org)) === LATEST_SCHEMA_VERSION;
+        }
+        return (await counts(app)).memberships === 1;
+      }, `step ${step}`);
+      assertEquals(
+        (await findOrgBySlug(app.deps.db.master, "half-made"))?.status,
+        "provisioning",
+      );
+      const visible = await app.client().v1.orgs[":slug"].$get({ param: { slug: "half-made" } });
+      assertEquals(visible.status, 404, "a half-made org is not visible");
 
-        const report = await reconcileOrgs(app.deps);
-        assertEquals(report.rolledBack, 1);
-        assertEquals(await counts(app), { orgs: 0, users: 0, memberships: 0, databases: 0 });
+      const report = await reconcileOrgs(app.deps);
+      assertEquals(report.rolledBack, 1);
+      assertEquals(await counts(app), { orgs: 0, users: 0, memberships: 0, databases: 0 });
 
-        const again = await app.client().v1.orgs.$post({
-          json: { name: "Half Made", admin: { email: "half@example.com", password: PASSWORD } },
-        });
-        assertEquals(again.status, 201, "the name and the email are usable again");
-        assertEquals(await counts(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
-      } finally {
-        crashed.deps.hasher.close();
-        await app.close();
-      }
+      const again = await app.client().v1.orgs.$post({
+        json: { name: "Half Made", admin: { email: "half@example.com", password: PASSWORD } },
+      });
+      assertEquals(again.status, 201, "the name and the email are usable again");
+      assertEquals(await counts(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
     },
   );
 }
@@ -82,40 +81,37 @@ Deno.test(
   "a crash after the outcome is decided: the reconciler finishes the activation",
   dbTest,
   async () => {
-    const crashed = await createTestApp({ hooks: { afterProvisioningStep: stopAfter("decided") } });
-    const app = await createTestApp({ sameDatabaseAs: crashed });
-    try {
-      createOrg(crashed.deps, {
-        name: "Nearly Done",
-        admin: { email: "nearly@example.com", password: PASSWORD },
-      }, CTX);
-      await waitFor(
-        async () =>
-          await app.deps.db.master.collection("provisioning_outcomes").countDocuments({}) === 1,
-        "the outcome",
-      );
-      assertEquals(
-        (await findOrgBySlug(app.deps.db.master, "nearly-done"))?.status,
-        "provisioning",
-      );
+    await using crashed = await createTestApp({
+      hooks: { afterProvisioningStep: stopAfter("decided") },
+    });
+    await using app = await createTestApp({ sameDatabaseAs: crashed });
+    abandon(createOrg(crashed.deps, {
+      name: "Nearly Done",
+      admin: { email: "nearly@example.com", password: PASSWORD },
+    }, CTX));
+    await waitFor(
+      async () =>
+        await app.deps.db.master.collection("provisioning_outcomes").countDocuments({}) === 1,
+      "the outcome",
+    );
+    assertEquals(
+      (await findOrgBySlug(app.deps.db.master, "nearly-done"))?.status,
+      "provisioning",
+    );
 
-      const report = await reconcileOrgs(app.deps);
-      assertEquals({ rolledBack: report.rolledBack, activated: report.activated }, {
-        rolledBack: 0,
-        activated: 1,
-      });
-      const org = await findOrgBySlug(app.deps.db.master, "nearly-done");
-      assertEquals(org?.status, "active");
-      assertEquals(org?.schemaVersion, LATEST_SCHEMA_VERSION);
-      assertEquals(await counts(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
-      const login = await app.client().v1.auth.login.$post({
-        json: { email: "nearly@example.com", password: PASSWORD },
-      });
-      assertEquals(login.status, 200);
-    } finally {
-      crashed.deps.hasher.close();
-      await app.close();
-    }
+    const report = await reconcileOrgs(app.deps);
+    assertEquals({ rolledBack: report.rolledBack, activated: report.activated }, {
+      rolledBack: 0,
+      activated: 1,
+    });
+    const org = await findOrgBySlug(app.deps.db.master, "nearly-done");
+    assertEquals(org?.status, "active");
+    assertEquals(org?.schemaVersion, LATEST_SCHEMA_VERSION);
+    assertEquals(await counts(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
+    const login = await app.client().v1.auth.login.$post({
+      json: { email: "nearly@example.com", password: PASSWORD },
+    });
+    assertEquals(login.status, 200);
   },
 );
 
@@ -127,43 +123,39 @@ Deno.test(
     for (let i = 0; i < 8; i++) {
       const reached = Promise.withResolvers<void>();
       const released = Promise.withResolvers<void>();
-      const app = await createTestApp({
+      await using app = await createTestApp({
         hooks: {
           afterProvisioningStep: (s) =>
             s === "owner" ? (reached.resolve(), released.promise) : undefined,
         },
       });
-      try {
-        const creating = app.request("/v1/orgs", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({
-            name: "Racing Co",
-            admin: { email: "race@example.com", password: PASSWORD },
-          }),
-        });
-        await reached.promise;
-        const stale = await findOrgBySlug(app.deps.db.master, "racing-co");
-        // Both go at once: the creator decides "active", the rollback "rolled_back".
-        released.resolve();
-        const [res] = await Promise.all([creating, rollbackProvisioning(app.deps, stale!)]);
-        // Let a loser's undo finish before counting.
-        await waitFor(async () => {
-          const c = await counts(app);
-          return c.orgs === 0 ? c.databases === 0 && c.memberships === 0 : true;
-        }, "the rollback's tail");
+      const creating = app.request("/v1/orgs", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          name: "Racing Co",
+          admin: { email: "race@example.com", password: PASSWORD },
+        }),
+      });
+      await reached.promise;
+      const stale = await findOrgBySlug(app.deps.db.master, "racing-co");
+      // Both go at once: the creator decides "active", the rollback "rolled_back".
+      released.resolve();
+      const [res] = await Promise.all([creating, rollbackProvisioning(app.deps, stale!)]);
+      // Let a loser's undo finish before counting.
+      await waitFor(async () => {
         const c = await counts(app);
-        if (res.status === 201) {
-          outcomes.created++;
-          assertEquals(c, { orgs: 1, users: 1, memberships: 1, databases: 1 });
-          assertEquals((await findOrgBySlug(app.deps.db.master, "racing-co"))?.status, "active");
-        } else {
-          outcomes.rolledBack++;
-          assertEquals(res.status, 503);
-          assertEquals(c, { orgs: 0, users: 0, memberships: 0, databases: 0 });
-        }
-      } finally {
-        await app.close();
+        return c.orgs === 0 ? c.databases === 0 && c.memberships === 0 : true;
+      }, "the rollback's tail");
+      const c = await counts(app);
+      if (res.status === 201) {
+        outcomes.created++;
+        assertEquals(c, { orgs: 1, users: 1, memberships: 1, databases: 1 });
+        assertEquals((await findOrgBySlug(app.deps.db.master, "racing-co"))?.status, "active");
+      } else {
+        outcomes.rolledBack++;
+        assertEquals(res.status, 503);
+        assertEquals(c, { orgs: 0, users: 0, memberships: 0, databases: 0 });
       }
     }
     console.log(`activation vs rollback: ${JSON.stringify(outcomes)}`);
@@ -174,25 +166,20 @@ Deno.test(
   "a provisioning younger than the grace period is left to its instance",
   dbTest,
   async () => {
-    const crashed = await createTestApp({
+    await using crashed = await createTestApp({
       hooks: { afterProvisioningStep: stopAfter("database") },
     });
-    const app = await createTestApp({
+    await using app = await createTestApp({
       sameDatabaseAs: crashed,
       env: { PROVISIONING_GRACE_SECONDS: "600" },
     });
-    try {
-      createOrg(crashed.deps, {
-        name: "Still Going",
-        admin: { email: "s@example.com", password: PASSWORD },
-      }, CTX);
-      await waitFor(async () => (await app.tenantDatabases()).length === 1, "the database");
-      assertEquals((await reconcileOrgs(app.deps)).rolledBack, 0);
-      assertEquals((await counts(app)).orgs, 1);
-    } finally {
-      crashed.deps.hasher.close();
-      await app.close();
-    }
+    abandon(createOrg(crashed.deps, {
+      name: "Still Going",
+      admin: { email: "s@example.com", password: PASSWORD },
+    }, CTX));
+    await waitFor(async () => (await app.tenantDatabases()).length === 1, "the database");
+    assertEquals((await reconcileOrgs(app.deps)).rolledBack, 0);
+    assertEquals((await counts(app)).orgs, 1);
   },
 );
 
@@ -201,37 +188,32 @@ for (const step of ["marked", "database", "references"] as DeletionStep[]) {
     `a crash after deletion step "${step}" is finished by the reconciler`,
     dbTest,
     async () => {
-      const crashed = await createTestApp({ hooks: { afterDeletionStep: stopAfter(step) } });
-      const app = await createTestApp({ sameDatabaseAs: crashed });
-      try {
-        const { org } = await createOrg(app.deps, {
-          name: "Doomed Co",
-          admin: { email: "d@example.com", password: PASSWORD },
-        }, CTX);
-        await app.client().v1.auth.login.$post({
-          json: { email: "d@example.com", password: PASSWORD },
-        });
-        deleteOrg(crashed.deps, org);
-        await waitFor(async () => {
-          const o = await findOrgBySlug(app.deps.db.master, "doomed-co");
-          if (o?.status !== "deleting") return false;
-          if (step === "marked") return true;
-          if (step === "database") return (await app.tenantDatabases()).length === 0;
-          return (await counts(app)).memberships === 0;
-        }, `step ${step}`);
-        assertEquals(
-          (await app.client().v1.orgs[":slug"].$get({ param: { slug: "doomed-co" } })).status,
-          404,
-        );
+      await using crashed = await createTestApp({ hooks: { afterDeletionStep: stopAfter(step) } });
+      await using app = await createTestApp({ sameDatabaseAs: crashed });
+      const { org } = await createOrg(app.deps, {
+        name: "Doomed Co",
+        admin: { email: "d@example.com", password: PASSWORD },
+      }, CTX);
+      await app.client().v1.auth.login.$post({
+        json: { email: "d@example.com", password: PASSWORD },
+      });
+      abandon(deleteOrg(crashed.deps, org));
+      await waitFor(async () => {
+        const o = await findOrgBySlug(app.deps.db.master, "doomed-co");
+        if (o?.status !== "deleting") return false;
+        if (step === "marked") return true;
+        if (step === "database") return (await app.tenantDatabases()).length === 0;
+        return (await counts(app)).memberships === 0;
+      }, `step ${step}`);
+      assertEquals(
+        (await app.client().v1.orgs[":slug"].$get({ param: { slug: "doomed-co" } })).status,
+        404,
+      );
 
-        assert(await runMaintenance(app.deps), "the maintenance lease is free");
-        const after = await counts(app);
-        assertEquals({ ...after, users: 0 }, { orgs: 0, users: 0, memberships: 0, databases: 0 });
-        assertEquals(await app.deps.db.master.collection("sessions").countDocuments({}), 0);
-      } finally {
-        crashed.deps.hasher.close();
-        await app.close();
-      }
+      assert(await runMaintenance(app.deps), "the maintenance lease is free");
+      const after = await counts(app);
+      assertEquals({ ...after, users: 0 }, { orgs: 0, users: 0, memberships: 0, databases: 0 });
+      assertEquals(await app.deps.db.master.collection("sessions").countDocuments({}), 0);
     },
   );
 }
@@ -241,35 +223,31 @@ Deno.test(
   dbTest,
   async () => {
     let clock = Date.now();
-    const app = await createTestApp({ now: () => new Date(clock) });
-    try {
-      await createOrg(app.deps, {
-        name: "Kept Co",
-        admin: { email: "k@example.com", password: PASSWORD },
-      }, CTX);
-      const id = "a".repeat(24);
-      const orphan = `${app.config.tenantDbPrefix}${id}`;
-      await writeMarker(app.deps.db.clients.default.db(orphan), {
-        master: app.config.masterDb,
-        orgId: id,
-      });
-      const unrelated = `${app.config.tenantDbPrefix}notatenant`;
-      await app.deps.db.clients.default.db(unrelated).collection("x").insertOne({ a: 1 });
-      const candidates = new Map<string, number>();
-      assertEquals(
-        (await reconcileOrgs(app.deps, { orphans: true, candidates })).orphansDropped,
-        0,
-      );
-      clock += ORPHAN_CONFIRM_MS;
-      const report = await reconcileOrgs(app.deps, { orphans: true, candidates });
-      assertEquals(report.orphansDropped, 1);
-      const left = await app.tenantDatabases();
-      assert(!left.includes(orphan));
-      assert(left.includes(unrelated));
-      assertEquals(left.length, 2);
-    } finally {
-      await app.close();
-    }
+    await using app = await createTestApp({ now: () => new Date(clock) });
+    await createOrg(app.deps, {
+      name: "Kept Co",
+      admin: { email: "k@example.com", password: PASSWORD },
+    }, CTX);
+    const id = "a".repeat(24);
+    const orphan = `${app.config.tenantDbPrefix}${id}`;
+    await writeMarker(app.deps.db.clients.default.db(orphan), {
+      master: app.config.masterDb,
+      orgId: id,
+    });
+    const unrelated = `${app.config.tenantDbPrefix}notatenant`;
+    await app.deps.db.clients.default.db(unrelated).collection("x").insertOne({ a: 1 });
+    const candidates = new Map<string, number>();
+    assertEquals(
+      (await reconcileOrgs(app.deps, { orphans: true, candidates })).orphansDropped,
+      0,
+    );
+    clock += ORPHAN_CONFIRM_MS;
+    const report = await reconcileOrgs(app.deps, { orphans: true, candidates });
+    assertEquals(report.orphansDropped, 1);
+    const left = await app.tenantDatabases();
+    assert(!left.includes(orphan));
+    assert(left.includes(unrelated));
+    assertEquals(left.length, 2);
   },
 );
 
@@ -277,44 +255,40 @@ Deno.test(
   "the sweeper expires audit events a batch of orgs per pass, and keeps the live ones",
   dbTest,
   async () => {
-    const app = await createTestApp();
-    try {
-      const orgs: Org[] = [];
-      for (const name of ["Sweep One", "Sweep Two", "Sweep Three"]) {
-        const email = `${name.replace(" ", ".").toLowerCase()}@example.com`;
-        orgs.push(
-          (await createOrg(app.deps, { name, admin: { email, password: PASSWORD } }, CTX)).org,
-        );
-      }
-      const now = app.deps.now();
-      const log = (org: Org) => app.deps.db.tenantDb(org).collection("_audit_log");
-      for (const org of orgs) {
-        await log(org).insertMany([
-          { type: "test.expired", at: now, expiresAt: new Date(now.getTime() - 1000) },
-          { type: "test.live", at: now, expiresAt: new Date(now.getTime() + 3_600_000) },
-        ]);
-      }
-      const expired = async () => {
-        const left = [];
-        for (const org of orgs) left.push(await log(org).countDocuments({ type: "test.expired" }));
-        return left;
-      };
-      // Orgs are swept in id order, two per pass here: the first two, then the third.
-      const state = {};
-      assert(await runMaintenance(app.deps, state, 2));
-      assertEquals(await expired(), [0, 0, 1]);
-      assert(await runMaintenance(app.deps, state, 2));
-      assertEquals(await expired(), [0, 0, 0]);
-      for (const org of orgs) {
-        assertEquals(await log(org).countDocuments({ type: "test.live" }), 1);
-      }
-      // The batch after the last org is short, so the next pass starts over from the first.
-      await log(orgs[0]).insertOne({ type: "test.expired", at: now, expiresAt: now });
-      assert(await runMaintenance(app.deps, state, 2));
-      assertEquals(await expired(), [0, 0, 0]);
-    } finally {
-      await app.close();
+    await using app = await createTestApp();
+    const orgs: Org[] = [];
+    for (const name of ["Sweep One", "Sweep Two", "Sweep Three"]) {
+      const email = `${name.replace(" ", ".").toLowerCase()}@example.com`;
+      orgs.push(
+        (await createOrg(app.deps, { name, admin: { email, password: PASSWORD } }, CTX)).org,
+      );
     }
+    const now = app.deps.now();
+    const log = (org: Org) => app.deps.db.tenantDb(org).collection("_audit_log");
+    for (const org of orgs) {
+      await log(org).insertMany([
+        { type: "test.expired", at: now, expiresAt: new Date(now.getTime() - 1000) },
+        { type: "test.live", at: now, expiresAt: new Date(now.getTime() + 3_600_000) },
+      ]);
+    }
+    const expired = async () => {
+      const left = [];
+      for (const org of orgs) left.push(await log(org).countDocuments({ type: "test.expired" }));
+      return left;
+    };
+    // Orgs are swept in id order, two per pass here: the first two, then the third.
+    const state = {};
+    assert(await runMaintenance(app.deps, state, 2));
+    assertEquals(await expired(), [0, 0, 1]);
+    assert(await runMaintenance(app.deps, state, 2));
+    assertEquals(await expired(), [0, 0, 0]);
+    for (const org of orgs) {
+      assertEquals(await log(org).countDocuments({ type: "test.live" }), 1);
+    }
+    // The batch after the last org is short, so the next pass starts over from the first.
+    await log(orgs[0]).insertOne({ type: "test.expired", at: now, expiresAt: now });
+    assert(await runMaintenance(app.deps, state, 2));
+    assertEquals(await expired(), [0, 0, 0]);
   },
 );
 
@@ -323,44 +297,35 @@ Deno.test(
   dbTest,
   async () => {
     let clock = Date.now();
-    const app = await createTestApp({ now: () => new Date(clock) });
-    try {
-      const id = "b".repeat(24);
-      const orphan = `${app.config.tenantDbPrefix}${id}`;
-      const make = () =>
-        writeMarker(app.deps.db.clients.default.db(orphan), {
-          master: app.config.masterDb,
-          orgId: id,
-        });
-      const present = async () => (await app.tenantDatabases()).includes(orphan);
-      const state = {};
-      await make();
+    await using app = await createTestApp({ now: () => new Date(clock) });
+    const id = "b".repeat(24);
+    const orphan = `${app.config.tenantDbPrefix}${id}`;
+    const make = () =>
+      writeMarker(app.deps.db.clients.default.db(orphan), {
+        master: app.config.masterDb,
+        orgId: id,
+      });
+    const present = async () => (await app.tenantDatabases()).includes(orphan);
+    const state = {};
+    await make();
+    assert(await runMaintenance(app.deps, state));
+    assertEquals(await present(), true, "the first pass finds it and remembers it");
+    clock += ORPHAN_CONFIRM_MS;
+    for (let pass = 1; pass < ORPHAN_SEARCH_EVERY; pass++) {
       assert(await runMaintenance(app.deps, state));
-      assertEquals(await present(), true, "the first pass finds it and remembers it");
-      clock += ORPHAN_CONFIRM_MS;
-      for (let pass = 1; pass < ORPHAN_SEARCH_EVERY; pass++) {
-        assert(await runMaintenance(app.deps, state));
-      }
-      assertEquals(await present(), true, "passes 1–9 do not search");
-      assert(await runMaintenance(app.deps, state));
-      assertEquals(await present(), false, "the tenth pass after the first confirms and drops it");
-    } finally {
-      await app.close();
     }
+    assertEquals(await present(), true, "passes 1–9 do not search");
+    assert(await runMaintenance(app.deps, state));
+    assertEquals(await present(), false, "the tenth pass after the first confirms and drops it");
   },
 );
 
 Deno.test("only one instance holds the maintenance lease at a time", dbTest, async () => {
-  const a = await createTestApp();
-  const b = await createTestApp({ sameDatabaseAs: a });
-  try {
-    assert(await runMaintenance(a.deps));
-    assertEquals(await runMaintenance(b.deps), false);
-    assert(await runMaintenance(a.deps), "the holder may run again");
-  } finally {
-    b.deps.hasher.close();
-    await a.close();
-  }
+  await using a = await createTestApp();
+  await using b = await createTestApp({ sameDatabaseAs: a });
+  assert(await runMaintenance(a.deps));
+  assertEquals(await runMaintenance(b.deps), false);
+  assert(await runMaintenance(a.deps), "the holder may run again");
 });
 
 Deno.test(
@@ -369,7 +334,7 @@ Deno.test(
   async () => {
     const creatorStalled = Promise.withResolvers<void>();
     const creatorGoes = Promise.withResolvers<void>();
-    const creator = await createTestApp({
+    await using creator = await createTestApp({
       hooks: {
         afterProvisioningStep: (s) =>
           s === "owner" ? (creatorStalled.resolve(), creatorGoes.promise) : undefined,
@@ -380,7 +345,7 @@ Deno.test(
     const rollbackPaused = Promise.withResolvers<void>();
     const rollbackGoes = Promise.withResolvers<void>();
     let paused = false;
-    const reconciler = await createTestApp({
+    await using reconciler = await createTestApp({
       sameDatabaseAs: creator,
       hooks: {
         afterDeletionStep: (s) => {
@@ -391,40 +356,34 @@ Deno.test(
         },
       },
     });
-    try {
-      const creating = creator.request("/v1/orgs", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          name: "Late Deciders",
-          admin: { email: "late@example.com", password: PASSWORD },
-        }),
-      });
-      // The creator stalls past the grace period (0 here); the reconciler rolls it back.
-      await creatorStalled.promise;
-      const reconciling = reconcileOrgs(reconciler.deps, { orphans: false });
-      await rollbackPaused.promise;
-      // The creator decides its outcome and activates while the rollback is one write from done.
-      creatorGoes.resolve();
-      const res = await creating;
-      rollbackGoes.resolve();
-      assertEquals((await reconciling).rolledBack, 1);
+    const creating = creator.request("/v1/orgs", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        name: "Late Deciders",
+        admin: { email: "late@example.com", password: PASSWORD },
+      }),
+    });
+    // The creator stalls past the grace period (0 here); the reconciler rolls it back.
+    await creatorStalled.promise;
+    const reconciling = reconcileOrgs(reconciler.deps, { orphans: false });
+    await rollbackPaused.promise;
+    // The creator decides its outcome and activates while the rollback is one write from done.
+    creatorGoes.resolve();
+    const res = await creating;
+    rollbackGoes.resolve();
+    assertEquals((await reconciling).rolledBack, 1);
 
-      assertEquals(res.status, 503, "the creator learns it was rolled back");
-      assertEquals(await counts(reconciler), { orgs: 0, users: 0, memberships: 0, databases: 0 });
-      assertEquals(
-        await reconciler.deps.db.master.collection("provisioning_outcomes").countDocuments({}),
-        0,
-      );
-      const again = await reconciler.client().v1.orgs.$post({
-        json: { name: "Late Deciders", admin: { email: "late@example.com", password: PASSWORD } },
-      });
-      assertEquals(again.status, 201, "the name and the email are usable again");
-    } finally {
-      creator.deps.hasher.close();
-      await creator.deps.db.close();
-      await reconciler.close();
-    }
+    assertEquals(res.status, 503, "the creator learns it was rolled back");
+    assertEquals(await counts(reconciler), { orgs: 0, users: 0, memberships: 0, databases: 0 });
+    assertEquals(
+      await reconciler.deps.db.master.collection("provisioning_outcomes").countDocuments({}),
+      0,
+    );
+    const again = await reconciler.client().v1.orgs.$post({
+      json: { name: "Late Deciders", admin: { email: "late@example.com", password: PASSWORD } },
+    });
+    assertEquals(again.status, 201, "the name and the email are usable again");
   },
 );
 
@@ -434,31 +393,25 @@ Deno.test(
   async () => {
     const stalled = Promise.withResolvers<void>();
     const goes = Promise.withResolvers<void>();
-    const creator = await createTestApp({
+    await using creator = await createTestApp({
       hooks: {
         afterProvisioningStep: (s) =>
           s === "decided" ? (stalled.resolve(), goes.promise) : undefined,
       },
     });
-    const app = await createTestApp({ sameDatabaseAs: creator });
-    try {
-      const creating = creator.client().v1.orgs.$post({
-        json: { name: "Slow Finisher", admin: { email: "slow@example.com", password: PASSWORD } },
-      });
-      await stalled.promise;
-      assertEquals((await reconcileOrgs(app.deps, { orphans: false })).activated, 1);
-      goes.resolve();
-      const res = await creating;
-      assertEquals(res.status, 201);
-      assertEquals(await counts(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
-      const login = await app.client().v1.auth.login.$post({
-        json: { email: "slow@example.com", password: PASSWORD },
-      });
-      assertEquals(login.status, 200);
-    } finally {
-      creator.deps.hasher.close();
-      await creator.deps.db.close();
-      await app.close();
-    }
+    await using app = await createTestApp({ sameDatabaseAs: creator });
+    const creating = creator.client().v1.orgs.$post({
+      json: { name: "Slow Finisher", admin: { email: "slow@example.com", password: PASSWORD } },
+    });
+    await stalled.promise;
+    assertEquals((await reconcileOrgs(app.deps, { orphans: false })).activated, 1);
+    goes.resolve();
+    const res = await creating;
+    assertEquals(res.status, 201);
+    assertEquals(await counts(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
+    const login = await app.client().v1.auth.login.$post({
+      json: { email: "slow@example.com", password: PASSWORD },
+    });
+    assertEquals(login.status, 200);
   },
 );

@@ -1,7 +1,7 @@
 import { assertEquals } from "./support/assert.ts";
 import { clientAddress } from "../src/http/context.ts";
 import { createOrgAndLogin, createTestApp, dbTest, json } from "./support/app.ts";
-import { waitUntil } from "./support/service.ts";
+import { waitUntil } from "./support/wait.ts";
 
 Deno.test("clientAddress() walks X-Forwarded-For from the right, past trusted proxies", () => {
   const trusted = ["10.0.0.0/8", "fd00::/8", "192.0.2.1"];
@@ -52,38 +52,34 @@ type Event = { type: string; ip: string };
 
 /** The client address the audit log recorded for one failed login sent by `peer` with `xff`. */
 async function recordedAddress(trusted: string, peer: string, xff: string) {
-  const app = await createTestApp({ env: { TRUSTED_PROXIES: trusted } });
-  try {
-    const owner = await createOrgAndLogin(app, "Proxy Co");
-    const res = await app.app.request(
-      "/v1/auth/login",
-      json({ email: owner.email, password: "not the password at all" }, {
-        "X-Forwarded-For": xff,
-      }),
-      { remoteAddr: { hostname: peer } },
-    );
-    assertEquals(res.status, 401);
-    // A failed sign-in is audited just after its answer (the answer does the same work as one for
-    // an unknown email), so the event is waited for.
-    let ip: string | undefined;
-    await waitUntil(
-      async () => {
-        const audit = await app.client(owner.token).v1.orgs[":slug"].audit.$get({
-          param: { slug: owner.org.slug },
-          query: {},
-        });
-        assertEquals(audit.status, 200);
-        const { items } = (await audit.json()) as { items: Event[] };
-        ip = items.find((e) => e.type === "login.failed")?.ip;
-        return ip !== undefined;
-      },
-      "the login.failed event",
-      { timeoutMs: 5_000 },
-    );
-    return ip;
-  } finally {
-    await app.close();
-  }
+  await using app = await createTestApp({ env: { TRUSTED_PROXIES: trusted } });
+  const owner = await createOrgAndLogin(app, "Proxy Co");
+  const res = await app.app.request(
+    "/v1/auth/login",
+    json({ email: owner.email, password: "not the password at all" }, {
+      "X-Forwarded-For": xff,
+    }),
+    { remoteAddr: { hostname: peer } },
+  );
+  assertEquals(res.status, 401);
+  // A failed sign-in is audited just after its answer (the answer does the same work as one for
+  // an unknown email), so the event is waited for.
+  let ip: string | undefined;
+  await waitUntil(
+    async () => {
+      const audit = await app.client(owner.token).v1.orgs[":slug"].audit.$get({
+        param: { slug: owner.org.slug },
+        query: {},
+      });
+      assertEquals(audit.status, 200);
+      const { items } = (await audit.json()) as { items: Event[] };
+      ip = items.find((e) => e.type === "login.failed")?.ip;
+      return ip !== undefined;
+    },
+    "the login.failed event",
+    { timeoutMs: 5_000 },
+  );
+  return ip;
 }
 
 Deno.test(

@@ -30,67 +30,58 @@ Deno.test(
     // The worst case: the same tenant prefix too, so every name looks like the other's.
     const prefix = `t${crypto.randomUUID().slice(0, 8)}_`;
     const env = { TENANT_DB_PREFIX: prefix };
-    const first = {
-      a: await createTestApp({ env, now: clock.now }),
-      b: await createTestApp({ env, now: clock.now }),
-    };
+    await using a = await createTestApp({ env, now: clock.now });
+    await using b = await createTestApp({ env, now: clock.now });
+    const first = { a, b };
     assert(first.a.config.masterDb !== first.b.config.masterDb);
-    const apps: TestApp[] = [first.a, first.b];
-    try {
-      const orgs = [];
-      for (const [side, app] of Object.entries(first)) {
-        for (const n of [1, 2]) {
-          const o = await createOrgAndLogin(app, `Side ${side} Org ${n}`);
-          await app.deps.db.clients.default.db(`${prefix}${o.org.id}`).collection("things")
-            .insertOne({ side, n });
-          orgs.push({ side, ...o });
-        }
+    await using restarts = new AsyncDisposableStack();
+    const orgs = [];
+    for (const [side, app] of Object.entries(first)) {
+      for (const n of [1, 2]) {
+        const o = await createOrgAndLogin(app, `Side ${side} Org ${n}`);
+        await app.deps.db.clients.default.db(`${prefix}${o.org.id}`).collection("things")
+          .insertOne({ side, n });
+        orgs.push({ side, ...o });
       }
-      // An orphan of A's (its marker, no org): A's sweep must still drop it, and only it.
-      const orphanId = "c".repeat(24);
-      const orphan = first.a.deps.db.clients.default.db(`${prefix}${orphanId}`);
-      await writeMarker(orphan, { master: first.a.config.masterDb, orgId: orphanId });
-      // A database made before markers existed, that no org owns: never dropped on a guess.
-      const legacy = `${prefix}${"d".repeat(24)}`;
-      await first.a.deps.db.clients.default.db(legacy).collection("audit_log").insertOne({});
-
-      // Restart A, then B, then A again: each instance's reconciler runs at start and later on.
-      for (const side of ["a", "b", "a"] as const) {
-        const restarted = await createTestApp({ sameDatabaseAs: first[side], now: clock.now });
-        apps.push(restarted);
-        await runLikeAService(restarted, clock);
-      }
-
-      const left = await first.a.tenantDatabases();
-      for (const o of orgs) {
-        assert(
-          left.includes(`${prefix}${o.org.id}`),
-          `org ${o.org.slug} of ${o.side} kept its database`,
-        );
-        const app = first[o.side as "a" | "b"];
-        const doc = await app.deps.db.clients.default.db(`${prefix}${o.org.id}`).collection(
-          "things",
-        )
-          .findOne({});
-        assertEquals(doc?.side, o.side, "and its data");
-        const me = await app.client(o.token).v1.me.$get();
-        assertEquals(me.status, 200);
-        const login = await app.client().v1.auth.login.$post({
-          json: { email: o.email, password: PASSWORD },
-        });
-        assertEquals(login.status, 200);
-      }
-      assert(!left.includes(`${prefix}${orphanId}`), "A's own orphan is dropped");
-      assert(left.includes(legacy), "an unmarked database is left alone");
-      assertEquals(left.length, orgs.length + 1);
-    } finally {
-      for (const app of apps.slice(2)) {
-        app.deps.hasher.close();
-        await app.deps.db.close();
-      }
-      await first.b.close();
-      await first.a.close();
     }
+    // An orphan of A's (its marker, no org): A's sweep must still drop it, and only it.
+    const orphanId = "c".repeat(24);
+    const orphan = first.a.deps.db.clients.default.db(`${prefix}${orphanId}`);
+    await writeMarker(orphan, { master: first.a.config.masterDb, orgId: orphanId });
+    // A database made before markers existed, that no org owns: never dropped on a guess.
+    const legacy = `${prefix}${"d".repeat(24)}`;
+    await first.a.deps.db.clients.default.db(legacy).collection("audit_log").insertOne({});
+
+    // Restart A, then B, then A again: each instance's reconciler runs at start and later on.
+    for (const side of ["a", "b", "a"] as const) {
+      const restarted = restarts.use(
+        await createTestApp({ sameDatabaseAs: first[side], now: clock.now }),
+      );
+      await runLikeAService(restarted, clock);
+    }
+
+    const left = await first.a.tenantDatabases();
+    for (const o of orgs) {
+      assert(
+        left.includes(`${prefix}${o.org.id}`),
+        `org ${o.org.slug} of ${o.side} kept its database`,
+      );
+      const app = first[o.side as "a" | "b"];
+      const doc = await app.deps.db.clients.default.db(`${prefix}${o.org.id}`).collection(
+        "things",
+      )
+        .findOne({});
+      assertEquals(doc?.side, o.side, "and its data");
+      const me = await app.client(o.token).v1.me.$get();
+      assertEquals(me.status, 200);
+      const login = await app.client().v1.auth.login.$post({
+        json: { email: o.email, password: PASSWORD },
+      });
+      assertEquals(login.status, 200);
+    }
+    assert(!left.includes(`${prefix}${orphanId}`), "A's own orphan is dropped");
+    assert(left.includes(legacy), "an unmarked database is left alone");
+    assertEquals(left.length, orgs.length + 1);
   },
 );
 
@@ -99,44 +90,40 @@ Deno.test(
   dbTest,
   async () => {
     const clock = testClock();
-    const app = await createTestApp({ now: clock.now });
-    try {
-      await createOrgAndLogin(app, "Kept Co");
-      const id = "a".repeat(24);
-      const orphan = app.deps.db.clients.default.db(`${app.config.tenantDbPrefix}${id}`);
-      await writeMarker(orphan, { master: app.config.masterDb, orgId: id });
-      // Marked by this master but for another org id than its name says: not this org's.
-      const mismatched = app.deps.db.clients.default.db(
-        `${app.config.tenantDbPrefix}${"e".repeat(24)}`,
-      );
-      await writeMarker(mismatched, { master: app.config.masterDb, orgId: id });
-      const candidates = new Map<string, number>();
-      const search = () => reconcileOrgs(app.deps, { orphans: true, candidates });
+    await using app = await createTestApp({ now: clock.now });
+    await createOrgAndLogin(app, "Kept Co");
+    const id = "a".repeat(24);
+    const orphan = app.deps.db.clients.default.db(`${app.config.tenantDbPrefix}${id}`);
+    await writeMarker(orphan, { master: app.config.masterDb, orgId: id });
+    // Marked by this master but for another org id than its name says: not this org's.
+    const mismatched = app.deps.db.clients.default.db(
+      `${app.config.tenantDbPrefix}${"e".repeat(24)}`,
+    );
+    await writeMarker(mismatched, { master: app.config.masterDb, orgId: id });
+    const candidates = new Map<string, number>();
+    const search = () => reconcileOrgs(app.deps, { orphans: true, candidates });
 
-      const first = await search();
-      assertEquals([first.orphansDropped, first.orphansPending], [0, 1], "remembered, not dropped");
-      clock.advance(ORPHAN_CONFIRM_MS - 1000);
-      const early = await search();
-      assertEquals([early.orphansDropped, early.orphansPending], [0, 1], "too soon to confirm");
-      clock.advance(2000);
-      const confirmed = await search();
-      assertEquals(confirmed.orphansDropped, 1);
-      const left = await app.tenantDatabases();
-      assert(!left.includes(orphan.databaseName));
-      assert(left.includes(mismatched.databaseName));
-      assertEquals(left.length, 2);
+    const first = await search();
+    assertEquals([first.orphansDropped, first.orphansPending], [0, 1], "remembered, not dropped");
+    clock.advance(ORPHAN_CONFIRM_MS - 1000);
+    const early = await search();
+    assertEquals([early.orphansDropped, early.orphansPending], [0, 1], "too soon to confirm");
+    clock.advance(2000);
+    const confirmed = await search();
+    assertEquals(confirmed.orphansDropped, 1);
+    const left = await app.tenantDatabases();
+    assert(!left.includes(orphan.databaseName));
+    assert(left.includes(mismatched.databaseName));
+    assertEquals(left.length, 2);
 
-      // A candidate that gets its org (or goes away) between two searches is forgotten.
-      await writeMarker(orphan, { master: app.config.masterDb, orgId: id });
-      await search();
-      await orphan.dropDatabase();
-      await search();
-      await writeMarker(orphan, { master: app.config.masterDb, orgId: id });
-      clock.advance(ORPHAN_CONFIRM_MS + 1000);
-      assertEquals((await search()).orphansDropped, 0, "found again: a new first sighting");
-    } finally {
-      await app.close();
-    }
+    // A candidate that gets its org (or goes away) between two searches is forgotten.
+    await writeMarker(orphan, { master: app.config.masterDb, orgId: id });
+    await search();
+    await orphan.dropDatabase();
+    await search();
+    await writeMarker(orphan, { master: app.config.masterDb, orgId: id });
+    clock.advance(ORPHAN_CONFIRM_MS + 1000);
+    assertEquals((await search()).orphansDropped, 0, "found again: a new first sighting");
   },
 );
 
@@ -145,42 +132,38 @@ Deno.test(
   dbTest,
   async () => {
     const reached = Promise.withResolvers<void>();
-    const app = await createTestApp({
+    await using app = await createTestApp({
       hooks: {
         afterProvisioningStep: (step) => {
           if (step === "database") reached.resolve();
         },
       },
     });
-    try {
-      const o = await createOrgAndLogin(app, "Marked Co");
-      await reached.promise;
-      const tenant = app.deps.db.clients.default.db(`${app.config.tenantDbPrefix}${o.org.id}`);
-      assertEquals(await readMarker(tenant), { master: app.config.masterDb, orgId: o.org.id });
+    const o = await createOrgAndLogin(app, "Marked Co");
+    await reached.promise;
+    const tenant = app.deps.db.clients.default.db(`${app.config.tenantDbPrefix}${o.org.id}`);
+    assertEquals(await readMarker(tenant), { master: app.config.masterDb, orgId: o.org.id });
 
-      // A database from before the marker: no marker, schema version 1.
-      await tenant.collection("_meta").deleteOne({ _id: "marker" as never });
-      await tenant.collection("_meta").updateOne({ _id: "schema" as never }, {
-        $set: { version: 1 },
-      });
-      await app.deps.db.master.collection("orgs").updateOne({ slug: "marked-co" }, {
-        $set: { schemaVersion: 1 },
-      });
-      assertEquals(await readMarker(tenant), null);
-      assert(await runMaintenance(app.deps));
-      assertEquals(await readMarker(tenant), { master: app.config.masterDb, orgId: o.org.id });
-      assertEquals(
-        (await findOrgBySlug(app.deps.db.master, "marked-co"))?.schemaVersion,
-        LATEST_SCHEMA_VERSION,
-      );
-      // A marker of someone else is never overwritten.
-      let refused = false;
-      await writeMarker(tenant, { master: "another", orgId: o.org.id }).catch(() => refused = true);
-      assert(refused);
-      assertEquals((await readMarker(tenant))?.master, app.config.masterDb);
-    } finally {
-      await app.close();
-    }
+    // A database from before the marker: no marker, schema version 1.
+    await tenant.collection("_meta").deleteOne({ _id: "marker" as never });
+    await tenant.collection("_meta").updateOne({ _id: "schema" as never }, {
+      $set: { version: 1 },
+    });
+    await app.deps.db.master.collection("orgs").updateOne({ slug: "marked-co" }, {
+      $set: { schemaVersion: 1 },
+    });
+    assertEquals(await readMarker(tenant), null);
+    assert(await runMaintenance(app.deps));
+    assertEquals(await readMarker(tenant), { master: app.config.masterDb, orgId: o.org.id });
+    assertEquals(
+      (await findOrgBySlug(app.deps.db.master, "marked-co"))?.schemaVersion,
+      LATEST_SCHEMA_VERSION,
+    );
+    // A marker of someone else is never overwritten.
+    let refused = false;
+    await writeMarker(tenant, { master: "another", orgId: o.org.id }).catch(() => refused = true);
+    assert(refused);
+    assertEquals((await readMarker(tenant))?.master, app.config.masterDb);
   },
 );
 
@@ -188,22 +171,18 @@ Deno.test(
   "deleting an org never drops a database marked as another master's",
   dbTest,
   async () => {
-    const app = await createTestApp();
-    try {
-      const o = await createOrgAndLogin(app, "Copied Co");
-      const tenant = app.deps.db.clients.default.db(`${app.config.tenantDbPrefix}${o.org.id}`);
-      // As if this master database were a copy of another deployment's, over the same server.
-      await tenant.collection("_meta").updateOne({ _id: "marker" as never }, {
-        $set: { master: "production" },
-      });
-      const deleted = await app.client(o.token).v1.orgs[":slug"].$delete({
-        param: { slug: o.org.slug },
-      });
-      assertEquals(deleted.status, 204);
-      assert((await app.tenantDatabases()).includes(tenant.databaseName), "the database is kept");
-      assertEquals((await readMarker(tenant))?.master, "production");
-    } finally {
-      await app.close();
-    }
+    await using app = await createTestApp();
+    const o = await createOrgAndLogin(app, "Copied Co");
+    const tenant = app.deps.db.clients.default.db(`${app.config.tenantDbPrefix}${o.org.id}`);
+    // As if this master database were a copy of another deployment's, over the same server.
+    await tenant.collection("_meta").updateOne({ _id: "marker" as never }, {
+      $set: { master: "production" },
+    });
+    const deleted = await app.client(o.token).v1.orgs[":slug"].$delete({
+      param: { slug: o.org.slug },
+    });
+    assertEquals(deleted.status, 204);
+    assert((await app.tenantDatabases()).includes(tenant.databaseName), "the database is kept");
+    assertEquals((await readMarker(tenant))?.master, "production");
   },
 );

@@ -28,14 +28,10 @@ function undeclared(app: Hono<any, any, any>): { routes: number; bad: string[] }
 }
 
 Deno.test("every route of the app declares exactly one access marker", dbTest, async () => {
-  const t = await createTestApp();
-  try {
-    const { routes, bad } = undeclared(t.app);
-    assert(routes >= 25, `expected the app's routes, found ${routes}`);
-    assertEquals(bad, []);
-  } finally {
-    await t.close();
-  }
+  await using t = await createTestApp();
+  const { routes, bad } = undeclared(t.app);
+  assert(routes >= 25, `expected the app's routes, found ${routes}`);
+  assertEquals(bad, []);
 });
 
 Deno.test("a route without access, or with two markers, is found", () => {

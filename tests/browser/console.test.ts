@@ -16,8 +16,8 @@ import {
   ROOT,
   serviceEnv,
   spawnService,
-  waitUntil,
 } from "../support/service.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = `${ROOT}results/screenshots`;
@@ -600,7 +600,7 @@ Deno.test(
   dbTest,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "orgservice-console-" });
-    const t = await createTestApp({ env: { DATA_DIR: dataDir } });
+    await using t = await createTestApp({ env: { DATA_DIR: dataDir } });
     try {
       const page = await t.request("/console");
       assertEquals(page.status, 200);
@@ -620,7 +620,6 @@ Deno.test(
       assert(/^console-[0-9a-f]{24}\.js$/.test(cached[0]), cached[0]);
       assertEquals(await Deno.readTextFile(`${dataDir}/console/${cached[0]}`), js);
     } finally {
-      await t.close();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }
   },

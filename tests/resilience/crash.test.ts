@@ -20,7 +20,7 @@ import type { ProvisioningStep } from "../../src/platform/deps.ts";
 import { rollbackProvisioning } from "../../src/tenants/provisioning.ts";
 import { findOrgBySlug } from "../../src/tenants/orgs.ts";
 import { reconcileOrgs } from "../../src/ops/reconciler.ts";
-import { assert, assertEquals } from "../support/assert.ts";
+import { assert, assertEquals, assertProblem } from "../support/assert.ts";
 import { createTestApp, dbTest, json, type TestApp } from "../support/app.ts";
 import {
   call,
@@ -465,25 +465,19 @@ Deno.test(
   dbTest,
   async () => {
     const hold = holdAfter("database");
-    const slow = await createTestApp({ hooks: { afterProvisioningStep: hold.hook } });
+    await using slow = await createTestApp({ hooks: { afterProvisioningStep: hold.hook } });
     // Another instance whose reconciler (grace 0) judges the provisioning stuck.
-    const other = await createTestApp({ sameDatabaseAs: slow });
-    try {
-      const creating = slow.request(
-        "/v1/orgs",
-        json({ name: "Slow Co", admin: { email: "slow@example.com", password: PASSWORD } }),
-      );
-      await hold.reached;
-      assertEquals((await reconcileOrgs(other.deps)).rolledBack, 1);
-      hold.release(); // the slow instance goes on: user, membership, then `active` fails
-      const res = await creating;
-      assertEquals(res.status, 503);
-      assertEquals((await res.json()).code, "unavailable");
-      assertEquals(await everything(other), { orgs: 0, users: 0, memberships: 0, databases: 0 });
-    } finally {
-      other.deps.hasher.close();
-      await slow.close();
-    }
+    await using other = await createTestApp({ sameDatabaseAs: slow });
+    const creating = slow.request(
+      "/v1/orgs",
+      json({ name: "Slow Co", admin: { email: "slow@example.com", password: PASSWORD } }),
+    );
+    await hold.reached;
+    assertEquals((await reconcileOrgs(other.deps)).rolledBack, 1);
+    hold.release(); // the slow instance goes on: user, membership, then `active` fails
+    const res = await creating;
+    await assertProblem(res, 503, "unavailable");
+    assertEquals(await everything(other), { orgs: 0, users: 0, memberships: 0, databases: 0 });
   },
 );
 
@@ -492,29 +486,25 @@ Deno.test(
   dbTest,
   async () => {
     const hold = holdAfter("owner");
-    const app = await createTestApp({ hooks: { afterProvisioningStep: hold.hook } });
-    try {
-      const creating = app.request(
-        "/v1/orgs",
-        json({ name: "Quick Co", admin: { email: "quick@example.com", password: PASSWORD } }),
-      );
-      await hold.reached;
-      // What a reconciler read while the org was still provisioning...
-      const stale = await findOrgBySlug(app.deps.db.master, "quick-co");
-      assertEquals(stale?.status, "provisioning");
-      hold.release();
-      assertEquals((await creating).status, 201);
-      // ...and acts on after the org became active.
-      await rollbackProvisioning(app.deps, stale!);
-      assertEquals(await everything(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
-      assertEquals((await findOrgBySlug(app.deps.db.master, "quick-co"))?.status, "active");
-      const login = await app.request(
-        "/v1/auth/login",
-        json({ email: "quick@example.com", password: PASSWORD }),
-      );
-      assertEquals(login.status, 200);
-    } finally {
-      await app.close();
-    }
+    await using app = await createTestApp({ hooks: { afterProvisioningStep: hold.hook } });
+    const creating = app.request(
+      "/v1/orgs",
+      json({ name: "Quick Co", admin: { email: "quick@example.com", password: PASSWORD } }),
+    );
+    await hold.reached;
+    // What a reconciler read while the org was still provisioning...
+    const stale = await findOrgBySlug(app.deps.db.master, "quick-co");
+    assertEquals(stale?.status, "provisioning");
+    hold.release();
+    assertEquals((await creating).status, 201);
+    // ...and acts on after the org became active.
+    await rollbackProvisioning(app.deps, stale!);
+    assertEquals(await everything(app), { orgs: 1, users: 1, memberships: 1, databases: 1 });
+    assertEquals((await findOrgBySlug(app.deps.db.master, "quick-co"))?.status, "active");
+    const login = await app.request(
+      "/v1/auth/login",
+      json({ email: "quick@example.com", password: PASSWORD }),
+    );
+    assertEquals(login.status, 200);
   },
 );

@@ -82,6 +82,13 @@ export async function createTestApp(opts: TestAppOptions = {}) {
       }
       await closeDeps(deps);
     },
+    /**
+     * `await using app = await createTestApp()` closes it at the end of the scope, and drops its
+     * databases unless it shares them (`sameDatabaseAs`: the first app drops them).
+     */
+    async [Symbol.asyncDispose]() {
+      await this.close({ drop: !opts.sameDatabaseAs });
+    },
   };
 }
 
@@ -127,6 +134,9 @@ export function requestFrom(t: TestApp, ip: string, path: string, init?: Request
   return Promise.resolve(t.app.request(path, init, { remoteAddr: { hostname: ip } }));
 }
 
+/** An Authorization header with `token` as its bearer token. */
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
 export const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: "POST",
   headers: { "Content-Type": "application/json", ...headers },
@@ -135,11 +145,6 @@ export const json = (body: unknown, headers: Record<string, string> = {}): Reque
 
 /** Deno.test options for database tests: the driver keeps pooled sockets and timers open. */
 export const dbTest = { sanitizeOps: false, sanitizeResources: false };
-
-/** The problem `code` of an error response (typed client responses only type their successes). */
-export async function codeOf(res: { json(): Promise<unknown> }): Promise<string> {
-  return ((await res.json()) as { code: string }).code;
-}
 
 /** Invite `email` into the org of `ownerToken` with `role`, accept, and return the member's tokens. */
 export async function addMember(

@@ -56,3 +56,60 @@ export async function assertRejects(
   }
   throw new AssertionError("expected the promise to reject");
 }
+
+/** An RFC 9457 problem as this service sends it (API.md, "Conventions"). */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: { path: string; message: string }[];
+  [extra: string]: unknown;
+}
+
+/** A fetch or typed-client response, or an answer whose body is already read (`call`). */
+export type ProblemSource =
+  | { status: number; headers: Headers; json(): Promise<unknown> }
+  | { status: number; headers: Headers; body: unknown };
+
+async function problemBody(res: ProblemSource): Promise<Problem> {
+  if ("json" in res && typeof res.json === "function") return await res.json() as Problem;
+  return (res as { body: unknown }).body as Problem;
+}
+
+/** The problem `code` of an error response, for tests that collect answers before comparing. */
+export async function problemCode(res: ProblemSource): Promise<string> {
+  return (await problemBody(res))?.code;
+}
+
+/**
+ * Assert that `res` is a problem+json answer with `status` and `code` (the status in the body
+ * too); returns the problem for further checks.
+ */
+export async function assertProblem(
+  res: ProblemSource,
+  status: number,
+  code: string,
+  msg?: string,
+): Promise<Problem> {
+  const at = msg ? `${msg}: ` : "";
+  const body = await problemBody(res);
+  assertEquals(
+    { status: res.status, code: body?.code },
+    { status, code },
+    `${at}status and problem code (${JSON.stringify(body)?.slice(0, 500)})`,
+  );
+  assertMatch(
+    res.headers.get("Content-Type") ?? "",
+    /^application\/problem\+json\b/,
+    `${at}a problem's Content-Type`,
+  );
+  assertEquals(body.status, status, `${at}the problem's status member`);
+  assertEquals(
+    [typeof body.title, typeof body.detail],
+    ["string", "string"],
+    `${at}a problem's title and detail`,
+  );
+  return body;
+}

@@ -26,9 +26,7 @@ export async function createCollection(
 
 /** Everything in the org's database, collection by collection, straight from the driver. */
 export async function snapshot(t: TestApp, who: OrgLogin): Promise<Record<string, Document[]>> {
-  const org = await t.deps.db.master.collection("orgs").findOne({ slug: who.org.slug });
-  if (!org) throw new Error("no such org");
-  const db = t.deps.db.tenantDb({ cluster: org.cluster, databaseName: org.databaseName });
+  const db = await tenantDbOf(t, who);
   const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name)
     .filter((n) => n !== "_usage").sort();
   const out: Record<string, Document[]> = {};

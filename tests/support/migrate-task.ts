@@ -2,9 +2,9 @@
  * `deno task migrate` (src/tasks/migrate.ts) with migrations a test adds after the service's
  * own, for tests/migrate.test.ts to run as a child process. Set by the environment:
  *
- * - MIGRATE_UP_TO: the last version (default: the service's latest + 1): migrations after the
- *   service's own up to N, named `test-N`, each counting
- *   its runs in the org's collection `vN` (so a test sees one that ran twice);
+ * - MIGRATE_UP_TO: the last version (default: one after the service's latest, L): migrations
+ *   L+1..N named `test-N`, each counting its runs in the org's collection `vN` (so a test sees
+ *   one that ran twice);
  * - a collection `poison` in an org's database makes every added migration fail there;
  * - GATE_FILE, GATE_AFTER: after GATE_AFTER runs, each waits until the file exists (to stop a
  *   run part-way, or hold orgs under its leases while another run starts), saying so on stderr;

@@ -4,11 +4,12 @@
  * and direct database checks.
  */
 import { MongoClient } from "mongodb";
-import { terminate } from "../../src/embedded/child.ts";
 import { freePort } from "../../src/embedded/ferretdb.ts";
 import { mongoUri, PASSWORD, SECRET } from "./app.ts";
 
 export { PASSWORD, SECRET };
+export { ROOT, type Service, spawnService } from "./spawn.ts";
+export { sleep, waitUntil } from "./wait.ts";
 
 /** `deno task soak` sets SOAK=1: every size parameter takes its soak default. */
 export const SOAK = Deno.env.get("SOAK") === "1";
@@ -36,30 +37,6 @@ export function prng(seed: number): () => number {
   };
 }
 
-export const ROOT = new URL("../../", import.meta.url).pathname;
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Poll `cond` until it returns true; throws naming `what` (and the last error) at the bound. */
-export async function waitUntil(
-  cond: () => Promise<boolean> | boolean,
-  what: string,
-  { timeoutMs = 20_000, intervalMs = 100 } = {},
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await cond()) return;
-      last = undefined;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`);
-}
-
 const rand = () => crypto.randomUUID().replaceAll("-", "").slice(0, 10);
 
 /** The environment of a service process over the test server, with its own databases. */
@@ -78,90 +55,6 @@ export function serviceEnv(overrides: Record<string, string> = {}): Record<strin
   };
 }
 
-export interface Service {
-  url: string;
-  port: number;
-  env: Record<string, string>;
-  child: Deno.ChildProcess;
-  /** Everything the process wrote to stdout and stderr so far. */
-  output(): string;
-  /** Resolves when the process exits. */
-  exited: Promise<Deno.CommandStatus>;
-  kill(signal: Deno.Signal): void;
-  /** SIGTERM, then SIGKILL after 10 s; resolves with the exit status. Safe to call twice. */
-  stop(): Promise<Deno.CommandStatus>;
-}
-
-/**
- * Start `src/main.ts` as a child process with `env` (PORT is picked free unless given) and wait
- * until `/ready` answers 200, unless `waitReady` is false.
- */
-export async function spawnService(
-  env: Record<string, string>,
-  { waitReady = true, readyTimeoutMs = 60_000 } = {},
-): Promise<Service> {
-  const port = Number(env.PORT ?? freePort());
-  const fullEnv = { ...env, PORT: String(port) };
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "src/main.ts"],
-    cwd: ROOT,
-    env: fullEnv,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const chunks: string[] = [];
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) chunks.push(decoder.decode(chunk, { stream: true }));
-  };
-  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]).catch(() => {});
-  const exited = child.status.then(async (s) => {
-    await drained;
-    return s;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const kill = (signal: Deno.Signal) => {
-    try {
-      child.kill(signal);
-    } catch { /* already gone */ }
-  };
-  const service: Service = {
-    url,
-    port,
-    env: fullEnv,
-    child,
-    output: () => chunks.join(""),
-    exited,
-    kill,
-    async stop() {
-      await terminate(child, 10_000);
-      return await exited;
-    },
-  };
-  if (waitReady) {
-    let gone: Deno.CommandStatus | undefined;
-    exited.then((s) => gone = s);
-    try {
-      await waitUntil(
-        async () => {
-          if (gone) throw new Error(`the service exited with code ${gone.code}`);
-          const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(5000) });
-          await res.body?.cancel();
-          return res.status === 200;
-        },
-        `the service on port ${port} to be ready`,
-        { timeoutMs: readyTimeoutMs },
-      );
-    } catch (e) {
-      kill("SIGKILL");
-      await exited;
-      throw new Error(`${(e as Error).message}\n--- service output ---\n${service.output()}`);
-    }
-  }
-  return service;
-}
-
 /** Serve a Hono app (or anything with `fetch`) over real HTTP on a free loopback port. */
 export function serveApp(
   app: { fetch: (req: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response> },
@@ -171,7 +64,13 @@ export function serveApp(
     { port, hostname: "127.0.0.1", onListen() {} },
     (req, info) => app.fetch(req, info),
   );
-  return { url: `http://127.0.0.1:${port}`, port, shutdown: () => server.shutdown() };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    shutdown: () => server.shutdown(),
+    /** `await using`: shut the server down at the end of the scope. */
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
 }
 
 export interface Answer {

@@ -8,8 +8,9 @@
  * The API is driven by wrk; the direct side by the same number of concurrent callers of the
  * driver in this process, each op as the service would issue it.
  */
-import { type Collection, type Db, type Document, ObjectId } from "mongodb";
+import { type Collection, type Db, type Document, MongoClient, ObjectId } from "mongodb";
 import { STAMP } from "../../src/data/sanitize.ts";
+import type { BenchContext, ScenarioGroup } from "./context.ts";
 import { type Load, load as measure, round2, row, timed, wrkLine } from "./measure.ts";
 import { percentile } from "./org-creation.ts";
 import type { Child } from "./processes.ts";
@@ -312,3 +313,25 @@ export async function orgDatabase(master: Db, slug: string): Promise<string> {
   if (!org) throw new Error(`no org ${slug}`);
   return org.databaseName as string;
 }
+
+async function run(ctx: BenchContext): Promise<void> {
+  const { quick, ferret, config, account, timing: T } = ctx;
+  const client = new MongoClient(ferret.uri);
+  ctx.defer(() => client.close());
+  const db = client.db(await orgDatabase(client.db(config.masterDb), account.slug));
+  ctx.rows.push(
+    ...await measureDataApi({
+      app: ctx.service,
+      token: ctx.token,
+      slug: account.slug,
+      db,
+      durationS: quick ? 3 : 10,
+      warmS: T.warmS,
+      large: quick ? 10_000 : 100_000,
+      log: console.error,
+    }),
+  );
+}
+
+/** Scenario 5 for the bench's main. */
+export const dataApi: ScenarioGroup = { ids: [5], run };

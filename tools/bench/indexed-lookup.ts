@@ -3,8 +3,14 @@
  * 1,000 and of 50,000 documents. With the lookup served by an index the two cost about the
  * same; a scan grows with the collection.
  */
-import type { Db } from "mongodb";
+import { type Db, MongoClient } from "mongodb";
+import type { BenchContext, ScenarioGroup } from "./context.ts";
+import { ratioRows } from "./measure.ts";
 import { percentile } from "./org-creation.ts";
+
+const SIZES = [1_000, 50_000];
+/** The larger collection's p50 at most this many times the smaller's. */
+export const LOOKUP_BAR = 2;
 
 export interface LookupLevel {
   docs: number;
@@ -59,3 +65,18 @@ export async function measureIndexedLookup(
   }
   return results;
 }
+
+async function run(ctx: BenchContext): Promise<void> {
+  const client = new MongoClient(ctx.ferret.uri);
+  ctx.defer(() => client.close());
+  const levels = await measureIndexedLookup(
+    client.db("bench_lookup"),
+    SIZES,
+    ctx.timing.samples * 5,
+  );
+  ctx.details.indexedLookup = levels;
+  ctx.rows.push(...ratioRows("9", "indexed equality lookup (driver)", "docs", levels, LOOKUP_BAR));
+}
+
+/** Scenario 9 for the bench's main. */
+export const indexedLookup: ScenarioGroup = { ids: [9], run };

@@ -11,74 +11,58 @@
  * --profile  run the service with --cpu-prof into results/prof/<timestamp>/ and summarise it
  * --only=    scenario numbers to run (their ceilings run too), e.g. --only=3,4
  *
- * Scenarios 9 (indexed lookup, tools/bench/indexed-lookup.ts) and 10 (10,000 orgs,
- * tools/bench/scale.ts) measure the embedded database itself.
+ * Each scenario group is a module of tools/bench/ (see GROUPS); 9 and 10 measure the embedded
+ * database itself, 11 and 12 start embedded servers of their own.
  */
-import { MongoClient } from "mongodb";
 import { loadConfig } from "../../src/platform/config.ts";
 import { startFerretDB } from "../../src/embedded/ferretdb.ts";
-import { createHasher } from "../../src/platform/hasher.ts";
-import { measureDataApi, orgDatabase } from "./data-api.ts";
-import { measureHashing } from "./hashing.ts";
-import { measureIndexedLookup } from "./indexed-lookup.ts";
-import { measureOrgCreation } from "./org-creation.ts";
-import { footprint, measureScale } from "./scale.ts";
-import { moveScenario } from "./move.ts";
-import { migrateScenario } from "./migrate.ts";
-import {
-  interleaved,
-  load as measure,
-  pairedRatio,
-  round2,
-  row,
-  summarizeProfiles,
-  type Target,
-  timed,
-  versus,
-  watch,
-  wrkLine,
-} from "./measure.ts";
-import { procMemMiB, record, startHello, startReplay, startService } from "./processes.ts";
+import { type BenchContext, type ScenarioGroup, TIMING } from "./context.ts";
+import { dataApi } from "./data-api.ts";
+import { indexedLookup } from "./indexed-lookup.ts";
+import { logins } from "./logins.ts";
+import { summarizeProfiles } from "./measure.ts";
+import { orgCreation } from "./org-creation.ts";
+import { migrateTask } from "./migrate.ts";
+import { orgMove } from "./move.ts";
+import { startService } from "./processes.ts";
 import { markdown, type Report, type Row, writeReport } from "./report.ts";
-import { createAccount, expectApi, login } from "./seed.ts";
-import { ensureWrk, runWrk } from "./wrk.ts";
+import { scale } from "./scale.ts";
+import { smallGets } from "./small-gets.ts";
+import { createAccount, login } from "./seed.ts";
+import { ensureWrk } from "./wrk.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RESULTS = `${ROOT}/results`;
 
-const args = new Set(Deno.args.filter((a) => !a.startsWith("--only=")));
-const quick = args.has("--quick");
-const profile = args.has("--profile");
-const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
-const wanted = (n: number) => !only || only.includes(String(n));
-
-const T = quick
-  ? { rounds: 3, sliceS: 1, warmS: 1, loginS: 5, samples: 5 }
-  : { rounds: 5, sliceS: 2, warmS: 2, loginS: 15, samples: 20 };
-// Small client settings for 2 cores: one wrk thread leaves the other core to the server.
-const SATURATE = { threads: 1, connections: 32 };
-const LOGIN = { threads: 1, connections: 8, timeoutS: 30 };
-// A paced probe (4 connections, 10 ms pause each) measures latency, not its own queueing.
-const PROBE = { threads: 1, connections: 4, delayMs: 10 };
-const LEVELS = [100, 1000, 5000];
-const BARS = { health: 0.6, me: 0.5, org: 0.4, login: 0.9, probeP99Ms: 25, creation: 1.5 };
+/** In the order they run and appear in the report. */
+const GROUPS: ScenarioGroup[] = [
+  smallGets, // 1–4
+  dataApi, // 5
+  logins, // 6–7
+  orgCreation, // 8
+  indexedLookup, // 9
+  scale, // 10
+  orgMove, // 11
+  migrateTask, // 12
+];
 const RSS_BAR_MIB = 256;
-const LOOKUP_SIZES = [1_000, 50_000];
-const SCALE_LEVELS = [100, 1_000, 10_000];
-const SCALE_BARS = { lookup: 2, orgs: 1.5 };
 
-function openFilesLimit(pid: number): number {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(
-      Deno.readTextFileSync(`/proc/${pid}/limits`),
-    );
-    return !m || m[1] === "unlimited" ? Infinity : Number(m[1]);
-  } catch {
-    return 0;
-  }
+interface Flags {
+  quick: boolean;
+  profile: boolean;
+  /** Scenario numbers from --only=, or undefined for all. */
+  only?: string[];
 }
 
-async function main(): Promise<number> {
+function parseFlags(args: string[]): Flags {
+  const set = new Set(args.filter((a) => !a.startsWith("--only=")));
+  const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+  return { quick: set.has("--quick"), profile: set.has("--profile"), only };
+}
+
+async function main(flags: Flags): Promise<number> {
+  const { quick } = flags;
+  const wanted = (n: number) => !flags.only || flags.only.includes(String(n));
   const started = new Date();
   const t0 = performance.now();
   const loadAvgAtStart = Deno.loadavg().map((n) => n.toFixed(2)).join(" ");
@@ -99,14 +83,13 @@ async function main(): Promise<number> {
   const tmp = await Deno.makeTempDir({ prefix: "orgservice-bench-" });
   cleanups.push(() => Deno.remove(tmp, { recursive: true }));
   const stamp = started.toISOString().replace(/[:.]/g, "-");
-  const profileDir = profile ? `${RESULTS}/prof/${stamp}` : undefined;
+  const profileDir = flags.profile ? `${RESULTS}/prof/${stamp}` : undefined;
 
   try {
     // The database's folder must let PostgreSQL's owner through (nobody, when we are root).
     await Deno.chmod(tmp, 0o711);
     const ferret = await startFerretDB({ dataDir: `${tmp}/db`, fsync: false, log: () => {} });
     cleanups.push(ferret.stop);
-    const ferretPid = ferret.pid;
 
     const env: Record<string, string> = {
       APP_ENV: "production",
@@ -122,326 +105,24 @@ async function main(): Promise<number> {
     const config = loadConfig({ ...Deno.env.toObject(), ...env, MONGO_URI: ferret.uri });
     service = { bcryptCost: config.bcryptCost, hashWorkers: config.hashWorkers, env: config.env };
 
-    // 1. The ceiling: a bare Hono hello-world in its own process.
-    const hello = [1, 2, 3, 4].some(wanted) ? await startHello() : undefined;
-    if (hello) cleanups.push(() => hello.stop());
-
     const app = await startService({ mongoUri: ferret.uri, env, profileDir });
     cleanups.push(() => app.stop());
-    const base = app.url;
-    const account = await createAccount(base, "Bench Org");
-    const token = await login(base, account);
-
-    // 2. The middleware stack alone; 3. an authenticated read with warm caches; 4. a public
-    // read of one org. Each also against its floor (row "<n>f"): a bare Deno.serve answering
-    // the very bytes the service answered, the best any server can do with that response.
-    const small = [
-      { id: "2", name: "GET /health", path: "/health", bar: BARS.health },
-      { id: "3", name: "GET /v1/me (valid token, warm)", path: "/v1/me", bar: BARS.me, token },
-      {
-        id: "4",
-        name: "GET /v1/orgs/{slug} (anonymous)",
-        path: `/v1/orgs/${account.slug}`,
-        bar: BARS.org,
-      },
-    ].filter((s) => wanted(Number(s.id)));
-    if (hello) {
-      const targets: Target[] = [{ id: "1", child: hello, path: "/" }];
-      for (const s of small) {
-        await expectApi(200, base, "GET", s.path, { token: s.token });
-        const replay = await startReplay(await record(`${base}${s.path}`, s.token));
-        cleanups.push(() => replay.stop());
-        targets.push(
-          { id: s.id, child: app, path: s.path, token: s.token },
-          { id: `${s.id}f`, child: replay, path: s.path, token: s.token },
-        );
-      }
-      const m = await interleaved(targets, SATURATE, T.rounds, T.sliceS, T.warmS);
-      const ceiling = m.get("1")!;
-      details.rounds = Object.fromEntries([...m].map(([id, r]) => [id, r.rounds]));
-      rows.push(row("1", "ceiling: Hono hello-world on Deno.serve", {
-        ...ceiling,
-        load: `${T.rounds} rounds of ${wrkLine(SATURATE, T.sliceS)}, alternating with 2–4 and ` +
-          "their floors; each ratio is the median of the ratios within a round",
-      }));
-      for (const s of small) {
-        const r = m.get(s.id)!;
-        const f = m.get(`${s.id}f`)!;
-        const vsFloor = pairedRatio(r.rounds, f.rounds);
-        const ratio = pairedRatio(r.rounds, ceiling.rounds);
-        rows.push(
-          {
-            ...row(s.id, s.name, { ...r, load: `${r.load}; ${vsFloor} × its floor ${s.id}f` }),
-            ceiling: "1",
-            ratio,
-            bar: `≥ ${s.bar.toFixed(2)} ×`,
-            pass: ratio >= s.bar,
-          },
-          {
-            ...row(`${s.id}f`, `floor: bare Deno.serve answering ${s.id}'s bytes`, f),
-            ceiling: "1",
-            ratio: pairedRatio(f.rounds, ceiling.rounds),
-          },
-        );
-      }
-      for (const t of targets) if (t.child !== app) await t.child.stop();
-    }
-
-    // 5. The document API against the same work through the driver directly.
-    if (wanted(5)) {
-      const client = new MongoClient(ferret.uri);
-      cleanups.push(() => client.close());
-      const db = client.db(await orgDatabase(client.db(config.masterDb), account.slug));
-      const data = { durationS: quick ? 3 : 10, warmS: T.warmS, large: quick ? 10_000 : 100_000 };
-      rows.push(
-        ...await measureDataApi({
-          app,
-          token,
-          slug: account.slug,
-          db,
-          ...data,
-          log: console.error,
-        }),
-      );
-    }
-
-    // 6. Logins at saturation against the hashing ceiling; 7. /health while they run.
-    if (wanted(6) || wanted(7)) {
-      // Measured before and after 6–7, like the hello-world: the mean is the ceiling.
-      const hashing = await measureHashing(config.bcryptCost, config.hashWorkers, T.loginS);
-      const ceiling: Row = {
-        id: "6c",
-        name: `ceiling: bcrypt compare, cost ${hashing.cost}, ${hashing.workers} worker${
-          hashing.workers === 1 ? "" : "s"
-        } (createHasher)`,
-        status: "ok",
-        rps: hashing.opsPerS,
-        errors: 0,
-      };
-      rows.push(ceiling);
-      // wrk drops its connections at the end, but the service still works through the logins
-      // they had queued: wait for that before the next measurement.
-      const drain = () =>
-        new Promise((r) =>
-          setTimeout(r, Math.ceil(LOGIN.connections / hashing.workers + 1) * hashing.meanMs + 500)
-        );
-      const body = JSON.stringify({ email: account.email, password: account.password });
-      const loginOpts = { ...LOGIN, method: "POST", body };
-      await expectApi(200, base, "POST", "/v1/auth/login", { body: JSON.parse(body) });
-
-      if (wanted(6)) {
-        const r = await measure("6", app, "/v1/auth/login", loginOpts, T.loginS, 0);
-        rows.push(versus(row("6", "POST /v1/auth/login at saturation", r), ceiling, BARS.login));
-        await drain();
-      }
-      if (wanted(7)) {
-        const proc = watch(app.pid);
-        const logins = runWrk({ ...loginOpts, url: `${base}/v1/auth/login`, durationS: T.loginS });
-        // Let the logins fill the hash queue before probing.
-        await new Promise((r) => setTimeout(r, 1000));
-        const probe = await timed(
-          "7",
-          () => runWrk({ ...PROBE, url: `${base}/health`, durationS: T.loginS - 2 }),
-        );
-        const w = await logins;
-        const usage = proc.take();
-        proc.stop();
-        await drain();
-        const p = row("7", "GET /health during login saturation (paced probe)", {
-          w: probe,
-          ...usage,
-          load: wrkLine(PROBE, T.loginS - 2),
-        });
-        rows.push({
-          ...p,
-          bar: `p99 < ${BARS.probeP99Ms} ms`,
-          pass: probe.p99Ms < BARS.probeP99Ms,
-        });
-        rows.push(
-          versus(
-            row("7L", "POST /v1/auth/login during the probe", {
-              w,
-              ...usage,
-              load: wrkLine(LOGIN, T.loginS),
-            }),
-            ceiling,
-            BARS.login,
-          ),
-        );
-      }
-
-      const again = await measureHashing(config.bcryptCost, config.hashWorkers, T.loginS);
-      details.hashing = [hashing, again];
-      ceiling.rps = Math.round((hashing.opsPerS + again.opsPerS) / 2 * 100) / 100;
-      ceiling.cpuPct = Math.round((hashing.cpuPct + again.cpuPct) / 2);
-      ceiling.load = `${hashing.workers * 2} callers for ${T.loginS} s, before and after 6–7: ` +
-        `${hashing.opsPerS} and ${again.opsPerS} compares/s, mean used; one compare alone ` +
-        `${hashing.meanMs} ms`;
-      for (const r of rows) {
-        if (r.ceiling === "6c") r.ratio = round2((r.rps ?? 0) / (ceiling.rps ?? 1));
-        if (r.ceiling === "6c" && r.bar) r.pass = (r.ratio ?? 0) >= BARS.login;
-      }
-    }
-
-    // 8. Org creation with many orgs present, seeded straight into the master database.
-    if (wanted(8)) {
-      const client = new MongoClient(ferret.uri);
-      cleanups.push(() => client.close());
-      const limit = openFilesLimit(ferretPid);
-      const withTenantDbs = !quick;
-      if (quick) {
-        notes.push(
-          "8: --quick seeds org documents, users and memberships only, without tenant databases; " +
-            "the full run creates them too",
-        );
-      }
-      const hasher = createHasher({ cost: config.bcryptCost, workers: 1 });
-      const passwordHash = await hasher.hash("seeded-users-cannot-sign-in-" + crypto.randomUUID());
-      hasher.close();
-      // CPU of the service and of FerretDB while each level's creates run: who is busy.
-      const usage: Record<string, { service: number; ferretdb: number }> = {};
-      const svc = watch(app.pid);
-      const db = watch(ferretPid);
-      const levels = await measureOrgCreation({
-        base,
-        seed: {
-          master: client.db(config.masterDb),
-          tenantDb: (name) => client.db(name),
-          tenantDbPrefix: config.tenantDbPrefix,
-          passwordHash,
-          withTenantDbs,
-        },
-        levels: LEVELS,
-        samples: T.samples,
-        onLevel: (l) =>
-          console.error(`  8: ${l.orgs} orgs: p50 ${l.p50Ms} ms (seeded in ${l.seedS} s)`),
-        timed: async (id, f) => {
-          svc.take();
-          db?.take();
-          const r = await timed(id, f);
-          usage[id] = { service: svc.take().cpuPct, ferretdb: db?.take().cpuPct ?? 0 };
-          return r;
-        },
-      });
-      svc.stop();
-      db?.stop();
-      details.orgCreation = levels.map((l) => ({ ...l, cpuPct: usage[`8·${l.orgs}`] }));
-      const first = levels[0];
-      for (const l of levels) {
-        const ratio = round2(l.p50Ms / first.p50Ms);
-        const last = l === levels[levels.length - 1];
-        const cpu = usage[`8·${l.orgs}`];
-        rows.push({
-          id: `8·${l.orgs}`,
-          name: `POST /v1/orgs with ${l.orgs.toLocaleString("en-US")} orgs present` +
-            (l.tenantDbs ? "" : " (no tenant DBs)"),
-          status: "ok",
-          p50Ms: l.p50Ms,
-          p99Ms: l.p99Ms,
-          errors: 0,
-          cpuPct: cpu?.service,
-          ceiling: `8·${first.orgs}`,
-          ratio,
-          load: `${l.samples} sequential creates after seeding ${l.seedS} s; CPU meanwhile: ` +
-            `service ${cpu?.service}%, FerretDB ${cpu?.ferretdb}%`,
-          ...(last
-            ? { bar: `p50 ≤ ${BARS.creation.toFixed(2)} ×`, pass: ratio <= BARS.creation }
-            : {}),
-        });
-      }
-      details.ferretdb = {
-        peakRssMiB: procMemMiB(ferretPid, "VmHWM"),
-        openFiles: [...Deno.readDirSync(`/proc/${ferretPid}/fd`)].length,
-        openFilesLimit: limit,
-      };
-    }
-
-    // 9. Indexed equality lookup at 1,000 and 50,000 documents, through the driver.
-    if (wanted(9)) {
-      const client = new MongoClient(ferret.uri);
-      cleanups.push(() => client.close());
-      const levels = await measureIndexedLookup(
-        client.db("bench_lookup"),
-        LOOKUP_SIZES,
-        T.samples * 5,
-      );
-      details.indexedLookup = levels;
-      rows.push(
-        ...ratioRows("9", "indexed equality lookup (driver)", "docs", levels, SCALE_BARS.lookup),
-      );
-    }
-
-    // 10. 10,000 orgs on one embedded deployment.
-    if (wanted(10)) {
-      const client = new MongoClient(ferret.uri);
-      cleanups.push(() => client.close());
-      const hasher = createHasher({ cost: config.bcryptCost, workers: 1 });
-      const passwordHash = await hasher.hash("seeded-users-cannot-sign-in-" + crypto.randomUUID());
-      hasher.close();
-      const master = client.db(config.masterDb);
-      // Scenario 8 may have seeded orgs already: this one seeds from where that stopped.
-      const levels = await measureScale({
-        base,
-        seed: {
-          master,
-          tenantDb: (name) => client.db(name),
-          tenantDbPrefix: config.tenantDbPrefix,
-          passwordHash,
-          withTenantDbs: !quick,
-        },
-        master,
-        levels: SCALE_LEVELS,
-        samples: T.samples,
-        onLevel: (l) =>
-          console.error(
-            `  10: ${l.orgs} orgs (seeded in ${l.seedS} s): create p50 ${l.create.p50Ms} ms, ` +
-              `org lookup ${l.orgLookup.p50Ms} ms, email lookup ${l.emailLookup.p50Ms} ms`,
-          ),
-      });
-      const server = footprint(ferretPid);
-      details.scale = { levels, server, tenantDbs: !quick };
-      const at = (k: "create" | "orgLookup" | "emailLookup") =>
-        levels.map((l) => ({ orgs: l.orgs, samples: l.samples, ...l[k] }));
-      rows.push(
-        ...ratioRows("10c", "POST /v1/orgs", "orgs", at("create"), SCALE_BARS.orgs),
-        ...ratioRows(
-          "10o",
-          "GET /v1/orgs/{slug} uncached",
-          "orgs",
-          at("orgLookup"),
-          SCALE_BARS.orgs,
-        ),
-        ...ratioRows(
-          "10e",
-          "login's email lookup (findUserByEmail)",
-          "orgs",
-          at("emailLookup"),
-          SCALE_BARS.lookup,
-        ),
-      );
-      notes.push(
-        `10: the embedded server at ${
-          SCALE_LEVELS[SCALE_LEVELS.length - 1].toLocaleString("en-US")
-        } ` +
-          `orgs${quick ? " (no tenant DBs)" : ""}: ${server.openFiles} open files over ` +
-          `${server.processes} processes (FerretDB and postgres), ${server.pssMiB} MiB PSS ` +
-          `in all; FerretDB's process ${server.ferretdbRssMiB} MiB RSS (peak ` +
-          `${server.ferretdbPeakRssMiB} MiB)`,
-      );
-    }
-
-    // 11. Moving an org between two servers (tools/bench/move.ts); 12. `deno task migrate` over
-    // many orgs (tools/bench/migrate.ts). Each starts its own embedded servers.
-    for (const [n, scenario] of [[11, moveScenario], [12, migrateScenario]] as const) {
-      if (!wanted(n)) continue;
-      const s = await scenario({
-        documents: quick ? 5000 : undefined,
-        orgs: quick ? 200 : undefined,
-        log: console.error,
-      });
-      rows.push(...s.rows);
-      details[`scenario${n}`] = s.details;
-    }
+    const account = await createAccount(app.url, "Bench Org");
+    const ctx: BenchContext = {
+      quick,
+      timing: TIMING[quick ? "quick" : "full"],
+      wanted,
+      config,
+      ferret: { uri: ferret.uri, pid: ferret.pid },
+      service: app,
+      account,
+      token: await login(app.url, account),
+      rows,
+      notes,
+      details,
+      defer: (c) => cleanups.push(c),
+    };
+    for (const group of GROUPS) if (group.ids.some(wanted)) await group.run(ctx);
 
     const peak = app.peakRssMiB();
     rows.push({
@@ -453,8 +134,8 @@ async function main(): Promise<number> {
       pass: peak <= RSS_BAR_MIB,
     });
     await app.stop();
-    const tail = app.stderrTail();
-    if (tail.length) details.serviceStderrTail = tail;
+    const tail = app.outputTail();
+    if (tail.length) details.serviceOutputTail = tail;
 
     for (const r of rows) if (r.load) notes.push(`${r.id}: ${r.load}`);
     if (details.hashing) {
@@ -470,7 +151,7 @@ async function main(): Promise<number> {
           `${details.ferretdb.openFiles} open files (limit ${details.ferretdb.openFilesLimit})`,
       );
     }
-    if (tail.length) notes.push(`the service wrote ${tail.length} line(s) on stderr (see JSON)`);
+    if (tail.length) notes.push(`the service wrote ${tail.length} line(s) of output (see JSON)`);
 
     if (profileDir) details.profiles = await summarizeProfiles(profileDir);
   } finally {
@@ -498,32 +179,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** Rows for a measurement at growing sizes: each level's p50 against the first level's. */
-function ratioRows(
-  id: string,
-  name: string,
-  unit: "docs" | "orgs",
-  levels: { samples: number; p50Ms: number; p99Ms: number; docs?: number; orgs?: number }[],
-  bar: number,
-): Row[] {
-  const size = (l: (typeof levels)[number]) => (unit === "docs" ? l.docs : l.orgs) ?? 0;
-  const first = levels[0];
-  return levels.map((l, i) => {
-    const ratio = round2(l.p50Ms / first.p50Ms);
-    const last = i === levels.length - 1;
-    return {
-      id: `${id}·${size(l)}`,
-      name: `${name}, ${size(l).toLocaleString("en-US")} ${unit}`,
-      status: "ok",
-      p50Ms: l.p50Ms,
-      p99Ms: l.p99Ms,
-      errors: 0,
-      ceiling: `${id}·${size(first)}`,
-      ratio,
-      load: `${l.samples} sequential requests, each for a different key`,
-      ...(last ? { bar: `p50 ≤ ${bar.toFixed(2)} ×`, pass: ratio <= bar } : {}),
-    };
-  });
-}
-
-Deno.exit(await main());
+Deno.exit(await main(parseFlags(Deno.args)));

@@ -172,6 +172,34 @@ export function versus(r: Row, ceiling: Row, bar?: number): Row {
   };
 }
 
+/** Rows for a measurement at growing sizes: each level's p50 against the first level's. */
+export function ratioRows(
+  id: string,
+  name: string,
+  unit: "docs" | "orgs",
+  levels: { samples: number; p50Ms: number; p99Ms: number; docs?: number; orgs?: number }[],
+  bar: number,
+): Row[] {
+  const size = (l: (typeof levels)[number]) => (unit === "docs" ? l.docs : l.orgs) ?? 0;
+  const first = levels[0];
+  return levels.map((l, i) => {
+    const ratio = round2(l.p50Ms / first.p50Ms);
+    const last = i === levels.length - 1;
+    return {
+      id: `${id}·${size(l)}`,
+      name: `${name}, ${size(l).toLocaleString("en-US")} ${unit}`,
+      status: "ok",
+      p50Ms: l.p50Ms,
+      p99Ms: l.p99Ms,
+      errors: 0,
+      ceiling: `${id}·${size(first)}`,
+      ratio,
+      load: `${l.samples} sequential requests, each for a different key`,
+      ...(last ? { bar: `p50 ≤ ${bar.toFixed(2)} ×`, pass: ratio <= bar } : {}),
+    };
+  });
+}
+
 /**
  * Print the service's CPU profile cut into the scenarios' measurement windows (the main
  * thread), and each hash worker's whole profile briefly; returns the summaries for the JSON.

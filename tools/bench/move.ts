@@ -28,6 +28,7 @@ import { createLogger } from "../../src/platform/log.ts";
 import { createOrg } from "../../src/tenants/provisioning.ts";
 import { visibleOrg, writableOrg } from "../../src/tenants/visibility.ts";
 import { findOrgById } from "../../src/tenants/orgs.ts";
+import type { BenchContext, ScenarioGroup } from "./context.ts";
 import type { Row } from "./report.ts";
 
 export const MOVE_BARS = { throughputRatio: 0.5, writeUnavailableMs: 2000 };
@@ -278,6 +279,16 @@ export async function moveScenario(
   ];
   return { rows, details: r };
 }
+
+/** Scenario 11 for the bench's main: it starts embedded servers of its own. */
+export const orgMove: ScenarioGroup = {
+  ids: [11],
+  async run(ctx: BenchContext) {
+    const s = await moveScenario({ documents: ctx.quick ? 5000 : undefined, log: console.error });
+    ctx.rows.push(...s.rows);
+    ctx.details.scenario11 = s.details;
+  },
+};
 
 if (import.meta.main) {
   const docsArg = Deno.args.find((a) => a.startsWith("--docs="));

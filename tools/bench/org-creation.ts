@@ -2,7 +2,14 @@
  * Scenario 8: `POST /v1/orgs` latency (sequential, normal bcrypt cost) with 100, 1,000 and
  * 5,000 orgs already present, seeded in bulk straight into the master database.
  */
-import { type BulkSeed, expectApi, randomPassword, seedOrgs } from "./seed.ts";
+import { MongoClient } from "mongodb";
+import type { BenchContext, ScenarioGroup } from "./context.ts";
+import { round2, timed as timedWindow, watch } from "./measure.ts";
+import { procMemMiB } from "./processes.ts";
+import { type BulkSeed, expectApi, randomPassword, seededPasswordHash, seedOrgs } from "./seed.ts";
+
+const LEVELS = [100, 1000, 5000];
+const BAR = 1.5;
 
 export interface CreationLevel {
   orgs: number;
@@ -80,3 +87,86 @@ export async function measureOrgCreation(o: CreationOptions): Promise<CreationLe
   }
   return results;
 }
+
+function openFilesLimit(pid: number): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(
+      Deno.readTextFileSync(`/proc/${pid}/limits`),
+    );
+    return !m || m[1] === "unlimited" ? Infinity : Number(m[1]);
+  } catch {
+    return 0;
+  }
+}
+
+async function run(ctx: BenchContext): Promise<void> {
+  const { config, ferret, service, quick, notes, rows, details } = ctx;
+  const client = new MongoClient(ferret.uri);
+  ctx.defer(() => client.close());
+  const limit = openFilesLimit(ferret.pid);
+  const withTenantDbs = !quick;
+  if (quick) {
+    notes.push(
+      "8: --quick seeds org documents, users and memberships only, without tenant databases; " +
+        "the full run creates them too",
+    );
+  }
+  const passwordHash = await seededPasswordHash(config.bcryptCost);
+  // CPU of the service and of FerretDB while each level's creates run: who is busy.
+  const usage: Record<string, { service: number; ferretdb: number }> = {};
+  const svc = watch(service.pid);
+  const db = watch(ferret.pid);
+  const levels = await measureOrgCreation({
+    base: service.url,
+    seed: {
+      master: client.db(config.masterDb),
+      tenantDb: (name) => client.db(name),
+      tenantDbPrefix: config.tenantDbPrefix,
+      passwordHash,
+      withTenantDbs,
+    },
+    levels: LEVELS,
+    samples: ctx.timing.samples,
+    onLevel: (l) =>
+      console.error(`  8: ${l.orgs} orgs: p50 ${l.p50Ms} ms (seeded in ${l.seedS} s)`),
+    timed: async (id, f) => {
+      svc.take();
+      db.take();
+      const r = await timedWindow(id, f);
+      usage[id] = { service: svc.take().cpuPct, ferretdb: db.take().cpuPct };
+      return r;
+    },
+  });
+  svc.stop();
+  db.stop();
+  details.orgCreation = levels.map((l) => ({ ...l, cpuPct: usage[`8·${l.orgs}`] }));
+  const first = levels[0];
+  for (const l of levels) {
+    const ratio = round2(l.p50Ms / first.p50Ms);
+    const last = l === levels[levels.length - 1];
+    const cpu = usage[`8·${l.orgs}`];
+    rows.push({
+      id: `8·${l.orgs}`,
+      name: `POST /v1/orgs with ${l.orgs.toLocaleString("en-US")} orgs present` +
+        (l.tenantDbs ? "" : " (no tenant DBs)"),
+      status: "ok",
+      p50Ms: l.p50Ms,
+      p99Ms: l.p99Ms,
+      errors: 0,
+      cpuPct: cpu?.service,
+      ceiling: `8·${first.orgs}`,
+      ratio,
+      load: `${l.samples} sequential creates after seeding ${l.seedS} s; CPU meanwhile: ` +
+        `service ${cpu?.service}%, FerretDB ${cpu?.ferretdb}%`,
+      ...(last ? { bar: `p50 ≤ ${BAR.toFixed(2)} ×`, pass: ratio <= BAR } : {}),
+    });
+  }
+  details.ferretdb = {
+    peakRssMiB: procMemMiB(ferret.pid, "VmHWM"),
+    openFiles: [...Deno.readDirSync(`/proc/${ferret.pid}/fd`)].length,
+    openFilesLimit: limit,
+  };
+}
+
+/** Scenario 8 for the bench's main. */
+export const orgCreation: ScenarioGroup = { ids: [8], run };

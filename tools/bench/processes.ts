@@ -1,17 +1,13 @@
 /** Child processes of the bench: the service (production mode), the hello-world ceiling. */
-import { keepTail, terminate } from "../../src/embedded/child.ts";
-import { freePort } from "../../src/embedded/ferretdb.ts";
-
-/** The repository root: children run there, so deno.json's import map applies. */
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { spawnDeno, type SpawnOptions } from "../../tests/support/spawn.ts";
 
 export interface Child {
   pid: number;
   url: string;
   /** Peak resident memory so far (VmHWM, MiB). */
   peakRssMiB(): number;
-  /** The last lines the process wrote on stderr. */
-  stderrTail(): string[];
+  /** The last lines the process wrote on stdout and stderr. */
+  outputTail(): string[];
   /** SIGTERM, then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -39,77 +35,21 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** The children of this process (pid and command line), to find FerretDB's pid. */
-export function childProcesses(): { pid: number; cmd: string }[] {
-  const pids = new Set<number>();
-  for (const t of Deno.readDirSync("/proc/self/task")) {
-    const text = Deno.readTextFileSync(`/proc/self/task/${t.name}/children`).trim();
-    for (const p of text.split(/\s+/).filter(Boolean)) pids.add(Number(p));
-  }
-  return [...pids].map((pid) => {
-    let cmd = "";
-    try {
-      cmd = Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ").trim();
-    } catch { /* gone */ }
-    return { pid, cmd };
-  });
-}
-
-async function waitForHealth(url: string, child: Deno.ChildProcess, timeoutMs: number) {
-  let exited = false;
-  child.status.then(() => exited = true);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !exited) {
-    try {
-      const res = await fetch(url);
-      await res.body?.cancel();
-      if (res.ok) return;
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(exited ? `${url}: the process exited` : `${url} did not answer in time`);
-}
-
-/** Spawn `deno <args>` on a free PORT and wait until `healthPath` answers 200. */
-async function spawn(
-  args: string[],
-  env: Record<string, string>,
-  healthPath: string,
-): Promise<Child> {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    env: { ...env, PORT: String(port) },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const tail = keepTail(child.stderr, 20);
-  const url = `http://127.0.0.1:${port}`;
-  let stopped: Promise<void> | undefined;
-  const c: Child = {
+/** Spawn a script of the repository with `spawnDeno`, as the bench sees a child. */
+async function spawn(script: string, opts: SpawnOptions): Promise<Child> {
+  // A bounded tail: under load the service may log on every request, and only the end matters.
+  const child = await spawnDeno(script, { maxOutputChars: 64_000, ...opts });
+  return {
     pid: child.pid,
-    url,
+    url: child.url,
     peakRssMiB: () => procMemMiB(child.pid, "VmHWM"),
-    stderrTail: tail,
-    stop(graceMs = 15_000) {
-      stopped ??= terminate(child, graceMs).then(() => {});
-      return stopped;
-    },
+    outputTail: () => child.tail(20),
+    stop: async (graceMs = 15_000) => void await child.stop(graceMs),
   };
-  try {
-    await waitForHealth(`${url}${healthPath}`, child, 60_000);
-  } catch (e) {
-    await c.stop(1000);
-    throw new Error(`${e instanceof Error ? e.message : e}\n${c.stderrTail().join("\n")}`);
-  }
-  return c;
 }
 
 export function startHello(): Promise<Child> {
-  const hello = new URL("./hello.ts", import.meta.url).pathname;
-  return spawn(["run", "--allow-net", "--allow-env", hello], {}, "/");
+  return spawn("tools/bench/hello.ts", { flags: ["--allow-net", "--allow-env"], waitPath: "/" });
 }
 
 /** A recorded answer, as tools/bench/replay.ts serves it. */
@@ -132,10 +72,11 @@ export async function record(url: string, token?: string): Promise<Recorded> {
 
 /** The same-bytes floor: a bare Deno.serve answering `answer` to every request. */
 export function startReplay(answer: Recorded): Promise<Child> {
-  const replay = new URL("./replay.ts", import.meta.url).pathname;
-  return spawn(["run", "--allow-net", "--allow-env", replay], {
-    BENCH_REPLAY: JSON.stringify(answer),
-  }, "/");
+  return spawn("tools/bench/replay.ts", {
+    flags: ["--allow-net", "--allow-env"],
+    env: { BENCH_REPLAY: JSON.stringify(answer) },
+    waitPath: "/",
+  });
 }
 
 export interface ServiceOptions {
@@ -145,12 +86,12 @@ export interface ServiceOptions {
   profileDir?: string;
 }
 
-/** The service as `deno run --allow-all src/main.ts`, from the repository root. */
+/** The service as `deno run --allow-all src/main.ts` (the spawner the tests use). */
 export function startService(opts: ServiceOptions): Promise<Child> {
-  const main = new URL("../../src/main.ts", import.meta.url).pathname;
   const prof = opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [];
-  return spawn(["run", ...prof, "--allow-all", main], {
-    ...opts.env,
-    MONGO_URI: opts.mongoUri,
-  }, "/health");
+  return spawn("src/main.ts", {
+    flags: [...prof, "--allow-all"],
+    env: { ...opts.env, MONGO_URI: opts.mongoUri },
+    waitPath: "/health",
+  });
 }

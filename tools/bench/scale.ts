@@ -5,11 +5,17 @@
  * login's email lookup (the service's `findUserByEmail` on the master database); at the end,
  * the embedded server's open files and memory (FerretDB's process and every postgres process).
  */
-import type { Db } from "mongodb";
+import { type Db, MongoClient } from "mongodb";
 import { findUserByEmail } from "../../src/identity/users.ts";
-import { timeLookups } from "./indexed-lookup.ts";
+import type { BenchContext, ScenarioGroup } from "./context.ts";
+import { LOOKUP_BAR, timeLookups } from "./indexed-lookup.ts";
+import { ratioRows } from "./measure.ts";
 import { percentile } from "./org-creation.ts";
-import { type BulkSeed, expectApi, randomPassword, seedOrgs } from "./seed.ts";
+import { type BulkSeed, expectApi, randomPassword, seededPasswordHash, seedOrgs } from "./seed.ts";
+
+const LEVELS = [100, 1_000, 10_000];
+/** The largest level's p50 of creation and of an org lookup at most this many times the first's. */
+const ORGS_BAR = 1.5;
 
 export interface ScaleLevel {
   orgs: number;
@@ -150,3 +156,54 @@ export async function measureScale(o: ScaleOptions): Promise<ScaleLevel[]> {
   }
   return results;
 }
+
+async function run(ctx: BenchContext): Promise<void> {
+  const { config, ferret, quick } = ctx;
+  const client = new MongoClient(ferret.uri);
+  ctx.defer(() => client.close());
+  const master = client.db(config.masterDb);
+  // Scenario 8 may have seeded orgs already: this one seeds from where that stopped.
+  const levels = await measureScale({
+    base: ctx.service.url,
+    seed: {
+      master,
+      tenantDb: (name) => client.db(name),
+      tenantDbPrefix: config.tenantDbPrefix,
+      passwordHash: await seededPasswordHash(config.bcryptCost),
+      withTenantDbs: !quick,
+    },
+    master,
+    levels: LEVELS,
+    samples: ctx.timing.samples,
+    onLevel: (l) =>
+      console.error(
+        `  10: ${l.orgs} orgs (seeded in ${l.seedS} s): create p50 ${l.create.p50Ms} ms, ` +
+          `org lookup ${l.orgLookup.p50Ms} ms, email lookup ${l.emailLookup.p50Ms} ms`,
+      ),
+  });
+  const server = footprint(ferret.pid);
+  ctx.details.scale = { levels, server, tenantDbs: !quick };
+  const at = (k: "create" | "orgLookup" | "emailLookup") =>
+    levels.map((l) => ({ orgs: l.orgs, samples: l.samples, ...l[k] }));
+  ctx.rows.push(
+    ...ratioRows("10c", "POST /v1/orgs", "orgs", at("create"), ORGS_BAR),
+    ...ratioRows("10o", "GET /v1/orgs/{slug} uncached", "orgs", at("orgLookup"), ORGS_BAR),
+    ...ratioRows(
+      "10e",
+      "login's email lookup (findUserByEmail)",
+      "orgs",
+      at("emailLookup"),
+      LOOKUP_BAR,
+    ),
+  );
+  ctx.notes.push(
+    `10: the embedded server at ${LEVELS[LEVELS.length - 1].toLocaleString("en-US")} ` +
+      `orgs${quick ? " (no tenant DBs)" : ""}: ${server.openFiles} open files over ` +
+      `${server.processes} processes (FerretDB and postgres), ${server.pssMiB} MiB PSS ` +
+      `in all; FerretDB's process ${server.ferretdbRssMiB} MiB RSS (peak ` +
+      `${server.ferretdbPeakRssMiB} MiB)`,
+  );
+}
+
+/** Scenario 10 for the bench's main. */
+export const scale: ScenarioGroup = { ids: [10], run };

@@ -5,6 +5,7 @@
  */
 import { type Db, ObjectId } from "mongodb";
 import { DEFAULT_CLUSTER } from "../../src/platform/db.ts";
+import { createHasher } from "../../src/platform/hasher.ts";
 import { LATEST_SCHEMA_VERSION, migrateTenant } from "../../src/tenants/migrations/mod.ts";
 
 export interface ApiAnswer {
@@ -142,4 +143,14 @@ export async function seedOrgs(s: BulkSeed, from: number, count: number): Promis
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+/** One bcrypt hash at the service's `cost` for every seeded user: none of them can sign in. */
+export async function seededPasswordHash(cost: number): Promise<string> {
+  const hasher = createHasher({ cost, workers: 1 });
+  try {
+    return await hasher.hash("seeded-users-cannot-sign-in-" + crypto.randomUUID());
+  } finally {
+    hasher.close();
+  }
 }
