@@ -29,7 +29,7 @@ import { assertStrongPassword } from "../identity/passwords.ts";
 import { findUserByEmail, insertUser, normalizeEmail, type User } from "../identity/users.ts";
 import { findOrgById, type Org } from "../tenants/orgs.ts";
 import type { CallerScope, Scope } from "./scope.ts";
-import { startSession, type TokenPair } from "./sign-in.ts";
+import { type OrgTokenPair, startSession } from "./sign-in.ts";
 
 /** The roles a member with `role` may invite people to (owners: any; admins: not owner). */
 function grantable(role: Role): readonly Role[] {
@@ -118,7 +118,7 @@ export async function acceptInvitation(
   deps: Deps,
   { actor: principal, request: ctx }: CallerScope,
   input: { token: string; password?: string },
-): Promise<TokenPair> {
+): Promise<OrgTokenPair> {
   const db = deps.db.master;
   const notFound = () => invitationNotFound("The invitation is unknown, used, revoked or expired");
   const inv = await findPendingByToken(db, input.token, deps.now());
