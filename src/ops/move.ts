@@ -18,6 +18,7 @@
  * dropped. The org is readable throughout and ends on exactly one cluster.
  */
 import { BSON, type Collection, type Db, type Document, ObjectId } from "mongodb";
+import { recordEvent } from "../audit/audit.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps, MoveStep } from "../platform/deps.ts";
 import { alreadyThere, moveInProgress, orgNotFound } from "../platform/errors.ts";
@@ -64,6 +65,8 @@ export interface MoveState extends Document {
   writeUnavailableMs?: number;
   /** Milliseconds spent per phase (the last attempt's, for the operator and the benchmark). */
   timings?: Record<string, number>;
+  /** `org.moved` is in the org's audit log (at the target). */
+  recorded?: boolean;
 }
 
 export interface MoveOptions {
@@ -290,6 +293,24 @@ async function finishAtTarget(
   if (!state.switchedAt) {
     state.phase = "switched";
     state.switchedAt = switchedAt;
+    await ctx.save({ state });
+  }
+  if (!state.recorded) {
+    await recordEvent(
+      deps,
+      { cluster: to, databaseName: org.databaseName },
+      "org.moved",
+      { requestId: `job-${job.id}`, ip: "internal" },
+      {
+        from,
+        to,
+        jobId: job.id,
+        ...(state.writeUnavailableMs !== undefined
+          ? { writeUnavailableMs: String(state.writeUnavailableMs) }
+          : {}),
+      },
+    );
+    state.recorded = true;
     await ctx.save({ state });
   }
   await sleep(switchedAt.getTime() + opts.propagationMs - deps.now().getTime(), signal);
