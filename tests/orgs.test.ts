@@ -28,7 +28,7 @@ Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest
       assertEquals(body.org.name, "Acme Corp");
       assertEquals(body.org.slug, "acme-corp");
       assertEquals(body.org.status, "active");
-      assertEquals(body.admin.email, email);
+      assertEquals(body.admin?.email, email);
       assertEquals(body.org.databaseName, `${app.config.tenantDbPrefix}${body.org.id}`);
       orgId = body.org.id;
       databaseName = body.org.databaseName!;

@@ -28,6 +28,7 @@ import { addMembership, findMembership, type Role, ROLES } from "../identity/mem
 import { assertStrongPassword } from "../identity/passwords.ts";
 import { findUserByEmail, insertUser, normalizeEmail, type User } from "../identity/users.ts";
 import { findOrgById, type Org } from "../tenants/orgs.ts";
+import { isOperator } from "./operators.ts";
 import type { CallerScope, Scope } from "./scope.ts";
 import { type OrgTokenPair, startSession } from "./sign-in.ts";
 
@@ -128,7 +129,11 @@ export async function acceptInvitation(
     findMembership(db, inv.invitedBy, inv.orgId),
   ]);
   if (!org || org.status !== "active") throw notFound();
-  if (!inviter || !grantable(inviter.role).includes(inv.role)) throw notFound();
+  // An operator's invitation (the first owner of an org an operator created) needs no membership.
+  const mayGrant = inviter
+    ? grantable(inviter.role).includes(inv.role)
+    : await isOperator(deps, inv.invitedBy);
+  if (!mayGrant) throw notFound();
 
   let user: User | null = await findUserByEmail(db, inv.email);
   let newHash: string | undefined;
