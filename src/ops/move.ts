@@ -189,6 +189,9 @@ export async function runMove(
   const source = deps.db.tenantDb({ cluster: from, databaseName: org.databaseName });
   const target = deps.db.tenantDb({ cluster: to, databaseName: org.databaseName });
   let snapshot: Snapshot | undefined;
+  // What the target holds after each round (only this job writes there before the switch), so
+  // that the next round need not read it again; a resumed job reads it once.
+  let known: Snapshot | undefined;
   try {
     if (!state.phase) {
       // A fresh start: whatever a given-up earlier attempt left at the target goes first.
@@ -234,7 +237,9 @@ export async function runMove(
       // save for what was written meanwhile, which the next (shorter) round takes.
       for (let round = 1; round <= opts.catchUpRounds; round++) {
         const since = stampBefore(deps.now(), opts.clockSkewS);
-        const { changes } = await syncRound(source, target, state.since!, opts);
+        const r = await syncRound(source, target, state.since!, opts, { known });
+        const changes = r.changes;
+        known = r.targetAfter;
         state.since = since;
         lap(`catchUp${round}Ms`);
         timings[`catchUp${round}Changes`] = changes;
@@ -260,7 +265,7 @@ export async function runMove(
     lap("graceMs");
     // The source takes no writes now: this round leaves both sides equal, and verifies it.
     const since = stampBefore(deps.now(), opts.clockSkewS);
-    const final = await syncRound(source, target, state.since!, opts, { verify: true });
+    const final = await syncRound(source, target, state.since!, opts, { verify: true, known });
     snapshot = final.snapshot;
     state.since = since;
     timings.finalChanges = final.changes;
@@ -532,16 +537,20 @@ const toBase64 = (bytes: Uint8Array) => {
  * source, those the source lacks deleted, the indexes made the same. With `verify` (the source
  * takes no writes): the documents written are read back at the target, then the counts, a
  * checksum over every `_id` and its stamp (or whole document), and the indexes are compared.
- * Returns the documents changed, the first difference left (null if none) and what the source
- * held.
+ * `known` is what the previous round left at the target (read instead where given: only the
+ * move writes there, and every document it wrote was read back or is read back here). Returns
+ * the documents changed, the first difference left (null if none), what the source held and
+ * what the target holds now.
  */
 async function syncRound(
   source: Db,
   target: Db,
   since: ObjectId,
   opts: MoveOptions,
-  o: { verify?: boolean } = {},
-): Promise<{ changes: number; mismatch: string | null; snapshot: Snapshot }> {
+  o: { verify?: boolean; known?: Snapshot } = {},
+): Promise<
+  { changes: number; mismatch: string | null; snapshot: Snapshot; targetAfter: Snapshot }
+> {
   const names = await collectionNames(source);
   let changes = 0;
   for (const name of await collectionNames(target)) {
@@ -555,51 +564,61 @@ async function syncRound(
     const from = source.collection(name);
     const to = target.collection(name);
     const whole = opts.wholeCollections.includes(name);
-    const [src, tgt, stamped] = await settled<Digests | Document[]>([
+    const knownHere = o.known?.get(name);
+    const [src, tgt] = await settled<Digests | void>([
       digestsOf(from, f, whole),
-      digestsOf(to, f, whole),
-      whole ? Promise.resolve([]) : from.find({ [f]: { $gte: since } }).toArray(),
-    ]) as [Digests, Digests, Document[]];
-    await copyIndexes(from, to);
+      knownHere ? Promise.resolve(knownHere) : digestsOf(to, f, whole),
+      copyIndexes(from, to),
+    ]) as [Digests, Digests, void];
+    const stale = [...src].filter(([k, [, digest]]) => settledDigest(tgt.get(k)?.[1]) !== digest);
+    // Many changed: those stamped since the last round in one query (indexed where the server
+    // uses the index for a range), the rest by `_id`. Few: all by `_id`.
+    const stamped = stale.length > FEW && !whole
+      ? await from.find({ [f]: { $gte: since } }).toArray()
+      : [];
     const read = new Map(stamped.map((d) => [idKey(d._id), d]));
     const docs: Document[] = [];
     const again: ObjectId[] = [];
-    for (const [k, [id, digest]] of src) {
-      if (tgt.get(k)?.[1] === digest) continue;
+    for (const [k, [id, digest]] of stale) {
       const doc = read.get(k);
       if (doc && digestOf(doc, f, whole) === digest) docs.push(doc);
       else again.push(id);
     }
-    for (let i = 0; i < again.length; i += opts.batchSize) {
-      const batch = again.slice(i, i + opts.batchSize);
-      docs.push(...await from.find({ _id: { $in: batch } }).toArray());
-    }
+    docs.push(...await findByIds(from, again, {}, opts.batchSize));
     const extra = [...tgt].filter(([k]) => !src.has(k)).map(([, [id]]) => id);
-    let fixed = await replaceAll(to, docs, opts.batchSize);
-    if (extra.length) fixed += (await to.deleteMany({ _id: { $in: extra } })).deletedCount;
-    let mismatch: string | null = null;
-    if (o.verify) {
-      const after = new Map(tgt);
-      for (const k of extra.map(idKey)) after.delete(k);
-      const written = docs.map((d) => d._id as ObjectId);
-      for (const k of written.map(idKey)) after.delete(k);
-      for (let i = 0; i < written.length; i += opts.batchSize) {
-        const batch = written.slice(i, i + opts.batchSize);
-        const back = await to.find(
-          { _id: { $in: batch } },
-          whole ? {} : {
-            projection: { [f]: 1 },
-          },
-        ).toArray();
-        for (const d of back) after.set(idKey(d._id), [d._id, digestOf(d, f, whole)]);
+    let fixed: number;
+    if (docs.length + extra.length <= FEW) {
+      // Few: one write per document by `_id`, an indexed equality on every server.
+      if (docs.length + extra.length) {
+        await to.bulkWrite([
+          ...docs.map((d) => ({
+            replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true },
+          })),
+          ...extra.map((_id) => ({ deleteOne: { filter: { _id } } })),
+        ], { ordered: false });
       }
+      fixed = docs.length + extra.length;
+    } else {
+      fixed = await replaceAll(to, docs, opts.batchSize);
+      if (extra.length) fixed += (await to.deleteMany({ _id: { $in: extra } })).deletedCount;
+    }
+    let mismatch: string | null = null;
+    // What this job wrote is taken as written until the verification reads it back.
+    const after: Digests = new Map(tgt);
+    for (const k of extra.map(idKey)) after.delete(k);
+    for (const d of docs) after.set(idKey(d._id), [d._id, `?${digestOf(d, f, whole)}`]);
+    if (o.verify) {
+      const written = [...after].filter(([, [, d]]) => d.startsWith("?")).map(([, [id]]) => id);
+      for (const k of written.map(idKey)) after.delete(k);
+      const back = await findByIds(to, written, whole ? {} : { [f]: 1 }, opts.batchSize);
+      for (const d of back) after.set(idKey(d._id), [d._id, digestOf(d, f, whole)]);
       mismatch = src.size !== after.size
         ? `${name}: ${src.size} documents vs ${after.size}`
         : await checksumOf(src) !== await checksumOf(after)
         ? `${name}: checksums differ`
         : await compareIndexes(name, from, to);
     }
-    return { name, fixed, mismatch, docs: src };
+    return { name, fixed, mismatch, docs: src, after };
   }));
   let mismatch = results.find((r) => r.mismatch)?.mismatch ?? null;
   if (o.verify && !mismatch) {
@@ -612,11 +631,44 @@ async function syncRound(
     changes: results.reduce((n, r) => n + r.fixed, changes),
     mismatch,
     snapshot: new Map(results.map((r) => [r.name, r.docs])),
+    targetAfter: new Map(results.map((r) => [r.name, r.after])),
   };
 }
 
-/** `_id` key → [the `_id`, the document's digest]. */
+/**
+ * `_id` key → [the `_id`, the document's digest]; at the target, a digest the move wrote but
+ * has not read back yet starts with `?`.
+ */
 type Digests = Map<string, [ObjectId, string]>;
+
+const settledDigest = (d: string | undefined) => d?.startsWith("?") ? d.slice(1) : d;
+
+/** Up to this many documents are read and written one by one, by `_id`, rather than in bulk. */
+const FEW = 200;
+
+/**
+ * The documents with these `_id`s: few are looked up one by one (an indexed equality on every
+ * server), many with `$in` in batches (which some servers answer by reading the collection).
+ */
+async function findByIds(
+  col: Collection,
+  ids: ObjectId[],
+  projection: Document,
+  batchSize: number,
+): Promise<Document[]> {
+  if (ids.length <= FEW) {
+    const found: (Document | null)[] = await Promise.all(
+      ids.map((_id) => col.findOne({ _id }, { projection })),
+    );
+    return found.filter((d): d is Document => d !== null);
+  }
+  const docs: Document[] = [];
+  for (let i = 0; i < ids.length; i += batchSize) {
+    const batch = ids.slice(i, i + batchSize);
+    docs.push(...await col.find({ _id: { $in: batch } }, { projection }).toArray());
+  }
+  return docs;
+}
 
 /**
  * A document's digest: its write stamp; where it has none, the whole document (`whole`) or a
