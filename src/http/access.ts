@@ -46,14 +46,6 @@ export function isAccessMarker(m: unknown): boolean {
   return m === auth || m === optionalAuth || m === publicAccess;
 }
 
-/**
- * The middleware that run before the request is validated: the access markers, and `operator`,
- * so that anyone but an operator is 403 whatever they send.
- */
-export function runsBeforeValidation(m: unknown): boolean {
-  return isAccessMarker(m) || m === operator;
-}
-
 /** App-level middleware: puts `deps` in the context for the access middleware and handlers. */
 export function provideDeps(deps: Deps): MiddlewareHandler {
   return async function provideDeps(c, next) {
@@ -119,7 +111,8 @@ export const orgScope = createMiddleware<{ Variables: OrgVariables }>(
 
 /**
  * After `auth`: 403 `forbidden` unless the caller holds the platform role `operator` (read
- * through the short-TTL cache). Runs before the request is validated.
+ * through the short-TTL cache). Like `role`, it runs after the request is validated: a malformed
+ * request is 400 whoever sends it, a well-formed one 403 for anyone but an operator.
  */
 export const operator = createMiddleware<{ Variables: PrincipalVariables }>(
   async function operator(c, next) {

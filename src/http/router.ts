@@ -1,14 +1,14 @@
 import { OpenAPIHono, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
 import type { RouteConfigToEnv } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { runsBeforeValidation } from "./access.ts";
+import { isAccessMarker } from "./access.ts";
 import type { AppEnv } from "./env.ts";
 import { validationHook } from "./problem.ts";
 
 /**
  * A router whose zod validation failures answer 400 problem+json. A route's access marker
- * (`auth`, `optionalAuth`, `publicAccess`) and `operator` run before its request is validated;
- * the rest of its declared middleware (`orgScope`, `role`) after, like a handler's own checks: a malformed
+ * (`auth`, `optionalAuth`, `publicAccess`) runs before its request is validated; the rest of its
+ * declared middleware (`orgScope`, `role`, `operator`) after, like a handler's own checks: a malformed
  * request is 400 whichever org it names, and a bad token is 401 whatever the body.
  */
 export function createRouter() {
@@ -20,8 +20,8 @@ export function createRouter() {
       : Array.isArray(route.middleware)
       ? route.middleware
       : [route.middleware];
-    const before = all.filter(runsBeforeValidation);
-    const after = all.filter((m) => !runsBeforeValidation(m)) as MiddlewareHandler[];
+    const before = all.filter(isAccessMarker);
+    const after = all.filter((m) => !isAccessMarker(m)) as MiddlewareHandler[];
     const run = after.length ? afterValidation(after, handler) : handler;
     // deno-lint-ignore no-explicit-any
     return (register as any)({ ...route, middleware: before }, run, hook);

@@ -9,7 +9,7 @@ const Cluster = z.string().min(1).max(64).openapi({ example: "default" });
 const SlugParams = z.object({ slug: Slug });
 const Time = z.string().openapi({ format: "date-time" });
 const FOR_OPERATORS = " For operators only (the platform role, read at most 5 seconds ago); " +
-  "anyone else is 403 `forbidden`, whatever they send.";
+  "anyone else is 403 `forbidden` (a malformed request is 400 first, whoever sends it).";
 
 export const AdminOrgSchema = z.object({
   id: Id,
