@@ -15,7 +15,7 @@ export const api = createClient(location.origin, { token: () => state.session?.a
 
 export type TokenPair = InferResponseType<typeof api.v1.auth.login.$post, 200>;
 export type Me = InferResponseType<typeof api.v1.me.$get, 200>;
-export type Role = TokenPair["role"];
+export type Role = NonNullable<TokenPair["role"]>;
 
 export interface Session {
   accessToken: string;
@@ -51,6 +51,11 @@ function set(next: Partial<State>) {
 
 /** Start (or replace) the session with a token pair; loads `/v1/me` for a new one. */
 export async function start(pair: TokenPair, opts: { sameSession?: boolean } = {}) {
+  if (!pair.org || !pair.role) {
+    // An operator who belongs to no org: the console's pages are all an org's.
+    end("This account belongs to no organization: use the operator API (/v1/admin)");
+    return;
+  }
   const session: Session = {
     accessToken: pair.accessToken,
     refreshToken: pair.refreshToken,
@@ -73,7 +78,8 @@ export async function loadMe() {
   const slug = me.orgs.find((o) => o.id === session?.org.id)?.slug ?? session?.org.slug;
   set({
     me,
-    session: session && { ...session, role: me.role, org: { ...session.org, slug: slug! } },
+    session: session &&
+      { ...session, role: me.role ?? session.role, org: { ...session.org, slug: slug! } },
   });
 }
 

@@ -8,6 +8,7 @@ import { provideDeps, publicAccess } from "./http/access.ts";
 import { accessLog, baseHeaders, bodyLimit } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
+import { adminRouter } from "./routes/admin/admin.index.ts";
 import { auditRouter } from "./routes/audit/audit.index.ts";
 import { authRouter } from "./routes/auth/auth.index.ts";
 import { compatRouter } from "./routes/compat/compat.index.ts";
@@ -58,6 +59,7 @@ export function createApp(deps: Deps) {
     .route("/", membersRouter)
     .route("/", invitationsRouter)
     .route("/", auditRouter)
+    .route("/", adminRouter)
     .route("/", compatRouter)
     .route("/", collectionRoutes())
     .route("/", documentRoutes());

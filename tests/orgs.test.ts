@@ -30,9 +30,9 @@ Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest
     if (res.status !== 201) return;
     const body = await res.json();
     assertEquals(body.org.name, "Acme Corp");
-    assertEquals(body.org.slug, "acme-corp");
+    assertEquals(body.org?.slug, "acme-corp");
     assertEquals(body.org.status, "active");
-    assertEquals(body.admin.email, email);
+    assertEquals(body.admin?.email, email);
     assertEquals(body.org.databaseName, `${app.config.tenantDbPrefix}${body.org.id}`);
     orgId = body.org.id;
     databaseName = body.org.databaseName!;
@@ -62,7 +62,7 @@ Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest
     if (res.status !== 200) return;
     const body = await res.json();
     assertEquals(body.role, "owner");
-    assertEquals(body.org.slug, "acme-corp");
+    assertEquals(body.org?.slug, "acme-corp");
     token = body.accessToken;
     const got = await app.client(token).v1.orgs[":slug"].$get({ param: { slug: "acme-corp" } });
     const org = await got.json();

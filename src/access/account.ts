@@ -11,7 +11,10 @@ import { findOrgById } from "../tenants/orgs.ts";
 import type { ActorScope } from "./scope.ts";
 import { usableOrgs } from "./sign-in.ts";
 
-/** `GET /v1/me`, from the short-TTL cache when warm (no database round trip). */
+/**
+ * `GET /v1/me`, from the short-TTL cache when warm (no database round trip). An operator signed
+ * in outside any org has no current org: `org` and `role` are null.
+ */
 export async function me(deps: Deps, { actor: p }: Pick<ActorScope, "actor">) {
   const view = await deps.cache.get(`me:${p.userId}`, async () => {
     const [user, orgs] = await Promise.all([
@@ -24,11 +27,12 @@ export async function me(deps: Deps, { actor: p }: Pick<ActorScope, "actor">) {
     };
   });
   const current = view?.orgs.find(({ org }) => org.id === p.orgId);
-  if (!view || !current) throw tokenRevoked();
+  // An operator's token of no org has no current org; any other needs its org.
+  if (!view || (!current && p.orgId !== null)) throw tokenRevoked();
   return {
     user: view.user,
-    org: current.org,
-    role: current.m.role,
+    org: current?.org ?? null,
+    role: current?.m.role ?? null,
     orgs: view.orgs.map(({ org, m }) => ({
       id: org.id,
       slug: org.slug,
@@ -58,6 +62,6 @@ export async function changePassword(
   await setPasswordHash(deps.db.master, user.id, hash, now);
   await revokeUserSessions(deps.db.master, user.id, "password_changed", now, p.sessionId);
   deps.cache.forget(tag.user(user.id));
-  const org = await findOrgById(deps.db.master, p.orgId);
+  const org = p.orgId === null ? null : await findOrgById(deps.db.master, p.orgId);
   if (org) await recordEvent(deps, org, "password.changed", ctx, { userId: user.id });
 }

@@ -28,8 +28,9 @@ import { addMembership, findMembership, type Role, ROLES } from "../identity/mem
 import { assertStrongPassword } from "../identity/passwords.ts";
 import { findUserByEmail, insertUser, normalizeEmail, type User } from "../identity/users.ts";
 import { findOrgById, type Org } from "../tenants/orgs.ts";
+import { isOperator } from "./operators.ts";
 import type { CallerScope, Scope } from "./scope.ts";
-import { startSession, type TokenPair } from "./sign-in.ts";
+import { type OrgTokenPair, startSession } from "./sign-in.ts";
 
 /** The roles a member with `role` may invite people to (owners: any; admins: not owner). */
 function grantable(role: Role): readonly Role[] {
@@ -118,7 +119,7 @@ export async function acceptInvitation(
   deps: Deps,
   { actor: principal, request: ctx }: CallerScope,
   input: { token: string; password?: string },
-): Promise<TokenPair> {
+): Promise<OrgTokenPair> {
   const db = deps.db.master;
   const notFound = () => invitationNotFound("The invitation is unknown, used, revoked or expired");
   const inv = await findPendingByToken(db, input.token, deps.now());
@@ -128,7 +129,11 @@ export async function acceptInvitation(
     findMembership(db, inv.invitedBy, inv.orgId),
   ]);
   if (!org || org.status !== "active") throw notFound();
-  if (!inviter || !grantable(inviter.role).includes(inv.role)) throw notFound();
+  // An operator's invitation (the first owner of an org an operator created) needs no membership.
+  const mayGrant = inviter
+    ? grantable(inviter.role).includes(inv.role)
+    : await isOperator(deps, inv.invitedBy);
+  if (!mayGrant) throw notFound();
 
   let user: User | null = await findUserByEmail(db, inv.email);
   let newHash: string | undefined;

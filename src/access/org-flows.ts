@@ -6,10 +6,16 @@ import type { Deps } from "../platform/deps.ts";
 import { forbidden, invalidField } from "../platform/errors.ts";
 import { countMembers, type Role } from "../identity/memberships.ts";
 import { deleteOrg } from "../tenants/deletion.ts";
-import { createOrg, type CreateOrgInput } from "../tenants/provisioning.ts";
+import {
+  createInvitedOrg,
+  createOrg,
+  type CreateOrgInput,
+  type OwnerInvitation,
+} from "../tenants/provisioning.ts";
 import { renameOrg } from "../tenants/rename.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { visibleOrg, visibleOrgByName } from "../tenants/visibility.ts";
+import { isOperator } from "./operators.ts";
 import type { ActorScope, CallerScope, Scope } from "./scope.ts";
 
 /** An org with what only its members see: the caller's role and the member count. */
@@ -19,23 +25,52 @@ export interface MemberView {
   memberCount: number;
 }
 
+/** The answer to a creation: the owner, or (an operator's org) the first owner's invitation. */
+export type Created =
+  | { org: Org; admin: { id: string; email: string }; invitation?: undefined }
+  | { org: Org; invitation: OwnerInvitation; admin?: undefined };
+
 /**
- * Create an org. Signed in, the caller owns it and names no `admin`; not signed in, `admin` is
- * the new owner. Creation's policy (ORG_CREATION, the per-address limit) is createOrg's.
+ * Create an org. Signed in, the caller owns it and names no `admin`, unless the caller is an
+ * operator naming `admin: { email }` alone: then the org has no owner yet and `admin` gets an
+ * invitation to own it. Not signed in, `admin` (with a password) is the new owner. Only an
+ * operator names the `cluster` (else the deployment with the fewest orgs). Creation's policy
+ * (ORG_CREATION, the per-address limit) is createOrg's.
  */
 export async function createOrgAs(
   deps: Deps,
   { actor, request }: CallerScope,
-  input: { name: string; admin?: { email: string; password: string } },
-): Promise<{ org: Org; admin: { id: string; email: string } }> {
+  input: { name: string; admin?: { email: string; password?: string }; cluster?: string },
+): Promise<Created> {
   const invalid = (message: string) => invalidField("admin", message);
+  const operator = actor ? await isOperator(deps, actor.userId) : false;
+  if (input.cluster !== undefined && !operator) {
+    throw forbidden("Only operators choose the deployment of a new organization");
+  }
+  const { name, cluster } = input;
+  if (actor && operator && input.admin) {
+    if (input.admin.password !== undefined) {
+      throw invalidField("admin.password", "An operator invites the owner: send { email } alone");
+    }
+    return await createInvitedOrg(deps, {
+      name,
+      cluster,
+      invite: { email: input.admin.email, invitedBy: actor.userId },
+    }, request);
+  }
   let owner: CreateOrgInput;
   if (actor) {
     if (input.admin) throw invalid("Signed in, you own the new organization: send { name } alone");
-    owner = { name: input.name, ownerId: actor.userId };
+    owner = { name, cluster, ownerId: actor.userId };
   } else {
     if (!input.admin) throw invalid("Required without a bearer token (the new owner)");
-    owner = { name: input.name, admin: input.admin };
+    if (input.admin.password === undefined) {
+      throw invalidField("admin.password", "Required: the new owner's password");
+    }
+    owner = { name, admin: { email: input.admin.email, password: input.admin.password } };
+  }
+  if (operator && deps.config.orgCreation === "operators") {
+    return await createOrg(deps, owner, request, { byOperator: true });
   }
   return await createOrg(deps, owner, request);
 }

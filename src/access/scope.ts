@@ -5,21 +5,25 @@
  */
 import type { RequestContext } from "../audit/audit.ts";
 import type { Org } from "../tenants/orgs.ts";
-import type { Principal } from "./principal.ts";
+import type { Principal, SignedIn } from "./principal.ts";
 
-/** A signed-in caller, outside any org route (sign-out, switch, me). */
+/**
+ * A signed-in caller, outside any org route (sign-out, switch, me); an operator's token may have
+ * no org.
+ */
 export interface ActorScope {
-  actor: Principal;
+  actor: SignedIn;
   request: RequestContext;
 }
 
 /** A signed-in caller acting in their own org. */
 export interface Scope extends ActorScope {
+  actor: Principal;
   org: Org;
 }
 
 /** A caller who may or may not be signed in (accepting an invitation, creating an org). */
 export interface CallerScope {
-  actor: Principal | undefined;
+  actor: SignedIn | undefined;
   request: RequestContext;
 }

@@ -3,13 +3,22 @@ import { recordEvent } from "../audit/audit.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
 import { orgNotFound, refreshReused, unauthorized } from "../platform/errors.ts";
-import { findMembership, type Role } from "../identity/memberships.ts";
+import { findMembership } from "../identity/memberships.ts";
 import { revokeSession, rotateRefreshToken, type Session } from "../identity/sessions.ts";
 import { findUserById } from "../identity/users.ts";
 import { assertNotSuspended } from "../tenants/org-status.ts";
-import { findOrgById, type Org } from "../tenants/orgs.ts";
+import { findOrgById } from "../tenants/orgs.ts";
 import type { ActorScope, CallerScope } from "./scope.ts";
-import { NOT_YOURS, startSession, type TokenPair, tokenPair, usableOrgs } from "./sign-in.ts";
+import { isOperator } from "./operators.ts";
+import {
+  type Grant,
+  NOT_YOURS,
+  type OrgTokenPair,
+  startSession,
+  type TokenPair,
+  tokenPair,
+  usableOrgs,
+} from "./sign-in.ts";
 
 /**
  * Rotate a refresh token (API.md `POST /v1/auth/refresh`). The org and membership are checked
@@ -29,7 +38,9 @@ export async function refresh(
   });
   if (r.kind === "reused") {
     deps.cache.forget(tag.session(r.session.id));
-    const org = await findOrgById(deps.db.master, r.session.orgId);
+    const org = r.session.orgId === null
+      ? null
+      : await findOrgById(deps.db.master, r.session.orgId);
     if (org) {
       await recordEvent(deps, org, "session.revoked", ctx, {
         sessionId: r.session.id,
@@ -42,11 +53,20 @@ export async function refresh(
   if (r.kind === "invalid") {
     throw unauthorized("Invalid or expired refresh token");
   }
-  return await tokenPair(deps, r.session, r.refreshToken, r.grant.org, r.grant.role);
+  return await tokenPair(deps, r.session, r.refreshToken, r.grant);
 }
 
-/** What a session's next token pair grants: its org (active) and the member's current role. */
-async function grantOf(deps: Deps, session: Session): Promise<{ org: Org; role: Role }> {
+/**
+ * What a session's next token pair grants: its org (active) and the member's current role; for
+ * an operator's session outside any org, nothing, while the user is still an operator.
+ */
+async function grantOf(deps: Deps, session: Session): Promise<Grant> {
+  if (session.orgId === null) {
+    if (!await isOperator(deps, session.userId)) {
+      throw unauthorized("The session's user is no longer an operator");
+    }
+    return { org: null, role: null };
+  }
   const [org, m] = await Promise.all([
     findOrgById(deps.db.master, session.orgId),
     findMembership(deps.db.master, session.userId, session.orgId),
@@ -62,7 +82,7 @@ async function grantOf(deps: Deps, session: Session): Promise<{ org: Org; role: 
 export async function logout(deps: Deps, { actor: p, request: ctx }: ActorScope): Promise<void> {
   await revokeSession(deps.db.master, p.sessionId, "logout", deps.now());
   deps.cache.forget(tag.session(p.sessionId));
-  const org = await findOrgById(deps.db.master, p.orgId);
+  const org = p.orgId === null ? null : await findOrgById(deps.db.master, p.orgId);
   if (org) {
     await recordEvent(deps, org, "session.revoked", ctx, {
       sessionId: p.sessionId,
@@ -79,7 +99,7 @@ export async function switchOrg(
   deps: Deps,
   { actor: p }: Pick<ActorScope, "actor">,
   { org }: { org: string },
-): Promise<TokenPair> {
+): Promise<OrgTokenPair> {
   const [user, orgs] = await Promise.all([
     findUserById(deps.db.master, p.userId),
     usableOrgs(deps, p.userId),

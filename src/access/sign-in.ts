@@ -23,22 +23,28 @@ export interface TokenPair {
   tokenType: "Bearer";
   expiresIn: number;
   refreshToken: string;
-  org: { id: string; slug: string };
-  role: Role;
+  /** Null (and `role` too) for an operator signed in outside any org. */
+  org: { id: string; slug: string } | null;
+  role: Role | null;
 }
+
+/** A token pair scoped to an org (every sign-in but an operator's outside any org). */
+export type OrgTokenPair = TokenPair & { org: { id: string; slug: string }; role: Role };
+
+/** What a session's tokens grant: an org and the role in it, or (an operator's) neither. */
+export type Grant = { org: Org; role: Role } | { org: null; role: null };
 
 /** A new access token for `session` beside its refresh token. */
 export async function tokenPair(
   deps: Deps,
   session: Session,
   refreshToken: string,
-  org: Org,
-  role: Role,
+  { org, role }: Grant,
 ): Promise<TokenPair> {
   const ttl = deps.config.accessTokenTtlSeconds;
   const accessToken = await signAccessToken(
     deps.config.jwtSecret,
-    { sub: session.userId, org: org.id, role, sid: session.id },
+    { sub: session.userId, sid: session.id, ...(org ? { org: org.id, role } : {}) },
     ttl,
     deps.now(),
   );
@@ -47,7 +53,7 @@ export async function tokenPair(
     tokenType: "Bearer",
     expiresIn: ttl,
     refreshToken,
-    org: { id: org.id, slug: org.slug },
+    org: org ? { id: org.id, slug: org.slug } : null,
     role,
   };
 }
@@ -58,14 +64,19 @@ export async function startSession(
   user: User,
   org: Org,
   role: Role,
-): Promise<TokenPair> {
+): Promise<OrgTokenPair> {
+  return await startGrantedSession(deps, user, { org, role }) as OrgTokenPair;
+}
+
+/** Start a session for `user` with `grant` (an org and role, or none: an operator's). */
+async function startGrantedSession(deps: Deps, user: User, grant: Grant): Promise<TokenPair> {
   const { session, refreshToken } = await createSession(
     deps.db.master,
-    { userId: user.id, orgId: org.id },
+    { userId: user.id, orgId: grant.org?.id ?? null },
     deps.now(),
     deps.config.refreshTokenTtlDays * 86_400_000,
   );
-  return await tokenPair(deps, session, refreshToken, org, role);
+  return await tokenPair(deps, session, refreshToken, grant);
 }
 
 /** The user's orgs that can be signed into (active), with the membership, oldest first. */
@@ -83,7 +94,8 @@ export async function usableOrgs(deps: Deps, userId: string) {
 /**
  * Sign in. With `org` (slug or id) the token is for that org; without, the user's only org,
  * or 400 `org_required` listing their orgs; with `pickOldest`, their oldest membership
- * (the compatibility route, whose clients cannot name an org). Every attempt is counted per
+ * (the compatibility route, whose clients cannot name an org); an operator who belongs to no
+ * org gets a token of no org. Every attempt is counted per
  * email and per client address before the password is checked, and undone when it was right.
  * Up to the answer, an unknown email and a wrong password do the same work: the same throttle
  * writes, one user lookup, one hash comparison; a known user's failure is written to the audit
@@ -116,6 +128,10 @@ export async function login(
   } else if (orgs.length === 1 || (opts.pickOldest && orgs.length > 0)) {
     chosen = orgs[0];
   } else if (orgs.length === 0) {
+    // An operator of no org signs in outside any: the token is for the operator routes only.
+    if (user.platformRole === "operator") {
+      return await startGrantedSession(deps, user, { org: null, role: null });
+    }
     throw noMembership();
   } else {
     throw orgRequired(undefined, {

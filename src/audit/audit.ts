@@ -14,6 +14,7 @@ export const AUDIT_EVENTS = [
   "org.suspended",
   "org.resumed",
   "org.move_requested",
+  "org.moved",
   "member.invited",
   "member.joined",
   "member.removed",

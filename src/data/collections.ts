@@ -15,7 +15,7 @@ import { isServiceCollection } from "../tenants/service-collections.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { collectionExists, collectionNotFound, invalidField } from "../platform/errors.ts";
 import { pathProblem } from "./sanitize.ts";
-import type { DataScope } from "./scope.ts";
+import { type DataScope, forReading, forWriting } from "./scope.ts";
 import { adjustUsage, releaseUsage } from "../tenants/usage.ts";
 
 export const COLLECTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -92,6 +92,7 @@ async function viewOf(col: Collection): Promise<CollectionView> {
 }
 
 export async function listCollections(scope: DataScope): Promise<{ items: CollectionView[] }> {
+  scope = await forReading(scope);
   const db = scope.deps.db.tenantDb(scope.org);
   const names = await listNames(db);
   return { items: await Promise.all(names.map((n) => viewOf(db.collection(n)))) };
@@ -116,6 +117,7 @@ export async function createCollection(
   scope: DataScope,
   input: { name: string; indexes?: IndexSpec[] },
 ): Promise<CollectionView> {
+  scope = await forWriting(scope);
   const { deps, org } = scope;
   const problem = collectionNameProblem(input.name);
   if (problem) throw invalidField("name", problem);
@@ -147,6 +149,7 @@ export async function createCollection(
 
 /** Drop a collection and its documents; 404 `collection_not_found`. */
 export async function dropCollection(scope: DataScope, name: string): Promise<void> {
+  scope = await forWriting(scope);
   const { deps, org } = scope;
   const col = await ownCollection(deps, org, name);
   const count = await col.estimatedDocumentCount();

@@ -42,7 +42,7 @@ import {
   sanitizePipeline,
   STAMP,
 } from "./sanitize.ts";
-import type { DataScope } from "./scope.ts";
+import { type DataScope, forReading, forWriting } from "./scope.ts";
 import { adjustUsage, quotasOf, releaseUsage } from "../tenants/usage.ts";
 
 export const MAX_BATCH = 500;
@@ -157,6 +157,7 @@ export async function insertDocument(
   name: string,
   body: unknown,
 ): Promise<Tagged> {
+  scope = await forWriting(scope);
   const { deps, org } = scope;
   const doc = { _id: new ObjectId(), ...sanitizeDocument(body), [STAMP]: new ObjectId() };
   checkSize(deps, org, doc);
@@ -181,6 +182,7 @@ export async function insertBatch(
   name: string,
   documents: unknown[],
 ): Promise<{ insertedIds: string[] }> {
+  scope = await forWriting(scope);
   const { deps, org } = scope;
   const docs = documents.map((d, i) => {
     const doc = {
@@ -225,6 +227,7 @@ async function partial(
 }
 
 export async function getDocument(scope: DataScope, name: string, id: string): Promise<Tagged> {
+  scope = await forReading(scope);
   const col = await ownCollection(scope.deps, scope.org, name);
   const doc = await col.findOne({ _id: parseId(id) });
   if (!doc) throw documentNotFound();
@@ -250,6 +253,7 @@ export async function replaceDocument(
   name: string,
   input: { id: string; body: unknown; ifMatch?: string },
 ): Promise<Tagged> {
+  scope = await forWriting(scope);
   const { deps, org } = scope;
   const replacement = {
     ...sanitizeDocument(input.body, { id: input.id }),
@@ -276,6 +280,7 @@ export async function patchDocument(
   name: string,
   input: { id: string; body: unknown; ifMatch?: string },
 ): Promise<Tagged> {
+  scope = await forWriting(scope);
   const { deps, org } = scope;
   const { set, unset } = sanitizePatch(input.body);
   const col = await ownCollection(deps, org, name);
@@ -304,6 +309,7 @@ export async function deleteDocument(
   name: string,
   input: { id: string; ifMatch?: string },
 ): Promise<void> {
+  scope = await forWriting(scope);
   const { deps, org } = scope;
   const col = await ownCollection(deps, org, name);
   const _id = parseId(input.id);
@@ -322,6 +328,7 @@ export async function countDocuments(
   name: string,
   q: { filter?: string },
 ): Promise<{ count: number }> {
+  scope = await forReading(scope);
   const filter = parseFilter(q.filter);
   const col = await ownCollection(scope.deps, scope.org, name);
   const maxTimeMS = scope.deps.config.dataMaxTimeMs;
@@ -380,6 +387,7 @@ export async function listDocuments(
   name: string,
   query: ListQuery,
 ): Promise<Page<WireDocument>> {
+  scope = await forReading(scope);
   const { deps, org } = scope;
   const filter = parseFilter(query.filter);
   const sort = parseSort(query.sort);
@@ -434,6 +442,7 @@ export async function aggregate(
   name: string,
   pipeline: unknown,
 ): Promise<{ items: Record<string, unknown>[] }> {
+  scope = await forReading(scope);
   const stages = sanitizePipeline(pipeline);
   const col = await ownCollection(scope.deps, scope.org, name);
   const maxTimeMS = scope.deps.config.dataMaxTimeMs;

@@ -17,8 +17,9 @@ import { createMiddleware } from "hono/factory";
 import type { Deps } from "../platform/deps.ts";
 import { forbidden, orgNotFound } from "../platform/errors.ts";
 import type { Role } from "../identity/memberships.ts";
-import type { Principal } from "../access/principal.ts";
-import { assertNotSuspended } from "../tenants/org-status.ts";
+import { assertOperator } from "../access/operators.ts";
+import type { Principal, SignedIn } from "../access/principal.ts";
+import { assertNotSuspended, assertSchemaKnown } from "../tenants/org-status.ts";
 import { visibleOrg } from "../tenants/visibility.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { authenticate } from "./authenticate.ts";
@@ -27,12 +28,16 @@ import { authenticate } from "./authenticate.ts";
 export interface DepsVariables {
   deps: Deps;
 }
-/** `c.var.principal`: set by `auth` (and by `optionalAuth` when a token is sent). */
+/**
+ * `c.var.principal`: set by `auth` (and by `optionalAuth` when a token is sent); an operator's
+ * token outside any org gives a principal with no org.
+ */
 export interface PrincipalVariables extends DepsVariables {
-  principal: Principal;
+  principal: SignedIn;
 }
-/** `c.var.org`: the caller's own org, set by `orgScope`. */
+/** `c.var.org`: the caller's own org, set by `orgScope`, which also narrows the principal. */
 export interface OrgVariables extends PrincipalVariables {
+  principal: Principal;
   org: Org;
 }
 
@@ -72,7 +77,7 @@ export const auth = createMiddleware<{ Variables: PrincipalVariables }>(
  * client that meant to authenticate is told, not silently served the anonymous answer.
  */
 export const optionalAuth = createMiddleware<{
-  Variables: DepsVariables & { principal: Principal | undefined };
+  Variables: DepsVariables & { principal: SignedIn | undefined };
 }>(async function optionalAuth(c, next) {
   const header = c.req.header("Authorization");
   // An empty header is no token (some clients send one); any other is checked.
@@ -82,27 +87,45 @@ export const optionalAuth = createMiddleware<{
 
 /**
  * After `auth`: the route's `{slug}` must name the token's own org. Any other slug is 404, as
- * if it did not exist (never reveal another tenant); a suspended org is 403; an org being
- * provisioned or deleted is 404. The org goes to `c.var.org`.
+ * if it did not exist (never reveal another tenant), and so is every slug for a token of no
+ * org (an operator's outside any org); a suspended org is 403; an org being provisioned or
+ * deleted is 404; an org whose data schema is newer than this instance knows is 503. The org
+ * goes to `c.var.org`.
  */
 export const orgScope = createMiddleware<{ Variables: OrgVariables }>(
   async function orgScope(c, next) {
-    const p = c.var.principal;
+    const p = c.var.principal as SignedIn | undefined;
     const slug = c.req.param("slug");
-    if (!p || slug === undefined || p.orgSlug !== slug) throw orgNotFound();
+    if (!p || p.orgSlug === null || slug === undefined || p.orgSlug !== slug) {
+      throw orgNotFound();
+    }
     const org = await visibleOrg(c.var.deps, { id: p.orgId });
     if (org.slug !== slug) throw orgNotFound();
     assertNotSuspended(org);
+    await assertSchemaKnown(c.var.deps, org);
+    c.set("principal", p);
     c.set("org", org);
     await next();
   },
 );
 
-/** After `auth`: 403 `forbidden` unless the caller's role in the org is one of `roles`. */
+/**
+ * After `auth`: 403 `forbidden` unless the caller holds the platform role `operator` (read
+ * through the short-TTL cache). Like `role`, it runs after the request is validated: a malformed
+ * request is 400 whoever sends it, a well-formed one 403 for anyone but an operator.
+ */
+export const operator = createMiddleware<{ Variables: PrincipalVariables }>(
+  async function operator(c, next) {
+    await assertOperator(c.var.deps, c.var.principal.userId);
+    await next();
+  },
+);
+
+/** After `orgScope`: 403 `forbidden` unless the caller's role in the org is one of `roles`. */
 export function role(...roles: Role[]) {
   const allowed = new Set(roles);
   const detail = `This action needs the role ${roles.join(" or ")}`;
-  return createMiddleware<{ Variables: PrincipalVariables }>(async function role(c, next) {
+  return createMiddleware<{ Variables: OrgVariables }>(async function role(c, next) {
     if (!allowed.has(c.var.principal.role)) throw forbidden(detail);
     await next();
   });

@@ -1,7 +1,7 @@
 /** The scope handed to domain functions, built once per request: org, actor, request. */
 import type { RequestContext } from "../audit/audit.ts";
 import type { ActorScope, CallerScope, Scope } from "../access/scope.ts";
-import type { Principal } from "../access/principal.ts";
+import type { Principal, SignedIn } from "../access/principal.ts";
 import type { DataScope } from "../data/scope.ts";
 import type { Deps } from "../platform/deps.ts";
 import type { Org } from "../tenants/orgs.ts";
@@ -60,7 +60,7 @@ interface Ctx<V> {
 }
 
 /** Who asks and from where, for the audit log: request id, client address, the actor if any. */
-export function requestOf(c: Ctx<{ principal?: Principal }>): RequestContext {
+export function requestOf(c: Ctx<{ principal?: SignedIn }>): RequestContext {
   const p = c.var.principal;
   return {
     requestId: c.var.requestId,
@@ -74,12 +74,12 @@ export function requestOf(c: Ctx<{ principal?: Principal }>): RequestContext {
 }
 
 /** A caller who may be signed in (routes behind `optionalAuth`) or not (`publicAccess`). */
-export function callerOf(c: Ctx<{ principal?: Principal }>): CallerScope {
+export function callerOf(c: Ctx<{ principal?: SignedIn }>): CallerScope {
   return { actor: c.var.principal, request: requestOf(c) };
 }
 
 /** The signed-in caller's scope (routes behind `auth`). */
-export function actorOf(c: Ctx<{ principal: Principal }>): ActorScope {
+export function actorOf(c: Ctx<{ principal: SignedIn }>): ActorScope {
   return { actor: c.var.principal, request: requestOf(c) };
 }
 

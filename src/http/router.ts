@@ -8,7 +8,7 @@ import { validationHook } from "./problem.ts";
 /**
  * A router whose zod validation failures answer 400 problem+json. A route's access marker
  * (`auth`, `optionalAuth`, `publicAccess`) runs before its request is validated; the rest of its
- * declared middleware (`orgScope`, `role`) after, like a handler's own checks: a malformed
+ * declared middleware (`orgScope`, `role`, `operator`) after, like a handler's own checks: a malformed
  * request is 400 whichever org it names, and a bad token is 401 whatever the body.
  */
 export function createRouter() {

@@ -97,6 +97,18 @@ export const TokenPairSchema = z.object({
   role: Role,
 }).openapi("TokenPair");
 
+/**
+ * A sign-in's or refresh's token pair: as `TokenPair`, or, for an operator who belongs to no
+ * org, with `org` and `role` null (the token is good for `/v1/admin/*` and `/v1/me` only; every
+ * org's routes answer it 404).
+ */
+export const SignInPairSchema = TokenPairSchema.extend({
+  org: z.object({ id: Id, slug: z.string() }).nullable().openapi({
+    description: "Null for an operator signed in outside any org",
+  }),
+  role: Role.nullable().openapi({ description: "Null for an operator signed in outside any org" }),
+}).openapi("SignInPair");
+
 const problemContent = { "application/problem+json": { schema: ProblemSchema } };
 const DESCRIPTIONS: Record<number, string> = {
   400: "Invalid input (validation_failed, weak_password, org_required, ...)",

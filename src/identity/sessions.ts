@@ -13,7 +13,8 @@ import { encodeBase64Url, sha256Hex as sha256 } from "../platform/encoding.ts";
 interface SessionDoc {
   _id: ObjectId;
   userId: ObjectId;
-  orgId: ObjectId;
+  /** Null for an operator's session outside any org. */
+  orgId: ObjectId | null;
   refreshHash: string;
   createdAt: Date;
   lastUsedAt: Date;
@@ -25,7 +26,8 @@ interface SessionDoc {
 export interface Session {
   id: string;
   userId: string;
-  orgId: string;
+  /** Null for an operator's session outside any org. */
+  orgId: string | null;
   expiresAt: Date;
   revokedAt: Date | null;
 }
@@ -35,7 +37,7 @@ const sessions = (db: Db) => db.collection<SessionDoc>("sessions");
 const toSession = (d: SessionDoc): Session => ({
   id: d._id.toHexString(),
   userId: d.userId.toHexString(),
-  orgId: d.orgId.toHexString(),
+  orgId: d.orgId ? d.orgId.toHexString() : null,
   expiresAt: d.expiresAt,
   revokedAt: d.revokedAt,
 });
@@ -71,7 +73,7 @@ const newSecret = () => encodeBase64Url(crypto.getRandomValues(new Uint8Array(32
 
 export async function createSession(
   db: Db,
-  s: { userId: string; orgId: string },
+  s: { userId: string; orgId: string | null },
   now: Date,
   ttlMs: number,
 ): Promise<{ session: Session; refreshToken: string }> {
@@ -79,7 +81,7 @@ export async function createSession(
   const doc: SessionDoc = {
     _id: new ObjectId(),
     userId: new ObjectId(s.userId),
-    orgId: new ObjectId(s.orgId),
+    orgId: s.orgId === null ? null : new ObjectId(s.orgId),
     refreshHash: await sha256(secret),
     createdAt: now,
     lastUsedAt: now,
@@ -260,5 +262,6 @@ export async function revokeMemberSessions(
 /** Ids of the orgs that have sessions (to find those of orgs that are gone); from the primary. */
 export async function orgIdsOfSessions(db: Db): Promise<string[]> {
   const ids = await sessions(db).distinct("orgId", {}, { readPreference: ReadPreference.PRIMARY });
-  return ids.map((id) => id.toHexString());
+  // An operator's session outside any org has no org to be gone.
+  return ids.flatMap((id) => id ? [id.toHexString()] : []);
 }

@@ -1,4 +1,7 @@
-/** Access tokens: short-lived HS256 JWTs scoped to one org (API.md, "Authentication"). */
+/**
+ * Access tokens: short-lived HS256 JWTs scoped to one org (API.md, "Authentication"), or, for an
+ * operator who belongs to no org, to none: such a token carries neither `org` nor `role`.
+ */
 import { ID_PATTERN } from "../platform/ids.ts";
 import { sign, verify } from "hono/jwt";
 import { z } from "zod";
@@ -8,12 +11,12 @@ const hex24 = z.string().regex(ID_PATTERN);
 
 const claimsSchema = z.object({
   sub: hex24,
-  org: hex24,
-  role: z.enum(ROLES),
+  org: hex24.optional(),
+  role: z.enum(ROLES).optional(),
   sid: hex24,
   iat: z.number().int(),
   exp: z.number().int(),
-});
+}).refine((c) => (c.org === undefined) === (c.role === undefined), "org and role go together");
 
 export type AccessClaims = z.infer<typeof claimsSchema>;
 

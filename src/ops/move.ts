@@ -2,14 +2,16 @@
  * Moving an org's database to another cluster (DESIGN.md, "Deployments and placement"), as a
  * job whose state records how far it got, so that a crash at any point resumes from there:
  *
- * 1. mark the org `move` (reads and writes continue; writers now check the org afresh);
+ * 1. mark the org `move` (reads and writes continue; writers now check the org afresh), and
+ *    index the write stamp at the source where it is not (the catch-ups select by it);
  * 2. copy each collection in `_id` order in batches (resumable from the last copied `_id`),
  *    then its indexes;
- * 3. catch up: documents whose write stamp is at least the round's start, and inserts and
- *    deletions by comparing `_id`s, until few changes are left;
- * 4. maintenance: writes get 503 `org_maintenance`; the last catch-up and the verification
- *    in one pass: both sides read whole, differences fixed, counts, a checksum per collection
- *    and the indexes compared;
+ * 3. catch up and verify while writes continue: each side's `_id`s with their write stamps
+ *    compared, documents stamped since the round before read whole, differences written, until
+ *    few changes are left;
+ * 4. maintenance: writes get 503 `org_maintenance`; one last such round, short since little
+ *    changed, then the verification: the documents written re-read at the target, counts, a
+ *    checksum per collection over every `_id` and stamp, and the indexes compared;
  * 5. switch the org's `cluster` and end the maintenance in one update;
  * 6. once every instance sees the switch, copy what a write that raced the maintenance left at
  *    the source, and drop the source database.
@@ -18,6 +20,7 @@
  * dropped. The org is readable throughout and ends on exactly one cluster.
  */
 import { BSON, type Collection, type Db, type Document, ObjectId } from "mongodb";
+import { recordEvent } from "../audit/audit.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps, MoveStep } from "../platform/deps.ts";
 import { alreadyThere, moveInProgress, orgNotFound } from "../platform/errors.ts";
@@ -64,11 +67,19 @@ export interface MoveState extends Document {
   writeUnavailableMs?: number;
   /** Milliseconds spent per phase (the last attempt's, for the operator and the benchmark). */
   timings?: Record<string, number>;
+  /** `org.moved` is in the org's audit log (at the target). */
+  recorded?: boolean;
 }
 
 export interface MoveOptions {
   /** The hidden field the document API stamps on every write with a fresh ObjectId. */
   stampField: string;
+  /**
+   * Collections whose documents change without a stamp (the service's own counters and
+   * marker): compared whole in every round. Others are compared by `_id` and stamp; an
+   * unstamped document there (the audit log's) is written once and never changed.
+   */
+  wholeCollections: string[];
   batchSize: number;
   /** Catch-up rounds before maintenance at most. */
   catchUpRounds: number;
@@ -86,14 +97,17 @@ export interface MoveOptions {
 }
 
 export const DEFAULT_STAMP_FIELD = "_stamp";
+/** The stamp index a move makes at the source: neither copied nor compared, dropped with it. */
+export const MOVE_STAMP_INDEX = "_move_stamp";
 
 export function moveOptions(deps: Deps, opts: Partial<MoveOptions> = {}): MoveOptions {
   return {
     stampField: DEFAULT_STAMP_FIELD,
+    wholeCollections: ["_meta", "_usage"],
     batchSize: 1000,
     catchUpRounds: 3,
-    catchUpBelow: 500,
-    graceMs: 200,
+    catchUpBelow: 200,
+    graceMs: 100,
     propagationMs: deps.config.authCacheTtlMs,
     clockSkewS: 2,
     ...opts,
@@ -175,6 +189,9 @@ export async function runMove(
   const source = deps.db.tenantDb({ cluster: from, databaseName: org.databaseName });
   const target = deps.db.tenantDb({ cluster: to, databaseName: org.databaseName });
   let snapshot: Snapshot | undefined;
+  // What the target holds after each round (only this job writes there before the switch), so
+  // that the next round need not read it again; a resumed job reads it once.
+  let known: Snapshot | undefined;
   try {
     if (!state.phase) {
       // A fresh start: whatever a given-up earlier attempt left at the target goes first.
@@ -186,6 +203,7 @@ export async function runMove(
       for (const name of await collectionNames(source)) {
         state.collections.push({ name, copied: 0, done: false });
         state.total += await source.collection(name).estimatedDocumentCount();
+        await ensureStampIndex(source.collection(name), opts.stampField);
       }
       await save(0);
       await step("marked");
@@ -215,9 +233,13 @@ export async function runMove(
     }
 
     if (state.phase === "catch-up") {
+      // Rounds while writes continue: each leaves the target as the source was when it began,
+      // save for what was written meanwhile, which the next (shorter) round takes.
       for (let round = 1; round <= opts.catchUpRounds; round++) {
         const since = stampBefore(deps.now(), opts.clockSkewS);
-        const changes = await catchUp(source, target, state.since!, opts);
+        const r = await syncRound(source, target, state.since!, opts, { known });
+        const changes = r.changes;
+        known = r.targetAfter;
         state.since = since;
         lap(`catchUp${round}Ms`);
         timings[`catchUp${round}Changes`] = changes;
@@ -241,13 +263,14 @@ export async function runMove(
     await step("maintenance");
     await sleep(opts.graceMs, signal);
     lap("graceMs");
+    // The source takes no writes now: this round leaves both sides equal, and verifies it.
     const since = stampBefore(deps.now(), opts.clockSkewS);
-    const { changes, mismatch, snapshot: synced } = await syncAndVerify(source, target, opts);
-    snapshot = synced;
+    const final = await syncRound(source, target, state.since!, opts, { verify: true, known });
+    snapshot = final.snapshot;
     state.since = since;
-    timings.finalChanges = changes;
+    timings.finalChanges = final.changes;
     lap("finalSyncAndVerifyMs");
-    if (mismatch) throw new Error(`Verification failed: ${mismatch}`);
+    if (final.mismatch) throw new Error(`Verification failed: ${final.mismatch}`);
     await step("verified");
     if (!await finishOrgMove(master, orgId, job.id, to, deps.now())) {
       throw new Error("The organization's move record changed under the job");
@@ -257,6 +280,7 @@ export async function runMove(
     await abandonOrgMove(master, orgId, job.id, deps.now()).catch(() => {});
     deps.cache.forget(tag.org(orgId));
     await dropTarget(deps, job.params).catch(() => {});
+    await dropStampIndexes(source).catch(() => {});
     throw e;
   }
   deps.cache.forget(tag.org(orgId));
@@ -292,11 +316,29 @@ async function finishAtTarget(
     state.switchedAt = switchedAt;
     await ctx.save({ state });
   }
+  if (!state.recorded) {
+    await recordEvent(
+      deps,
+      { cluster: to, databaseName: org.databaseName },
+      "org.moved",
+      { requestId: `job-${job.id}`, ip: "internal" },
+      {
+        from,
+        to,
+        jobId: job.id,
+        ...(state.writeUnavailableMs !== undefined
+          ? { writeUnavailableMs: String(state.writeUnavailableMs) }
+          : {}),
+      },
+    );
+    state.recorded = true;
+    await ctx.save({ state });
+  }
   await sleep(switchedAt.getTime() + opts.propagationMs - deps.now().getTime(), signal);
   const source = deps.db.tenantDb({ cluster: from, databaseName: org.databaseName });
   const target = deps.db.tenantDb({ cluster: to, databaseName: org.databaseName });
   if (snapshot) {
-    const late = await sweepLateWrites(source, target, snapshot, opts.stampField);
+    const late = await sweepLateWrites(source, target, snapshot, opts);
     if (late) deps.log.warn("copied writes that reached the source late", { orgId: org.id, late });
   }
   await source.dropDatabase();
@@ -387,7 +429,9 @@ function indexText(ix: Document): string {
 
 async function userIndexes(col: Collection): Promise<Document[]> {
   try {
-    return (await col.listIndexes().toArray()).filter((ix) => ix.name !== "_id_");
+    return (await col.listIndexes().toArray()).filter((ix) =>
+      ix.name !== "_id_" && ix.name !== MOVE_STAMP_INDEX
+    );
   } catch (e) {
     if (e instanceof Error && "code" in e && (e as { code: unknown }).code === 26) return [];
     throw e; // NamespaceNotFound above: no collection, no indexes
@@ -411,46 +455,6 @@ async function copyIndexes(from: Collection, to: Collection): Promise<void> {
   }
 }
 
-/**
- * One catch-up round: documents stamped at or after `since` are written again at the target;
- * `_id`s the target lacks are copied (unstamped inserts, new collections); `_id`s the source
- * lacks are deleted; collections the source dropped are dropped; indexes follow. Returns the
- * number of documents changed.
- */
-async function catchUp(
-  source: Db,
-  target: Db,
-  since: ObjectId,
-  opts: MoveOptions,
-): Promise<number> {
-  const names = await collectionNames(source);
-  let changes = 0;
-  for (const name of await collectionNames(target)) {
-    if (!names.includes(name)) {
-      await target.collection(name).drop();
-      changes++;
-    }
-  }
-  const counts = await settled(names.map(async (name) => {
-    const from = source.collection(name);
-    const to = target.collection(name);
-    const stamped = await from.find({ [opts.stampField]: { $gte: since } }).toArray();
-    let changed = await replaceAll(to, stamped, opts.batchSize);
-    const [src, tgt] = await settled([idsOf(from), idsOf(to)]);
-    const missing = [...src].filter(([k]) => !tgt.has(k)).map(([, id]) => id);
-    const extra = [...tgt].filter(([k]) => !src.has(k)).map(([, id]) => id);
-    for (let i = 0; i < missing.length; i += opts.batchSize) {
-      const docs = await from.find({ _id: { $in: missing.slice(i, i + opts.batchSize) } })
-        .toArray();
-      changed += await replaceAll(to, docs, opts.batchSize);
-    }
-    if (extra.length) changed += (await to.deleteMany({ _id: { $in: extra } })).deletedCount;
-    await copyIndexes(from, to);
-    return changed;
-  }));
-  return counts.reduce((a, b) => a + b, changes);
-}
-
 /** Like Promise.all, but only once every promise settled: none is left running on a failure. */
 async function settled<T>(promises: Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(promises);
@@ -471,16 +475,6 @@ async function replaceAll(to: Collection, docs: Document[], batchSize = 1000): P
     await to.insertMany(batch, { ordered: false });
   }
   return docs.length;
-}
-
-/** `_id`s of a collection, keyed by their canonical BSON (ids of any type compare right). */
-async function idsOf(col: Collection): Promise<Map<string, ObjectId>> {
-  // Typed as ObjectId for the driver's filters; any BSON type works the same.
-  const ids = new Map<string, ObjectId>();
-  for await (const d of col.find({}, { projection: { _id: 1 } })) {
-    ids.set(idKey(d._id), d._id);
-  }
-  return ids;
 }
 
 const idKey = (id: unknown): string => btoa(String.fromCharCode(...BSON.serialize({ id })));
@@ -537,16 +531,26 @@ const toBase64 = (bytes: Uint8Array) => {
 };
 
 /**
- * The last catch-up, in maintenance, and the verification in one: both sides read whole, the
- * documents whose digest differs (or that one side lacks) written again from the source or
- * deleted, the target read again, then counts, checksums and indexes compared. Returns the
- * number of documents fixed and the first difference left, if any.
+ * One round of catch-up, the last also the verification. Each side's `_id`s are read with their
+ * stamps (or, in `wholeCollections`, whole), beside the source's documents stamped since
+ * `since`; documents whose stamp differs, or that the target lacks, are written again from the
+ * source, those the source lacks deleted, the indexes made the same. With `verify` (the source
+ * takes no writes): the documents written are read back at the target, then the counts, a
+ * checksum over every `_id` and its stamp (or whole document), and the indexes are compared.
+ * `known` is what the previous round left at the target (read instead where given: only the
+ * move writes there, and every document it wrote was read back or is read back here). Returns
+ * the documents changed, the first difference left (null if none), what the source held and
+ * what the target holds now.
  */
-async function syncAndVerify(
+async function syncRound(
   source: Db,
   target: Db,
+  since: ObjectId,
   opts: MoveOptions,
-): Promise<{ changes: number; mismatch: string | null; snapshot: Snapshot }> {
+  o: { verify?: boolean; known?: Snapshot } = {},
+): Promise<
+  { changes: number; mismatch: string | null; snapshot: Snapshot; targetAfter: Snapshot }
+> {
   const names = await collectionNames(source);
   let changes = 0;
   for (const name of await collectionNames(target)) {
@@ -555,46 +559,164 @@ async function syncAndVerify(
       changes++;
     }
   }
+  const f = opts.stampField;
   const results = await settled(names.map(async (name) => {
     const from = source.collection(name);
     const to = target.collection(name);
-    await copyIndexes(from, to);
-    const [a, b] = await settled([scan(from, opts.stampField), scan(to, opts.stampField)]);
-    let fixed = 0;
-    let after = b;
-    if (a.hash !== b.hash) {
-      const stale = [...a.docs].filter(([k, [, d]]) => b.docs.get(k)?.[1] !== d).map(([, [id]]) =>
-        id
-      );
-      const extra = [...b.docs].filter(([k]) => !a.docs.has(k)).map(([, [id]]) => id);
-      for (let i = 0; i < stale.length; i += opts.batchSize) {
-        const docs = await from.find({ _id: { $in: stale.slice(i, i + opts.batchSize) } })
-          .toArray();
-        fixed += await replaceAll(to, docs, opts.batchSize);
-      }
-      if (extra.length) fixed += (await to.deleteMany({ _id: { $in: extra } })).deletedCount;
-      after = await scan(to, opts.stampField);
+    const whole = opts.wholeCollections.includes(name);
+    const knownHere = o.known?.get(name);
+    const [src, tgt] = await settled<Digests | void>([
+      digestsOf(from, f, whole),
+      knownHere ? Promise.resolve(knownHere) : digestsOf(to, f, whole),
+      copyIndexes(from, to),
+    ]) as [Digests, Digests, void];
+    const stale = [...src].filter(([k, [, digest]]) => settledDigest(tgt.get(k)?.[1]) !== digest);
+    // Many changed: those stamped since the last round in one query (indexed where the server
+    // uses the index for a range), the rest by `_id`. Few: all by `_id`.
+    const stamped = stale.length > FEW && !whole
+      ? await from.find({ [f]: { $gte: since } }).toArray()
+      : [];
+    const read = new Map(stamped.map((d) => [idKey(d._id), d]));
+    const docs: Document[] = [];
+    const again: ObjectId[] = [];
+    for (const [k, [id, digest]] of stale) {
+      const doc = read.get(k);
+      if (doc && digestOf(doc, f, whole) === digest) docs.push(doc);
+      else again.push(id);
     }
-    const mismatch = a.count !== after.count
-      ? `${name}: ${a.count} documents vs ${after.count}`
-      : a.hash !== after.hash
-      ? `${name}: checksums differ`
-      : await compareIndexes(name, from, to);
-    return { name, fixed, mismatch, docs: a.docs };
+    docs.push(...await findByIds(from, again, {}, opts.batchSize));
+    const extra = [...tgt].filter(([k]) => !src.has(k)).map(([, [id]]) => id);
+    let fixed: number;
+    if (docs.length + extra.length <= FEW) {
+      // Few: one write per document by `_id`, an indexed equality on every server.
+      if (docs.length + extra.length) {
+        await to.bulkWrite([
+          ...docs.map((d) => ({
+            replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true },
+          })),
+          ...extra.map((_id) => ({ deleteOne: { filter: { _id } } })),
+        ], { ordered: false });
+      }
+      fixed = docs.length + extra.length;
+    } else {
+      fixed = await replaceAll(to, docs, opts.batchSize);
+      if (extra.length) fixed += (await to.deleteMany({ _id: { $in: extra } })).deletedCount;
+    }
+    let mismatch: string | null = null;
+    // What this job wrote is taken as written until the verification reads it back.
+    const after: Digests = new Map(tgt);
+    for (const k of extra.map(idKey)) after.delete(k);
+    for (const d of docs) after.set(idKey(d._id), [d._id, `?${digestOf(d, f, whole)}`]);
+    if (o.verify) {
+      const written = [...after].filter(([, [, d]]) => d.startsWith("?")).map(([, [id]]) => id);
+      for (const k of written.map(idKey)) after.delete(k);
+      const back = await findByIds(to, written, whole ? {} : { [f]: 1 }, opts.batchSize);
+      for (const d of back) after.set(idKey(d._id), [d._id, digestOf(d, f, whole)]);
+      mismatch = src.size !== after.size
+        ? `${name}: ${src.size} documents vs ${after.size}`
+        : await checksumOf(src) !== await checksumOf(after)
+        ? `${name}: checksums differ`
+        : await compareIndexes(name, from, to);
+    }
+    return { name, fixed, mismatch, docs: src, after };
   }));
-  const targetNames = await collectionNames(target);
-  const setMismatch = names.join() !== targetNames.join()
-    ? `collections differ: ${names.join(",")} vs ${targetNames.join(",")}`
-    : null;
+  let mismatch = results.find((r) => r.mismatch)?.mismatch ?? null;
+  if (o.verify && !mismatch) {
+    const targetNames = await collectionNames(target);
+    if (names.join() !== targetNames.join()) {
+      mismatch = `collections differ: ${names.join(",")} vs ${targetNames.join(",")}`;
+    }
+  }
   return {
     changes: results.reduce((n, r) => n + r.fixed, changes),
-    mismatch: setMismatch ?? results.find((r) => r.mismatch)?.mismatch ?? null,
+    mismatch,
     snapshot: new Map(results.map((r) => [r.name, r.docs])),
+    targetAfter: new Map(results.map((r) => [r.name, r.after])),
   };
 }
 
-/** What both sides held at the switch: collection → `_id` key → [`_id`, digest]. */
-type Snapshot = Map<string, Map<string, [ObjectId, string]>>;
+/**
+ * `_id` key → [the `_id`, the document's digest]; at the target, a digest the move wrote but
+ * has not read back yet starts with `?`.
+ */
+type Digests = Map<string, [ObjectId, string]>;
+
+const settledDigest = (d: string | undefined) => d?.startsWith("?") ? d.slice(1) : d;
+
+/** Up to this many documents are read and written one by one, by `_id`, rather than in bulk. */
+const FEW = 200;
+
+/**
+ * The documents with these `_id`s: few are looked up one by one (an indexed equality on every
+ * server), many with `$in` in batches (which some servers answer by reading the collection).
+ */
+async function findByIds(
+  col: Collection,
+  ids: ObjectId[],
+  projection: Document,
+  batchSize: number,
+): Promise<Document[]> {
+  if (ids.length <= FEW) {
+    const found: (Document | null)[] = await Promise.all(
+      ids.map((_id) => col.findOne({ _id }, { projection })),
+    );
+    return found.filter((d): d is Document => d !== null);
+  }
+  const docs: Document[] = [];
+  for (let i = 0; i < ids.length; i += batchSize) {
+    const batch = ids.slice(i, i + batchSize);
+    docs.push(...await col.find({ _id: { $in: batch } }, { projection }).toArray());
+  }
+  return docs;
+}
+
+/**
+ * A document's digest: its write stamp; where it has none, the whole document (`whole`) or a
+ * mark that it is there (a document written once and never changed).
+ */
+function digestOf(d: Document, stampField: string, whole: boolean): string {
+  const stamp = d[stampField];
+  if (stamp instanceof ObjectId) return `s${stamp.toHexString()}`;
+  return whole ? `d${toBase64(BSON.serialize(d))}` : "u";
+}
+
+/** Every document's digest; only `_id` and the stamp are read unless `whole`. */
+async function digestsOf(col: Collection, stampField: string, whole: boolean): Promise<Digests> {
+  const out: Digests = new Map();
+  const cursor = col.find({}, whole ? {} : { projection: { [stampField]: 1 } }).batchSize(10_000);
+  for await (const d of cursor) out.set(idKey(d._id), [d._id, digestOf(d, stampField, whole)]);
+  return out;
+}
+
+/** SHA-256 over every `_id` key and digest, in key order. */
+async function checksumOf(digests: Digests): Promise<string> {
+  const keys = [...digests.keys()].sort();
+  const text = keys.map((k) => `${k}:${digests.get(k)![1]}`).join("\n");
+  const hash = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Index the write stamp, unless an index on it alone is there. */
+async function ensureStampIndex(col: Collection, stampField: string): Promise<void> {
+  const indexes = await col.listIndexes().toArray().catch(() => [] as Document[]);
+  const has = indexes.some((ix) => {
+    const keys = Object.keys(ix.key ?? {});
+    return keys.length === 1 && keys[0] === stampField;
+  });
+  if (!has) await col.createIndex({ [stampField]: 1 }, { name: MOVE_STAMP_INDEX });
+}
+
+/** Drop the stamp indexes a move made (a move given up leaves the source as it found it). */
+async function dropStampIndexes(db: Db): Promise<void> {
+  for (const name of await collectionNames(db)) {
+    await db.collection(name).dropIndex(MOVE_STAMP_INDEX).catch(() => {});
+  }
+}
+
+/** What the source held at the switch: collection → its digests. */
+type Snapshot = Map<string, Digests>;
 
 async function compareIndexes(name: string, a: Collection, b: Collection) {
   const [ia, ib] = await settled([userIndexes(a), userIndexes(b)]);
@@ -636,26 +758,25 @@ async function sweepLateWrites(
   source: Db,
   target: Db,
   snapshot: Snapshot,
-  stampField: string,
+  opts: MoveOptions,
 ): Promise<number> {
   let late = 0;
   for (const [name, before] of snapshot) {
-    const now = await scan(source.collection(name), stampField);
-    if (
-      now.count === before.size && [...now.docs].every(([k, [, d]]) => before.get(k)?.[1] === d)
-    ) {
+    const whole = opts.wholeCollections.includes(name);
+    const now = await digestsOf(source.collection(name), opts.stampField, whole);
+    if (now.size === before.size && [...now].every(([k, [, d]]) => before.get(k)?.[1] === d)) {
       continue;
     }
-    const there = await scan(target.collection(name), stampField);
-    const untouched = (k: string) => there.docs.get(k)?.[1] === before.get(k)?.[1];
-    for (const [k, [id, d]] of now.docs) {
+    const there = await digestsOf(target.collection(name), opts.stampField, whole);
+    const untouched = (k: string) => there.get(k)?.[1] === before.get(k)?.[1];
+    for (const [k, [id, d]] of now) {
       if (before.get(k)?.[1] === d || !untouched(k)) continue;
       const doc = await source.collection(name).findOne({ _id: id });
       if (doc) await target.collection(name).replaceOne({ _id: id }, doc, { upsert: true });
       late++;
     }
     for (const [k, [id]] of before) {
-      if (now.docs.has(k) || !untouched(k)) continue;
+      if (now.has(k) || !untouched(k)) continue;
       await target.collection(name).deleteOne({ _id: id });
       late++;
     }

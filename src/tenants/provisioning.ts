@@ -10,6 +10,7 @@ import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
 import { emailTaken, forbidden, orgExists, tokenRevoked, unavailable } from "../platform/errors.ts";
 import { describeError } from "../platform/log.ts";
+import { createInvitation } from "../identity/invitations.ts";
 import { addMembership, hasMemberships, removeMembership } from "../identity/memberships.ts";
 import { assertStrongPassword } from "../identity/passwords.ts";
 import { countCreationAttempt } from "../identity/throttle.ts";
@@ -51,12 +52,36 @@ export type CreateOrgInput =
   & ({ admin: { email: string; password: string } } | { ownerId: string });
 
 /**
- * The creation policy, for every route that creates an org: `ORG_CREATION=operators` closes
- * creation (operators create orgs through their own route), and unauthenticated creation is
- * counted per client address (`ORG_CREATE_LIMIT` per hour) before any work is done.
+ * An operator's org: no owner yet, an invitation to own it for `email`, sent by the operator
+ * `invitedBy` (whose role the caller checked).
  */
-export async function assertMayCreateOrg(deps: Deps, signedIn: boolean, ctx: RequestContext) {
-  if (deps.config.orgCreation === "operators") {
+export type InvitedOrgInput = {
+  name: string;
+  cluster?: string;
+  invite: { email: string; invitedBy: string };
+};
+
+/** The first owner's invitation of an org an operator created (its token is shown once). */
+export interface OwnerInvitation {
+  id: string;
+  email: string;
+  role: "owner";
+  expiresAt: Date;
+  token: string;
+}
+
+/**
+ * The creation policy, for every route that creates an org: `ORG_CREATION=operators` closes
+ * creation to all but operators, and unauthenticated creation is counted per client address
+ * (`ORG_CREATE_LIMIT` per hour) before any work is done.
+ */
+export async function assertMayCreateOrg(
+  deps: Deps,
+  signedIn: boolean,
+  ctx: RequestContext,
+  byOperator = false,
+) {
+  if (deps.config.orgCreation === "operators" && !byOperator) {
     throw forbidden("Organizations are created by operators here");
   }
   if (!signedIn) {
@@ -69,14 +94,41 @@ export async function createOrg(
   deps: Deps,
   input: CreateOrgInput,
   ctx: RequestContext,
+  opts: { byOperator?: boolean } = {},
 ): Promise<{ org: Org; admin: { id: string; email: string } }> {
+  return await provisionOrg(deps, input, ctx, opts.byOperator) as {
+    org: Org;
+    admin: { id: string; email: string };
+  };
+}
+
+/** Create an org and its database for an operator, and the invitation of its first owner. */
+export async function createInvitedOrg(
+  deps: Deps,
+  input: InvitedOrgInput,
+  ctx: RequestContext,
+): Promise<{ org: Org; invitation: OwnerInvitation }> {
+  return await provisionOrg(deps, input, ctx) as { org: Org; invitation: OwnerInvitation };
+}
+
+async function provisionOrg(
+  deps: Deps,
+  input: CreateOrgInput | InvitedOrgInput,
+  ctx: RequestContext,
+  byOperator = "invite" in input,
+): Promise<
+  { org: Org; admin: { id: string; email: string } } | { org: Org; invitation: OwnerInvitation }
+> {
   const { db, hasher, hooks } = deps;
   const { name, slug } = checkName(input.name);
-  await assertMayCreateOrg(deps, "ownerId" in input, ctx);
+  // Whether the caller is an operator is the caller's to check (src/access/org-flows.ts).
+  await assertMayCreateOrg(deps, !("admin" in input), ctx, byOperator);
 
   let user: User | null;
   let newOwner: { email: string; passwordHash: string } | undefined;
-  if ("ownerId" in input) {
+  if ("invite" in input) {
+    user = null;
+  } else if ("ownerId" in input) {
     user = await findUserById(db.master, input.ownerId);
     if (!user) throw tokenRevoked();
   } else {
@@ -132,8 +184,29 @@ export async function createOrg(
     const schemaVersion = await migrateTenant(tenantDb, ownerOf(deps, id), deps.log);
     await hooks.afterProvisioningStep?.("database", id);
 
-    // Step 3: the owner, new or signed in, and the owner membership.
-    if (!user) {
+    // Step 3: the owner, new or signed in, and the owner membership; or, for an operator's
+    // org, the invitation of its first owner (an org without members until it is accepted).
+    let invitation: OwnerInvitation | undefined;
+    if ("invite" in input) {
+      const made = await createInvitation(
+        db.master,
+        {
+          orgId: id,
+          email: normalizeEmail(input.invite.email),
+          role: "owner",
+          invitedBy: input.invite.invitedBy,
+        },
+        now,
+        deps.config.invitationTtlDays * 86_400_000,
+      );
+      invitation = {
+        id: made.invitation.id,
+        email: made.invitation.email,
+        role: "owner",
+        expiresAt: made.invitation.expiresAt,
+        token: made.token,
+      };
+    } else if (!user) {
       try {
         user = await insertUser(db.master, {
           id: doc.ownerId.toHexString(),
@@ -147,7 +220,7 @@ export async function createOrg(
         throw e;
       }
     }
-    await addMembership(db.master, { userId: user.id, orgId: id, role: "owner" }, now);
+    if (user) await addMembership(db.master, { userId: user.id, orgId: id, role: "owner" }, now);
     await hooks.afterProvisioningStep?.("owner", id);
 
     // Step 4: active, unless a rollback decided first (handled below).
@@ -163,6 +236,16 @@ export async function createOrg(
       if (current?.status !== "active") throw new RolledBack();
       active = current;
     }
+    if (invitation) {
+      await recordEvent(deps, active, "org.created", ctx, { name: active.name, slug: active.slug });
+      await recordEvent(deps, active, "member.invited", ctx, {
+        invitationId: invitation.id,
+        email: invitation.email,
+        role: "owner",
+      });
+      return { org: active, invitation };
+    }
+    user = user!; // set in step 3 unless an invitation was made
     deps.cache.forget(tag.user(user.id)); // an existing user's list of orgs grew
     await recordEvent(deps, active, "org.created", {
       ...ctx,

@@ -39,3 +39,15 @@ export async function writableOrg(deps: Pick<Deps, "db">, org: Org): Promise<Org
   assertWritable(fresh);
   return fresh;
 }
+
+/**
+ * The org to read from, for a reader holding `org` from a cache: while a move is under way the
+ * org document is read fresh, so reads follow the switch at once (and see the writes made at
+ * the target since). 404 when the org is gone.
+ */
+export async function readableOrg(deps: Pick<Deps, "db">, org: Org): Promise<Org> {
+  if (!org.move && !org.maintenance) return org;
+  const fresh = await findOrgById(deps.db.master, org.id);
+  if (!fresh || !isVisible(fresh)) throw orgNotFound();
+  return fresh;
+}

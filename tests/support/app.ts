@@ -105,6 +105,7 @@ export async function createOrgAndLogin(
     throw new Error(`create failed: ${created.status} ${await created.text()}`);
   }
   const { org, admin } = await created.json();
+  if (!admin) throw new Error("create answered no owner");
   const login = await t.client().v1.auth.login.$post({
     json: { email, password: PASSWORD, org: org.slug },
   });

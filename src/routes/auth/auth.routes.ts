@@ -8,6 +8,7 @@ import {
   errors,
   json,
   jsonBody,
+  SignInPairSchema,
   TokenPairSchema,
 } from "../../http/schemas.ts";
 
@@ -22,11 +23,13 @@ export const login = createRoute({
   description: "Same answer for an unknown email and a wrong password (401 " +
     "`invalid_credentials`), at the cost of one hash comparison either way. A user in several " +
     "orgs must name one (`org`, slug or id), else 400 `org_required` with `orgs` listing their " +
-    "slugs; naming an org the user is not in is 404 `org_not_found`.",
+    "slugs; naming an org the user is not in is 404 `org_not_found`. An operator who belongs " +
+    "to no org gets a token of no org (`org` and `role` null): good for `/v1/admin/*`, " +
+    "`/v1/me` and signing out; every org's routes answer it 404.",
   request: jsonBody(
     z.strictObject({ email: Email, password: AnyPassword, org: OrgRef.optional() }),
   ),
-  responses: { 200: json(TokenPairSchema, "Signed in"), ...errors(400, 401, 403, 404, 429) },
+  responses: { 200: json(SignInPairSchema, "Signed in"), ...errors(400, 401, 403, 404, 429) },
 });
 
 export const refresh = createRoute({
@@ -38,7 +41,7 @@ export const refresh = createRoute({
   description: "The presented token is spent. Presenting a spent token again revokes the " +
     "whole session (401 `refresh_reused`). A 503 leaves the presented token current: retry it.",
   request: jsonBody(z.strictObject({ refreshToken: z.string().min(1).max(200) })),
-  responses: { 200: json(TokenPairSchema, "A new token pair"), ...errors(400, 401, 403) },
+  responses: { 200: json(SignInPairSchema, "A new token pair"), ...errors(400, 401, 403) },
 });
 
 export const logout = createRoute({

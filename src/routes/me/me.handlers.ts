@@ -6,7 +6,7 @@ import type { MeRoute, PasswordRoute } from "./me.routes.ts";
 
 export const me: AppRouteHandler<MeRoute> = async (c) => {
   const view = await myAccount(c.var.deps, { actor: c.var.principal });
-  return c.json({ ...view, org: publicOrg(view.org) }, 200);
+  return c.json({ ...view, org: view.org && publicOrg(view.org) }, 200);
 };
 
 export const password: AppRouteHandler<PasswordRoute> = async (c) => {

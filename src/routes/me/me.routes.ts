@@ -24,8 +24,10 @@ export const me = createRoute({
     200: json(
       z.object({
         user: z.object({ id: Id, email: z.string() }),
-        org: OrgSchema,
-        role: Role,
+        org: OrgSchema.nullable().openapi({
+          description: "The token's org; null for an operator signed in outside any org",
+        }),
+        role: Role.nullable(),
         orgs: z.array(z.object({ id: Id, slug: z.string(), name: z.string(), role: Role })),
       }),
       "The signed-in user",

@@ -5,7 +5,15 @@ import { memberOrg, publicOrg } from "../../http/schemas.ts";
 import type { CreateRoute, GetRoute, PatchRoute, RemoveRoute } from "./orgs.routes.ts";
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
-  const { org, admin } = await createOrgAs(c.var.deps, callerOf(c), c.req.valid("json"));
+  const created = await createOrgAs(c.var.deps, callerOf(c), c.req.valid("json"));
+  if (created.invitation) {
+    const { org, invitation } = created;
+    return c.json({
+      org: memberOrg({ org, role: "owner", memberCount: 0 }),
+      invitation: { ...invitation, expiresAt: invitation.expiresAt.toISOString() },
+    }, 201);
+  }
+  const { org, admin } = created;
   return c.json({ org: memberOrg({ org, role: "owner", memberCount: 1 }), admin }, 201);
 };
 

@@ -27,18 +27,41 @@ export const create = createRoute({
     "`email_taken` (sign in, then create the org), and no existing user's password is ever " +
     "checked here. Unauthenticated creation is limited per client address (ORG_CREATE_LIMIT " +
     "per hour, 429 with Retry-After); a full password-hashing queue is 503 `overloaded`. Two " +
-    "names that give the same slug conflict (409 `org_exists`). With ORG_CREATION=operators, 403.",
+    "names that give the same slug conflict (409 `org_exists`). With ORG_CREATION=operators, " +
+    "403 for all but operators. An operator (platform role) sends `{ name, admin: { email }, " +
+    "cluster? }`: the org is created on the named deployment (else the one with the fewest " +
+    "orgs) with no member yet, and the answer carries `invitation` (its `token` shown once) for " +
+    "`admin.email` to become its owner (POST /v1/invitations/accept). Only operators name a " +
+    "`cluster` (403 otherwise; 400 for an unknown one).",
   security: [{}, ...bearer],
   middleware: [optionalAuth] as const,
   request: jsonBody(z.strictObject({
     name: OrgName,
-    admin: z.strictObject({ email: Email, password: Password }).optional().openapi({
-      description: "The new owner; required without a bearer token, refused with one",
+    admin: z.strictObject({ email: Email, password: Password.optional() }).optional().openapi({
+      description: "The new owner, with a password; required without a bearer token, refused " +
+        "with one, except from an operator, who sends `{ email }` alone (an invitation)",
+    }),
+    cluster: z.string().min(1).max(64).optional().openapi({
+      description: "Operators only: the deployment for the org's database",
     }),
   })),
   responses: {
     201: json(
-      z.object({ org: OrgSchema, admin: z.object({ id: Id, email: z.string() }) }),
+      z.object({
+        org: OrgSchema,
+        admin: z.object({ id: Id, email: z.string() }).optional().openapi({
+          description: "The owner (absent for an operator's org, which has `invitation`)",
+        }),
+        invitation: z.object({
+          id: Id,
+          email: z.string(),
+          role: z.literal("owner"),
+          expiresAt: z.string().openapi({ format: "date-time" }),
+          token: z.string().openapi({ description: "Shown once; only its hash is stored" }),
+        }).optional().openapi({
+          description: "An operator's org: the invitation of its first owner",
+        }),
+      }),
       "Created; the org's database exists with its collections and indexes",
     ),
     ...errors(400, 401, 403, 409, 413, 415, 429),
