@@ -3,7 +3,7 @@
  * unset), the master indexes and the dependencies. The one bootstrap of `src/main.ts`, the
  * command-line tasks (src/tasks/) and the tests.
  */
-import { type EmbeddedServer, startFerretDB } from "./embedded/ferretdb.ts";
+import { type EmbeddedServer, startFerretDB } from "./platform/embedded/ferretdb.ts";
 import { createCache } from "./platform/cache.ts";
 import { type Config, ConfigError, loadConfig } from "./platform/config.ts";
 import { connectDatabase, type Database } from "./platform/db.ts";

@@ -26,7 +26,6 @@ export function layerOf(path: string): string | null {
   if (path.startsWith("console/")) return "console";
   const m = /^src\/([^/]+?)(\.ts|\/)/.exec(path);
   if (!m) return null;
-  if (m[1] === "embedded") return "platform"; // the embedded database launcher is infrastructure
   // The typed client and its browser-safe helpers (src/client.ts, src/client-*.ts).
   if (m[1] === "client" || m[1].startsWith("client-")) return "client";
   return m[1];

@@ -1,11 +1,11 @@
 /**
- * The embedded database's launcher (src/embedded/): its processes never outlive the process
+ * The embedded database's launcher (src/platform/embedded/): its processes never outlive the process
  * that started them, and its data survives a restart.
  */
 import { MongoClient } from "mongodb";
 import { assert, assertEquals } from "./support/assert.ts";
 import { dbTest } from "./support/app.ts";
-import { startFerretDB } from "../src/embedded/ferretdb.ts";
+import { startFerretDB } from "../src/platform/embedded/ferretdb.ts";
 import { spawnDeno } from "./support/spawn.ts";
 import { waitUntil } from "./support/wait.ts";
 
@@ -32,7 +32,7 @@ Deno.test(
   dbTest,
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "orgservice-embedded-" });
-    const launcher = new URL("../src/embedded/ferretdb.ts", import.meta.url).href;
+    const launcher = new URL("../src/platform/embedded/ferretdb.ts", import.meta.url).href;
     const script = await Deno.makeTempFile({ prefix: "orgservice-launcher-", suffix: ".ts" });
     await Deno.writeTextFile(
       script,

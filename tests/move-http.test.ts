@@ -8,7 +8,7 @@
 import { ObjectId } from "mongodb";
 import { assert, assertEquals } from "./support/assert.ts";
 import { setOperator } from "../src/access/operators.ts";
-import { startFerretDB } from "../src/embedded/ferretdb.ts";
+import { startFerretDB } from "../src/platform/embedded/ferretdb.ts";
 import { startJobRunner } from "../src/ops/job-runner.ts";
 import { getJob } from "../src/ops/jobs.ts";
 import { MOVE_JOB, moveJobHandler, type MoveState } from "../src/ops/move.ts";

@@ -4,7 +4,7 @@
  * set, runs `deno test` against it, stops it, and ends with a plain `N passed, N failed` line
  * counted from the run's JUnit report.
  */
-import { startFerretDB } from "../src/embedded/ferretdb.ts";
+import { startFerretDB } from "../src/platform/embedded/ferretdb.ts";
 import { ensureSchemathesis } from "../tools/schemathesis.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "orgservice-test-" });

@@ -4,7 +4,7 @@
  * `ensureSchemathesis()` and hands the result to the tests; `deno run -A tools/schemathesis.ts`
  * installs it by hand and prints its path.
  */
-import { cacheRoot, exists } from "../src/embedded/ferretdb.ts";
+import { cacheRoot, exists } from "../src/platform/embedded/ferretdb.ts";
 
 export const SCHEMATHESIS_VERSION = "4.32.5";
 

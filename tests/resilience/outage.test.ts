@@ -7,7 +7,7 @@
  * after the outage is in the database.
  */
 import { MongoServerError } from "mongodb";
-import { startFerretDB } from "../../src/embedded/ferretdb.ts";
+import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
 import { toAppError } from "../../src/http/problem.ts";
 import { createLogger } from "../../src/platform/log.ts";
 import { assert, assertEquals } from "../support/assert.ts";

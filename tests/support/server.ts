@@ -1,5 +1,5 @@
 /** A second embedded FerretDB for a test (another deployment, or one to stop and restart). */
-import { startFerretDB } from "../../src/embedded/ferretdb.ts";
+import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
 
 export interface TestServer {
   readonly uri: string;

@@ -4,7 +4,7 @@
  * and direct database checks.
  */
 import { MongoClient } from "mongodb";
-import { freePort } from "../../src/embedded/ferretdb.ts";
+import { freePort } from "../../src/platform/embedded/ferretdb.ts";
 import { mongoUri, PASSWORD, SECRET } from "./app.ts";
 
 export { PASSWORD, SECRET };

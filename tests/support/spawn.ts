@@ -5,8 +5,8 @@
  * waits until a path answers 200 (unless told not to), keeps the output, and stops with SIGTERM
  * then SIGKILL.
  */
-import { terminate } from "../../src/embedded/child.ts";
-import { freePort } from "../../src/embedded/ferretdb.ts";
+import { terminate } from "../../src/platform/embedded/child.ts";
+import { freePort } from "../../src/platform/embedded/ferretdb.ts";
 import { waitUntil } from "./wait.ts";
 
 /** The repository root: children run there, so deno.json's import map applies. */

@@ -15,7 +15,7 @@
  * database itself, 11 and 12 start embedded servers of their own.
  */
 import { loadConfig } from "../../src/platform/config.ts";
-import { startFerretDB } from "../../src/embedded/ferretdb.ts";
+import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
 import { type BenchContext, type ScenarioGroup, TIMING } from "./context.ts";
 import { dataApi } from "./data-api.ts";
 import { indexedLookup } from "./indexed-lookup.ts";

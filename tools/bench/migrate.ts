@@ -10,7 +10,7 @@
  * median at most 1.5 × the first's).
  */
 import { closeDeps, createDeps, ensureMasterIndexes } from "../../src/bootstrap.ts";
-import { startFerretDB } from "../../src/embedded/ferretdb.ts";
+import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
 import { migrationTimings } from "../../src/ops/migrate-all.ts";
 import { loadConfig } from "../../src/platform/config.ts";
 import { createLogger } from "../../src/platform/log.ts";

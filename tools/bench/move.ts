@@ -12,7 +12,7 @@
  */
 import { type Db, ObjectId } from "mongodb";
 import { closeDeps, createDeps, ensureMasterIndexes } from "../../src/bootstrap.ts";
-import { startFerretDB } from "../../src/embedded/ferretdb.ts";
+import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
 import { runClaimedJob } from "../../src/ops/job-runner.ts";
 import { claimJob, getJob } from "../../src/ops/jobs.ts";
 import {

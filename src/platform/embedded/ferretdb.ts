@@ -1,6 +1,6 @@
 /**
  * The embedded MongoDB-compatible server: FerretDB v1 on its PostgreSQL backend, over a private
- * PostgreSQL cluster (src/embedded/postgresql.ts), both run by the small Go program in
+ * PostgreSQL cluster (src/platform/embedded/postgresql.ts), both run by the small Go program in
  * `tools/ferretdb`. FerretDB comes from the Go module proxy with the patch files in
  * `tools/ferretdb/patches` applied to a copy of the module; the program is built once per
  * set of patches into a cache folder outside the checkout and reused by every clone,
@@ -16,7 +16,7 @@ export { cacheRoot, exists } from "./paths.ts";
 export const FERRETDB_VERSION = "v1.24.2";
 const FERRETDB_MODULE = "github.com/FerretDB/FerretDB";
 
-const SOURCE_DIR = new URL("../../tools/ferretdb/", import.meta.url);
+const SOURCE_DIR = new URL("../../../tools/ferretdb/", import.meta.url);
 const PATCHES_DIR = new URL("patches/", SOURCE_DIR);
 /** A file URL's path (a checkout under a folder with spaces has them percent-encoded). */
 const pathOf = (url: URL) => decodeURIComponent(url.pathname);
