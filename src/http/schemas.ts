@@ -39,6 +39,8 @@ export const Slug = z.string().min(1).max(64).openapi({
   example: "acme-corp",
 });
 export const Role = z.enum(ROLES);
+/** The path parameters of a route under `/v1/orgs/{slug}`. */
+export const SlugParams = z.object({ slug: Slug });
 
 export const OrgSchema = z.object({
   id: Id,

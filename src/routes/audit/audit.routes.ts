@@ -2,9 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AUDIT_EVENTS } from "../../audit/audit.ts";
 import { auth, orgScope, role } from "../../http/access.ts";
-import { bearer, errors, Id, json, pageOf, PageQuery, Slug } from "../../http/schemas.ts";
-
-const SlugParams = z.object({ slug: Slug });
+import { bearer, errors, Id, json, pageOf, PageQuery, SlugParams } from "../../http/schemas.ts";
 
 const AuditEventSchema = z.object({
   id: Id,

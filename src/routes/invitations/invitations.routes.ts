@@ -13,10 +13,10 @@ import {
   Password,
   Role,
   Slug,
+  SlugParams,
   TokenPairSchema,
 } from "../../http/schemas.ts";
 
-const SlugParams = z.object({ slug: Slug });
 const InvitationParams = z.object({ slug: Slug, id: z.string().max(64) });
 
 export const InvitationSchema = z.object({

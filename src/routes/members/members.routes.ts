@@ -11,9 +11,9 @@ import {
   PageQuery,
   Role,
   Slug,
+  SlugParams,
 } from "../../http/schemas.ts";
 
-const SlugParams = z.object({ slug: Slug });
 const MemberParams = z.object({ slug: Slug, userId: z.string().max(64) });
 
 export const MemberSchema = z.object({
