@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { auth, optionalAuth, orgScope, role } from "../../http/access.ts";
 import {
   bearer,
+  DateTime,
   Email,
   errors,
   Id,
@@ -23,8 +24,8 @@ export const InvitationSchema = z.object({
   id: Id,
   email: z.string(),
   role: Role,
-  createdAt: z.string().openapi({ format: "date-time" }),
-  expiresAt: z.string().openapi({ format: "date-time" }),
+  createdAt: DateTime,
+  expiresAt: DateTime,
 }).openapi("Invitation");
 
 export const create = createRoute({

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { auth, orgScope } from "../../http/access.ts";
 import {
   bearer,
+  DateTime,
   errors,
   Id,
   json,
@@ -20,7 +21,7 @@ export const MemberSchema = z.object({
   userId: Id,
   email: z.string(),
   role: Role,
-  joinedAt: z.string().openapi({ format: "date-time" }),
+  joinedAt: DateTime,
 }).openapi("Member");
 
 export const list = createRoute({
