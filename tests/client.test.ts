@@ -37,12 +37,6 @@ Deno.test(
 // The browser-safe type describes what the server sends: a changed schema is a type error here.
 const _sent: Problem = {} as z.infer<typeof ProblemSchema>;
 
-Deno.test("problemOf() gives a code to an error that is not problem+json", async () => {
-  const p = await problemOf(new Response("<h1>Bad gateway</h1>", { status: 502 }));
-  assertEquals(p?.status, 502);
-  assertEquals(p?.code, "unexpected_response");
-});
-
 Deno.test("createClient() reads a token getter before every request", dbTest, async () => {
   await using t = await createTestApp();
   const { token, email } = await createOrgAndLogin(t, "Getter Corp");

@@ -1,5 +1,4 @@
-import { assert, assertEquals, assertMatch, assertProblem } from "./support/assert.ts";
-import { ConfigError, loadConfig } from "../src/platform/config.ts";
+import { assert, assertEquals, assertProblem } from "./support/assert.ts";
 import { AppError } from "../src/platform/errors.ts";
 import { createOrg } from "../src/tenants/provisioning.ts";
 import { chooseCluster, orgCountsByCluster } from "../src/tenants/placement.ts";
@@ -8,31 +7,6 @@ import { startTestServer } from "./support/server.ts";
 
 const CTX = { ip: "127.0.0.1" };
 const rand = () => crypto.randomUUID().slice(0, 8);
-
-Deno.test("MONGO_CLUSTERS: a JSON object of names to MongoDB URIs, `default` excluded", () => {
-  const config = loadConfig({ MONGO_CLUSTERS: '{"eu":"mongodb://eu:27017","us-2":"mongodb://x"}' });
-  assertEquals(config.clusters, { eu: "mongodb://eu:27017", "us-2": "mongodb://x" });
-  assertEquals(loadConfig({}).clusters, {});
-  for (
-    const bad of [
-      "not json",
-      "[]",
-      '{"default":"mongodb://x"}',
-      '{"Bad Name":"mongodb://x"}',
-      '{"eu":"http://x"}',
-      '{"eu":1}',
-    ]
-  ) {
-    try {
-      loadConfig({ MONGO_CLUSTERS: bad });
-      throw new Error(`accepted ${bad}`);
-    } catch (e) {
-      assert(e instanceof ConfigError, String(e));
-      assertMatch(e.message, /MONGO_CLUSTERS/);
-      assert(!e.message.includes("mongodb://x"), "a URI (perhaps with a password) was printed");
-    }
-  }
-});
 
 Deno.test(
   "placement: new orgs go to the deployment with the fewest orgs, or the one named",

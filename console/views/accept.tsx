@@ -8,7 +8,7 @@ import { problemOf } from "../../src/client.ts";
 import { ProblemNote, useAction } from "../problems.tsx";
 import { go } from "../router.ts";
 import { api, replace, send, signOut, start } from "../session.ts";
-import { formValues, Heading } from "../ui.tsx";
+import { formValues, Heading, NewPassword } from "../ui.tsx";
 import { SignInForm } from "./sign-in.tsx";
 import type { View, ViewProps } from "./view.ts";
 
@@ -98,17 +98,7 @@ function Accept({ route, session, me }: ViewProps) {
             <p class="muted">
               Your account is created for the email the invitation was sent to.
             </p>
-            <label>
-              Choose a password
-              <input
-                name="password"
-                type="password"
-                required
-                minlength={8}
-                maxlength={128}
-                autocomplete="new-password"
-              />
-            </label>
+            <NewPassword />
             <button type="submit" class="primary" disabled={action.busy}>
               Create account and join
             </button>

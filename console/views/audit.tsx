@@ -1,11 +1,10 @@
 /** The org's audit log, newest first, a page at a time (owner or admin). */
 import type { InferResponseType } from "hono/client";
-import { useState } from "hono/jsx/dom";
 import { problemOf } from "../../src/client.ts";
 import { failed, ok, useLoad } from "../load.ts";
 import { ProblemNote } from "../problems.tsx";
 import { api, send } from "../session.ts";
-import { date, Heading } from "../ui.tsx";
+import { date, Heading, Pager, usePages } from "../ui.tsx";
 import { sessionView, type SessionViewProps } from "./view.ts";
 
 type EventType = InferResponseType<typeof api.v1.orgs[":slug"]["audit"]["$get"], 200>["items"][
@@ -31,9 +30,8 @@ const PAGE_SIZE = 20;
 
 function Audit({ session }: SessionViewProps) {
   const slug = session.org.slug;
-  // The cursors of the pages before this one, so "Newer" goes back without offsets.
-  const [trail, setTrail] = useState<(string | undefined)[]>([]);
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  const pages = usePages();
+  const cursor = pages.cursor;
   const page = useLoad(async () => {
     const res = await send(() =>
       api.v1.orgs[":slug"].audit.$get({
@@ -93,29 +91,7 @@ function Audit({ session }: SessionViewProps) {
         {!page.loading && events.length === 0 && !page.problem
           ? <p class="muted">No events.</p>
           : null}
-        <nav class="row pager" aria-label="Audit log pages">
-          <button
-            type="button"
-            disabled={trail.length === 0 || page.loading}
-            onClick={() => {
-              setCursor(trail[trail.length - 1]);
-              setTrail(trail.slice(0, -1));
-            }}
-          >
-            Newer
-          </button>
-          <span class="muted">Page {trail.length + 1}</span>
-          <button
-            type="button"
-            disabled={!page.data?.nextCursor || page.loading}
-            onClick={() => {
-              setTrail([...trail, cursor]);
-              setCursor(page.data?.nextCursor ?? undefined);
-            }}
-          >
-            Older
-          </button>
-        </nav>
+        <Pager pages={pages} page={page} label="Audit log pages" labels={["Newer", "Older"]} />
       </section>
     </>
   );

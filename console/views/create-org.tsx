@@ -7,7 +7,7 @@ import { type Problem, problemOf } from "../../src/client.ts";
 import { ProblemNote, useAction } from "../problems.tsx";
 import { go, href } from "../router.ts";
 import { api, replace, send, start } from "../session.ts";
-import { formValues, Heading } from "../ui.tsx";
+import { formValues, Heading, NewPassword } from "../ui.tsx";
 import type { View, ViewProps } from "./view.ts";
 
 async function createSignedOut(name: string, email: string, password: string) {
@@ -55,18 +55,7 @@ function CreateOrg({ session }: ViewProps) {
               Your email
               <input name="email" type="email" required maxlength={254} autocomplete="email" />
             </label>
-            <label>
-              Choose a password
-              <input
-                name="password"
-                type="password"
-                required
-                minlength={8}
-                maxlength={128}
-                autocomplete="new-password"
-                aria-describedby="password-hint"
-              />
-            </label>
+            <NewPassword hint="password-hint" />
             <p class="muted" id="password-hint">
               At least 8 characters; a long phrase is best. Common passwords are refused.
             </p>

@@ -17,7 +17,7 @@ import { failed, ok, useLoad } from "../load.ts";
 import { ProblemNote, useAction } from "../problems.tsx";
 import { go, href } from "../router.ts";
 import { send, type Session } from "../session.ts";
-import { Heading } from "../ui.tsx";
+import { ConfirmName, Heading, Pager, usePages } from "../ui.tsx";
 
 const PAGE_SIZES = [10, 20, 50, 100];
 
@@ -132,17 +132,7 @@ function DropCollection({ slug, name }: { slug: string; name: string }) {
           });
         }}
       >
-        <label>
-          <span>
-            Type <code>{name}</code> to confirm
-          </span>
-          <input
-            name="confirm"
-            autocomplete="off"
-            value={confirm}
-            onInput={(e: Event) => setConfirm((e.target as HTMLInputElement).value)}
-          />
-        </label>
+        <ConfirmName expected={name} value={confirm} onInput={setConfirm} />
         <button type="submit" class="danger" disabled={action.busy || confirm !== name}>
           Drop collection
         </button>
@@ -157,14 +147,12 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
   const [draft, setDraft] = useState("");
   const [filter, setFilter] = useState("");
   const [limit, setLimit] = useState(20);
-  // The cursors of the pages before this one, so Previous goes back without offsets.
-  const [trail, setTrail] = useState<(string | undefined)[]>([]);
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  const pages = usePages();
+  const cursor = pages.cursor;
   // Applying a filter (even the same one) reads the documents and the count again.
   const [generation, setGeneration] = useState(0);
   const first = () => {
-    setTrail([]);
-    setCursor(undefined);
+    pages.first();
     setGeneration((g) => g + 1);
   };
 
@@ -288,29 +276,7 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
         {!page.loading && !page.problem && docs.length === 0
           ? <p class="muted">{filter ? "No document matches this filter." : "No documents yet."}</p>
           : null}
-        <nav class="row pager" aria-label="Document pages">
-          <button
-            type="button"
-            disabled={trail.length === 0 || page.loading}
-            onClick={() => {
-              setCursor(trail[trail.length - 1]);
-              setTrail(trail.slice(0, -1));
-            }}
-          >
-            Previous
-          </button>
-          <span class="muted" data-testid="page-number">Page {trail.length + 1}</span>
-          <button
-            type="button"
-            disabled={!page.data?.nextCursor || page.loading}
-            onClick={() => {
-              setTrail([...trail, cursor]);
-              setCursor(page.data?.nextCursor ?? undefined);
-            }}
-          >
-            Next
-          </button>
-        </nav>
+        <Pager pages={pages} page={page} label="Document pages" labels={["Previous", "Next"]} />
       </section>
       <AddDocument slug={slug} name={name} onAdded={reload} />
       {manages(session.role) && collection ? <DropCollection slug={slug} name={name} /> : null}

@@ -4,7 +4,7 @@ import { problemOf } from "../../src/client.ts";
 import { failed, ok, useLoad } from "../load.ts";
 import { ProblemNote, useAction } from "../problems.tsx";
 import { api, end, loadMe, renamed, send } from "../session.ts";
-import { date, formValues, Heading, ROLE_LABELS } from "../ui.tsx";
+import { ConfirmName, date, formValues, Heading, ROLE_LABELS } from "../ui.tsx";
 import { sessionView, type SessionViewProps } from "./view.ts";
 
 function Overview({ session }: SessionViewProps) {
@@ -101,17 +101,7 @@ function Overview({ session }: SessionViewProps) {
                 });
               }}
             >
-              <label>
-                <span>
-                  Type <code>{o.slug}</code> to confirm
-                </span>
-                <input
-                  name="confirm"
-                  autocomplete="off"
-                  value={confirm}
-                  onInput={(e: Event) => setConfirm((e.target as HTMLInputElement).value)}
-                />
-              </label>
+              <ConfirmName expected={o.slug} value={confirm} onInput={setConfirm} />
               <button
                 type="submit"
                 class="danger"

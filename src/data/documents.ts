@@ -20,7 +20,7 @@ import {
 } from "mongodb";
 import { recordEvent } from "../audit/audit.ts";
 import { isDuplicateKey } from "../platform/db.ts";
-import { AppError } from "../platform/errors.ts";
+import { invalidFilter, invalidPipeline } from "../platform/errors.ts";
 import type { Deps } from "../platform/deps.ts";
 import { keysetPage, keysetQuery, type Page } from "../platform/paging.ts";
 import type { Org } from "../tenants/orgs.ts";
@@ -131,14 +131,15 @@ async function runQuery<T>(
   } catch (e) {
     if (!(e instanceof MongoServerError)) throw e;
     const path = code === "invalid_filter" ? "filter" : "pipeline";
+    const refuse = code === "invalid_filter" ? invalidFilter : invalidPipeline;
     if (e.code === 238 || e.codeName === "NotImplemented") {
-      throw new AppError(400, code, "The database server does not support part of this query", {
-        errors: [{ path, message: "Not supported by this database server" }],
-      });
+      throw refuse("The database server does not support part of this query", [
+        { path, message: "Not supported by this database server" },
+      ]);
     }
     if (e.code === 50 || e.codeName === "MaxTimeMSExpired") {
       const message = `Took longer than ${maxTimeMs} ms: narrow it, or index the fields it uses`;
-      throw new AppError(400, code, message, { errors: [{ path, message }] });
+      throw refuse(message, [{ path, message }]);
     }
     throw e;
   }

@@ -9,7 +9,13 @@
  * stamp, so clients can neither read, filter on nor write it.
  */
 import { type Document, ObjectId } from "mongodb";
-import { AppError, type FieldError } from "../platform/errors.ts";
+import {
+  type AppError,
+  type FieldError,
+  invalidFilter,
+  invalidPipeline,
+  validationFailed,
+} from "../platform/errors.ts";
 import { MAX_SORT_FIELDS, type SortField } from "../platform/paging.ts";
 
 /** The hidden per-document write stamp (the source of the `ETag`), never shown to clients. */
@@ -61,6 +67,12 @@ const TITLES: Record<Code, string> = {
   validation_failed: "The document is not valid",
 };
 
+const REFUSALS: Record<Code, (detail: string, errors: FieldError[]) => AppError> = {
+  invalid_filter: invalidFilter,
+  invalid_pipeline: invalidPipeline,
+  validation_failed: validationFailed,
+};
+
 /** Run a check; a refusal becomes a 400 with `code` and the failing path. */
 function run<T>(code: Code, check: () => T): T {
   try {
@@ -68,9 +80,7 @@ function run<T>(code: Code, check: () => T): T {
   } catch (e) {
     if (!(e instanceof Refused)) throw e;
     const errors: FieldError[] = [{ path: e.path, message: e.message }];
-    throw new AppError(400, code, `${TITLES[code]}: ${e.path ? `${e.path}: ` : ""}${e.message}`, {
-      errors,
-    });
+    throw REFUSALS[code](`${TITLES[code]}: ${e.path ? `${e.path}: ` : ""}${e.message}`, errors);
   }
 }
 
@@ -232,9 +242,10 @@ export function parseFilter(text: string | undefined): Document {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new AppError(400, "invalid_filter", "The filter is not valid JSON", {
-      errors: [{ path: "filter", message: "Not valid JSON" }],
-    });
+    throw invalidFilter("The filter is not valid JSON", [{
+      path: "filter",
+      message: "Not valid JSON",
+    }]);
   }
   return sanitizeFilter(value);
 }

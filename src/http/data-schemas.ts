@@ -13,7 +13,6 @@ export const DocumentId = z.string().min(1).max(64).openapi({
   example: "6745f1c2a9e4b1d2c3f4a5b6",
 });
 
-export const SlugParams = z.object({ slug: Slug });
 export const CollectionParams = z.object({ slug: Slug, name: CollectionName });
 export const DocumentParams = z.object({
   slug: Slug,

@@ -39,14 +39,19 @@ export const Slug = z.string().min(1).max(64).openapi({
   example: "acme-corp",
 });
 export const Role = z.enum(ROLES);
+/** The path parameters of a route under `/v1/orgs/{slug}`. */
+export const SlugParams = z.object({ slug: Slug });
+
+/** A timestamp as the API writes it: ISO 8601 in UTC. */
+export const DateTime = z.string().openapi({ format: "date-time" });
 
 export const OrgSchema = z.object({
   id: Id,
   slug: z.string(),
   name: z.string(),
   status: z.enum(ORG_STATUSES),
-  createdAt: z.string().openapi({ format: "date-time" }),
-  updatedAt: z.string().openapi({ format: "date-time" }),
+  createdAt: DateTime,
+  updatedAt: DateTime,
   databaseName: z.string().optional().openapi({ description: "Members only" }),
   cluster: z.string().optional().openapi({ description: "Members only" }),
   role: Role.optional().openapi({ description: "Members only: the caller's role" }),

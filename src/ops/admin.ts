@@ -8,7 +8,7 @@ import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import { tag } from "../platform/cache.ts";
 import { isUnavailable } from "../platform/db.ts";
 import type { Deps } from "../platform/deps.ts";
-import { AppError, invalidCursor, orgNotFound } from "../platform/errors.ts";
+import { invalidCursor, jobNotFound, orgNotFound } from "../platform/errors.ts";
 import { isId } from "../platform/ids.ts";
 import { decodeCursor, encodeCursor, type Page } from "../platform/paging.ts";
 import { countMembersOfOrgs } from "../identity/memberships.ts";
@@ -66,8 +66,6 @@ export const DEFAULT_PAGE_LIMIT = 20;
 export const MAX_PAGE_LIMIT = 100;
 /** How long a deployment has to answer a ping before the admin views call it unreachable. */
 const PING_TIMEOUT_MS = 2000;
-
-export const jobNotFound = () => new AppError(404, "job_not_found", "Job not found");
 
 function adminOrg(org: Org, memberCount: number): AdminOrg {
   return {

@@ -78,7 +78,17 @@ export function isUnavailable(e: unknown): boolean {
   }
   return e instanceof MongoNetworkError || e instanceof MongoServerSelectionError ||
     e instanceof MongoTopologyClosedError || e instanceof MongoNotConnectedError ||
-    e instanceof MongoOperationTimeoutError;
+    e instanceof MongoOperationTimeoutError || isSocketGone(e);
+}
+
+/**
+ * A write to a connection the server has just closed can surface as the socket's own error
+ * ("This socket has been ended by the other party", EPIPE) rather than a driver error class.
+ */
+function isSocketGone(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return e instanceof Error && (code === "EPIPE" || code === "ECONNRESET" ||
+    /socket has been ended by the other party/.test(e.message));
 }
 
 export function isDuplicateKey(e: unknown): boolean {

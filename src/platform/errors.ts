@@ -85,6 +85,7 @@ export const notFound = make(404, "not_found", "Not found");
 export const orgNotFound = make(404, "org_not_found", "Organization not found");
 export const memberNotFound = make(404, "member_not_found", "Member not found");
 export const invitationNotFound = make(404, "invitation_not_found", "Invitation not found");
+export const jobNotFound = make(404, "job_not_found", "Job not found");
 export const conflict = make(409, "conflict", "The resource changed meanwhile; try again");
 export const orgExists = make(
   409,
@@ -119,6 +120,12 @@ export const noRoute = (method: string, path: string) =>
 export const internal = make(500, "internal", "An unexpected error occurred");
 
 // The document API's (API.md, "Tenant data").
+/** 400 for a filter the service or the database server will not run; `errors` say where. */
+export const invalidFilter = (detail: string, errors: FieldError[]) =>
+  new AppError(400, "invalid_filter", detail, { errors });
+/** 400 for a pipeline the service or the database server will not run; `errors` say where. */
+export const invalidPipeline = (detail: string, errors: FieldError[]) =>
+  new AppError(400, "invalid_pipeline", detail, { errors });
 export const collectionNotFound = make(404, "collection_not_found", "Collection not found");
 export const documentNotFound = make(404, "document_not_found", "Document not found");
 export const collectionExists = (name: string) =>

@@ -15,7 +15,7 @@
  * of its elements).
  */
 import { BSON, type Collection, type Document, type Filter, ObjectId } from "mongodb";
-import { AppError, invalidCursor } from "./errors.ts";
+import { invalidCursor, validationFailed } from "./errors.ts";
 
 export type SortDirection = 1 | -1;
 export interface SortField {
@@ -124,9 +124,9 @@ export async function encodeCursor(opts: KeysetOptions, pos: Position): Promise<
   const sig = await crypto.subtle.sign("HMAC", key, signed(opts.scope, payload));
   const cursor = `${b64url(payload)}.${b64url(new Uint8Array(sig))}`;
   if (cursor.length > MAX_CURSOR_LENGTH) {
-    throw new AppError(400, "validation_failed", "The sort values are too long to page by", {
-      errors: [{ path: "sort", message: "Sort by fields with shorter values" }],
-    });
+    throw validationFailed("The sort values are too long to page by", [
+      { path: "sort", message: "Sort by fields with shorter values" },
+    ]);
   }
   return cursor;
 }

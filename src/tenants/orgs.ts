@@ -1,7 +1,7 @@
 /**
  * The `orgs` collection of the master database. Only this module queries it.
  */
-import { type Db, ObjectId, ReadPreference } from "mongodb";
+import { type Db, type Filter, ObjectId, ReadPreference, type UpdateFilter } from "mongodb";
 import type { DataQuotas } from "../platform/config.ts";
 
 import { isId } from "../platform/ids.ts";
@@ -91,6 +91,16 @@ export async function findOrgBySlug(db: Db, slug: string): Promise<Org | null> {
   return d ? toOrg(d) : null;
 }
 
+/** Update one org; the org after the update, or null when none matched `filter`. */
+async function updateOrg(
+  db: Db,
+  filter: Filter<OrgDoc>,
+  update: UpdateFilter<OrgDoc>,
+): Promise<Org | null> {
+  const d = await orgs(db).findOneAndUpdate(filter, update, { returnDocument: "after" });
+  return d ? toOrg(d) : null;
+}
+
 export async function findOrgsByIds(db: Db, ids: string[]): Promise<Org[]> {
   const docs = await orgs(db).find({
     _id: { $in: ids.filter(isId).map((i) => new ObjectId(i)) },
@@ -111,15 +121,10 @@ export async function transitionOrg(
   now: Date,
   extra: { schemaVersion?: number } = {},
 ): Promise<Org | null> {
-  const d = await orgs(db).findOneAndUpdate(
-    { _id: new ObjectId(id), status: { $in: from } },
-    {
-      $set: { status: to, updatedAt: now, ...extra },
-      ...(to === "active" ? { $unset: { provisioning: "" as const } } : {}),
-    },
-    { returnDocument: "after" },
-  );
-  return d ? toOrg(d) : null;
+  return await updateOrg(db, { _id: new ObjectId(id), status: { $in: from } }, {
+    $set: { status: to, updatedAt: now, ...extra },
+    ...(to === "active" ? { $unset: { provisioning: "" as const } } : {}),
+  });
 }
 
 /**
@@ -134,12 +139,7 @@ export async function activateOrg(
   now: Date,
   schemaVersion: number,
 ): Promise<Org | null> {
-  const d = await orgs(db).findOneAndUpdate(
-    { _id: new ObjectId(id), status: "provisioning" },
-    { $set: { status: "active", updatedAt: now, schemaVersion }, $unset: { provisioning: "" } },
-    { returnDocument: "after" },
-  );
-  return d ? toOrg(d) : null;
+  return await transitionOrg(db, id, ["provisioning"], "active", now, { schemaVersion });
 }
 
 /** Rename: name and slug change in one update. Throws the driver's duplicate-key error on a clash. */
@@ -150,12 +150,9 @@ export async function renameOrg(
   slug: string,
   now: Date,
 ): Promise<Org | null> {
-  const d = await orgs(db).findOneAndUpdate(
-    { _id: new ObjectId(id), status: { $in: VISIBLE_STATUSES } },
-    { $set: { name, slug, updatedAt: now } },
-    { returnDocument: "after" },
-  );
-  return d ? toOrg(d) : null;
+  return await updateOrg(db, { _id: new ObjectId(id), status: { $in: VISIBLE_STATUSES } }, {
+    $set: { name, slug, updatedAt: now },
+  });
 }
 
 export async function deleteOrgDoc(db: Db, id: string, status: OrgStatus): Promise<void> {
@@ -199,15 +196,7 @@ export async function activeOrgsAfter(
   afterId: string | undefined,
   limit: number,
 ): Promise<Org[]> {
-  const docs = await orgs(db)
-    .find({
-      status: { $in: VISIBLE_STATUSES },
-      ...(afterId ? { _id: { $gt: new ObjectId(afterId) } } : {}),
-    })
-    .sort({ _id: 1 })
-    .limit(limit)
-    .toArray();
-  return docs.map(toOrg);
+  return await liveOrgsAfter(db, {}, afterId, limit);
 }
 
 /** How many orgs (of any status) a cluster holds: placement counts them. */
@@ -222,10 +211,20 @@ export async function orgsBelowSchema(
   afterId: string | undefined,
   limit: number,
 ): Promise<Org[]> {
+  return await liveOrgsAfter(db, { schemaVersion: { $lt: version } }, afterId, limit);
+}
+
+/** Orgs with a database in use that match `filter`, in id order after `afterId`. */
+async function liveOrgsAfter(
+  db: Db,
+  filter: Filter<OrgDoc>,
+  afterId: string | undefined,
+  limit: number,
+): Promise<Org[]> {
   const docs = await orgs(db)
     .find({
+      ...filter,
       status: { $in: VISIBLE_STATUSES },
-      schemaVersion: { $lt: version },
       ...(afterId ? { _id: { $gt: new ObjectId(afterId) } } : {}),
     })
     .sort({ _id: 1 })

@@ -6,10 +6,7 @@
  * Once it is back the service recovers by itself, and every write acknowledged before, during or
  * after the outage is in the database.
  */
-import { MongoServerError } from "mongodb";
 import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
-import { toAppError } from "../../src/http/problem.ts";
-import { createLogger } from "../../src/platform/log.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { dbTest } from "../support/app.ts";
 import {
@@ -267,39 +264,4 @@ Deno.test("database outage: 503 with Retry-After, no hang, no 500, recovery with
     await server.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
-});
-
-Deno.test("regression: an operation cut off by the database stopping is 503, not 500", () => {
-  // What FerretDB and MongoDB answer to operations in flight while they stop (a canceled
-  // context was seen in the outage test as a 500 on GET /v1/orgs/{slug}/members), and the
-  // errors FerretDB passes on from PostgreSQL when it ends a session at shutdown (57P01) or
-  // refuses a connection while down.
-  const cutOff = [
-    {
-      code: 1,
-      errmsg: "[query_iterator.go:117 postgresql.(*queryIterator).Next] context canceled",
-    },
-    {
-      code: 1,
-      errmsg: "[collection.go:107 postgresql.(*collection).Query] FATAL: terminating connection " +
-        "due to administrator command (SQLSTATE 57P01)",
-    },
-    {
-      code: 1,
-      errmsg: "[registry.go:130 metadata.(*Registry).getPool] failed to connect to " +
-        "`user=ferretdb database=ferretdb`: 127.0.0.1:5432 (127.0.0.1): dial error: " +
-        "dial tcp 127.0.0.1:5432: connect: connection refused",
-    },
-    { code: 43, errmsg: "cursor id 870211210 not found" },
-    { code: 11600, errmsg: "interrupted at shutdown" },
-    { code: 91, errmsg: "The server is in quiesce mode and will shut down" },
-  ];
-  const log = createLogger("error", () => {});
-  for (const fields of cutOff) {
-    const e = toAppError(new MongoServerError({ ok: 0, ...fields }), log);
-    assertEquals([e.status, e.code], [503, "unavailable"], fields.errmsg);
-    assertEquals(e.extra.headers?.["Retry-After"], "5");
-  }
-  const bug = toAppError(new MongoServerError({ ok: 0, code: 1, errmsg: "some bug" }), log);
-  assertEquals(bug.status, 500, "other internal errors stay 500");
 });

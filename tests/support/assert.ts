@@ -2,6 +2,8 @@
  * Minimal assertions (JSR's @std/assert is not reachable from our machines, so the few we use
  * are written here, failing with the values compared).
  */
+import type { Problem } from "../../src/client-problem.ts";
+
 export class AssertionError extends Error {
   override name = "AssertionError";
 }
@@ -55,17 +57,6 @@ export async function assertRejects(
     return e as Error;
   }
   throw new AssertionError("expected the promise to reject");
-}
-
-/** An RFC 9457 problem as this service sends it (API.md, "Conventions"). */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: { path: string; message: string }[];
-  [extra: string]: unknown;
 }
 
 /** A fetch or typed-client response, or an answer whose body is already read (`call`). */

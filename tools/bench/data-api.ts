@@ -11,8 +11,7 @@
 import { type Collection, type Db, type Document, MongoClient, ObjectId } from "mongodb";
 import { STAMP } from "../../src/data/sanitize.ts";
 import type { BenchContext, ScenarioGroup } from "./context.ts";
-import { type Load, load as measure, round2, row, timed, wrkLine } from "./measure.ts";
-import { percentile } from "./org-creation.ts";
+import { type Load, load as measure, percentile, round2, row, timed, wrkLine } from "./measure.ts";
 import type { Child } from "./processes.ts";
 import type { Row } from "./report.ts";
 import { expectApi } from "./seed.ts";

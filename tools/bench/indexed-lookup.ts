@@ -5,8 +5,7 @@
  */
 import { type Db, MongoClient } from "mongodb";
 import type { BenchContext, ScenarioGroup } from "./context.ts";
-import { ratioRows } from "./measure.ts";
-import { percentile } from "./org-creation.ts";
+import { percentile, ratioRows, round2 } from "./measure.ts";
 
 const SIZES = [1_000, 50_000];
 /** The larger collection's p50 at most this many times the smaller's. */
@@ -18,8 +17,6 @@ export interface LookupLevel {
   p50Ms: number;
   p99Ms: number;
 }
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Time `samples` sequential lookups of distinct keys; p50 and p99 in ms. */
 export async function timeLookups(

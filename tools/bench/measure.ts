@@ -4,7 +4,15 @@ import { formatSummary, monotonicUs, profileFiles, summarize, type Window } from
 import type { Row } from "./report.ts";
 import { runWrk, type WrkOptions, type WrkResult } from "./wrk.ts";
 
+export const round1 = (n: number) => Math.round(n * 10) / 10;
 export const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** Nearest-rank percentile. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil(p / 100 * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
 const errorsOf = (w: WrkResult) => Object.values(w.errors).reduce((a, b) => a + b, 0);
 export const wrkLine = (o: Partial<WrkOptions>, s: number) =>
   `wrk -t${o.threads} -c${o.connections} -d${s}s${o.delayMs ? ` (${o.delayMs} ms pause)` : ""}`;

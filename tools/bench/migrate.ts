@@ -17,7 +17,7 @@ import { createLogger } from "../../src/platform/log.ts";
 import { createOrg } from "../../src/tenants/provisioning.ts";
 import { LATEST_SCHEMA_VERSION } from "../../src/tenants/migrations/mod.ts";
 import { spawnDeno } from "../../tests/support/spawn.ts";
-import { percentile } from "./org-creation.ts";
+import { percentile, round1 } from "./measure.ts";
 import type { BenchContext, ScenarioGroup } from "./context.ts";
 import type { Row } from "./report.ts";
 
@@ -52,7 +52,6 @@ export interface MigrateBenchResult {
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const round1 = (n: number) => Math.round(n * 10) / 10;
 
 export async function measureMigrate(
   opts: { orgs?: number; log?: (line: string) => void } = {},

@@ -4,9 +4,9 @@
  */
 import { MongoClient } from "mongodb";
 import type { BenchContext, ScenarioGroup } from "./context.ts";
-import { round2, timed as timedWindow, watch } from "./measure.ts";
+import { percentile, round1, round2, timed as timedWindow, watch } from "./measure.ts";
 import { procMemMiB } from "./processes.ts";
-import { type BulkSeed, expectApi, randomPassword, seededPasswordHash, seedOrgs } from "./seed.ts";
+import { type BulkSeed, bulkSeed, orgCreator, seedUpTo } from "./seed.ts";
 
 const LEVELS = [100, 1000, 5000];
 const BAR = 1.5;
@@ -23,15 +23,6 @@ export interface CreationLevel {
   meanMs: number;
 }
 
-/** Nearest-rank percentile. */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil(p / 100 * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
-}
-
-const round1 = (n: number) => Math.round(n * 10) / 10;
-
 export interface CreationOptions {
   base: string;
   seed: BulkSeed;
@@ -45,30 +36,14 @@ export interface CreationOptions {
 export async function measureOrgCreation(o: CreationOptions): Promise<CreationLevel[]> {
   const { base, seed, levels, samples } = o;
   const timed = o.timed ?? (<T>(_id: string, f: () => Promise<T>) => f());
-  const orgs = seed.master.collection("orgs");
   const results: CreationLevel[] = [];
   let seeded = 0;
-  let created = 0;
-  const create = async () => {
-    const n = ++created;
-    const t0 = performance.now();
-    await expectApi(201, base, "POST", "/v1/orgs", {
-      body: {
-        name: `Bench New ${n}`,
-        admin: { email: `bench-new-${n}@bench.example`, password: randomPassword() },
-      },
-    });
-    return performance.now() - t0;
-  };
+  const create = orgCreator(base, "Bench");
   await create(); // warm-up: first use of the route and the migrations
   for (const level of levels) {
-    const t0 = performance.now();
-    const missing = level - await orgs.countDocuments();
-    if (missing > 0) {
-      await seedOrgs(seed, seeded, missing);
-      seeded += missing;
-    }
-    const seedS = round1((performance.now() - t0) / 1000);
+    const step = await seedUpTo(seed, level, seeded);
+    seeded = step.seeded;
+    const seedS = step.seconds;
     const times: number[] = [];
     await timed(`8·${level}`, async () => {
       for (let i = 0; i < samples; i++) times.push(await create());
@@ -111,20 +86,13 @@ async function run(ctx: BenchContext): Promise<void> {
         "the full run creates them too",
     );
   }
-  const passwordHash = await seededPasswordHash(config.bcryptCost);
   // CPU of the service and of FerretDB while each level's creates run: who is busy.
   const usage: Record<string, { service: number; ferretdb: number }> = {};
   const svc = watch(service.pid);
   const db = watch(ferret.pid);
   const levels = await measureOrgCreation({
     base: service.url,
-    seed: {
-      master: client.db(config.masterDb),
-      tenantDb: (name) => client.db(name),
-      tenantDbPrefix: config.tenantDbPrefix,
-      passwordHash,
-      withTenantDbs,
-    },
+    seed: await bulkSeed(client, config, withTenantDbs),
     levels: LEVELS,
     samples: ctx.timing.samples,
     onLevel: (l) =>

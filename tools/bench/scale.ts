@@ -9,9 +9,8 @@ import { type Db, MongoClient } from "mongodb";
 import { findUserByEmail } from "../../src/identity/users.ts";
 import type { BenchContext, ScenarioGroup } from "./context.ts";
 import { LOOKUP_BAR, timeLookups } from "./indexed-lookup.ts";
-import { ratioRows } from "./measure.ts";
-import { percentile } from "./org-creation.ts";
-import { type BulkSeed, expectApi, randomPassword, seededPasswordHash, seedOrgs } from "./seed.ts";
+import { percentile, ratioRows, round1 } from "./measure.ts";
+import { type BulkSeed, bulkSeed, expectApi, orgCreator, seedUpTo } from "./seed.ts";
 
 const LEVELS = [100, 1_000, 10_000];
 /** The largest level's p50 of creation and of an org lookup at most this many times the first's. */
@@ -36,8 +35,6 @@ export interface ServerFootprint {
   ferretdbRssMiB: number;
   ferretdbPeakRssMiB: number;
 }
-
-const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** `pid` and all its descendants. */
 function processTree(pid: number): number[] {
@@ -101,33 +98,17 @@ const stats = (times: number[]) => ({
 
 export async function measureScale(o: ScaleOptions): Promise<ScaleLevel[]> {
   const { base, seed, levels, samples } = o;
-  const orgs = seed.master.collection("orgs");
   const results: ScaleLevel[] = [];
-  let created = 0;
-  const create = async () => {
-    const n = ++created;
-    const t0 = performance.now();
-    await expectApi(201, base, "POST", "/v1/orgs", {
-      body: {
-        name: `Scale New ${n}`,
-        admin: { email: `scale-new-${n}@bench.example`, password: randomPassword() },
-      },
-    });
-    return performance.now() - t0;
-  };
+  const create = orgCreator(base, "Scale");
   await create(); // warm-up: first use of the route and the migrations
   // Seeded orgs are numbered from 0; each lookup takes one never asked for (so never cached).
   let seeded = 0;
   let looked = 0;
   const tag = (n: number) => String(n).padStart(6, "0");
   for (const level of levels) {
-    const t0 = performance.now();
-    const missing = level - await orgs.countDocuments();
-    if (missing > 0) {
-      await seedOrgs(seed, seeded, missing);
-      seeded += missing;
-    }
-    const seedS = round1((performance.now() - t0) / 1000);
+    const step = await seedUpTo(seed, level, seeded);
+    seeded = step.seeded;
+    const seedS = step.seconds;
     const times: number[] = [];
     for (let i = 0; i < samples; i++) times.push(await create());
     // Spread over everything seeded so far, skipping those already asked for.
@@ -161,18 +142,12 @@ async function run(ctx: BenchContext): Promise<void> {
   const { config, ferret, quick } = ctx;
   const client = new MongoClient(ferret.uri);
   ctx.defer(() => client.close());
-  const master = client.db(config.masterDb);
+  const seed = await bulkSeed(client, config, !quick);
   // Scenario 8 may have seeded orgs already: this one seeds from where that stopped.
   const levels = await measureScale({
     base: ctx.service.url,
-    seed: {
-      master,
-      tenantDb: (name) => client.db(name),
-      tenantDbPrefix: config.tenantDbPrefix,
-      passwordHash: await seededPasswordHash(config.bcryptCost),
-      withTenantDbs: !quick,
-    },
-    master,
+    seed,
+    master: seed.master,
     levels: LEVELS,
     samples: ctx.timing.samples,
     onLevel: (l) =>

@@ -3,10 +3,12 @@
  * master database, shaped like the documents src/tenants/orgs.ts, src/identity/users.ts and
  * src/identity/memberships.ts write (the service would spend a bcrypt hash on each).
  */
-import { type Db, ObjectId } from "mongodb";
+import { type Db, type MongoClient, ObjectId } from "mongodb";
+import type { Config } from "../../src/platform/config.ts";
 import { DEFAULT_CLUSTER } from "../../src/platform/db.ts";
 import { createHasher } from "../../src/platform/hasher.ts";
 import { LATEST_SCHEMA_VERSION, migrateTenant } from "../../src/tenants/migrations/mod.ts";
+import { round1 } from "./measure.ts";
 
 export interface ApiAnswer {
   status: number;
@@ -143,6 +145,61 @@ export async function seedOrgs(s: BulkSeed, from: number, count: number): Promis
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+/** Bulk seeding into the databases `client` reaches, as the service configured by `config` names them. */
+export async function bulkSeed(
+  client: MongoClient,
+  config: Config,
+  withTenantDbs: boolean,
+): Promise<BulkSeed> {
+  return {
+    master: client.db(config.masterDb),
+    tenantDb: (name) => client.db(name),
+    tenantDbPrefix: config.tenantDbPrefix,
+    passwordHash: await seededPasswordHash(config.bcryptCost),
+    withTenantDbs,
+  };
+}
+
+/**
+ * Seed orgs until the master database holds `level`; `seeded` is how many this run seeded
+ * before (the numbering goes on from there). Returns the new count and the seconds it took.
+ */
+export async function seedUpTo(
+  s: BulkSeed,
+  level: number,
+  seeded: number,
+): Promise<{ seeded: number; seconds: number }> {
+  const t0 = performance.now();
+  const missing = level - await s.master.collection("orgs").countDocuments();
+  if (missing > 0) {
+    await seedOrgs(s, seeded, missing);
+    seeded += missing;
+  }
+  return { seeded, seconds: round1((performance.now() - t0) / 1000) };
+}
+
+/**
+ * Creates one org (with a new owner) through `POST /v1/orgs` per call and answers its time in
+ * ms; names are `${prefix} New ${n}`, emails `${prefix}-new-${n}@bench.example` in lower case.
+ */
+export function orgCreator(base: string, prefix: string): () => Promise<number> {
+  let created = 0;
+  return async () => {
+    const n = ++created;
+    const t0 = performance.now();
+    await expectApi(201, base, "POST", "/v1/orgs", {
+      body: {
+        name: `${prefix} New ${n}`,
+        admin: {
+          email: `${prefix.toLowerCase()}-new-${n}@bench.example`,
+          password: randomPassword(),
+        },
+      },
+    });
+    return performance.now() - t0;
+  };
 }
 
 /** One bcrypt hash at the service's `cost` for every seeded user: none of them can sign in. */

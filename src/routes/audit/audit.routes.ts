@@ -2,14 +2,21 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AUDIT_EVENTS } from "../../audit/audit.ts";
 import { auth, orgScope, role } from "../../http/access.ts";
-import { bearer, errors, Id, json, pageOf, PageQuery, Slug } from "../../http/schemas.ts";
-
-const SlugParams = z.object({ slug: Slug });
+import {
+  bearer,
+  DateTime,
+  errors,
+  Id,
+  json,
+  pageOf,
+  PageQuery,
+  SlugParams,
+} from "../../http/schemas.ts";
 
 const AuditEventSchema = z.object({
   id: Id,
   type: z.enum(AUDIT_EVENTS),
-  at: z.string().openapi({ format: "date-time" }),
+  at: DateTime,
   actor: z.object({ userId: z.string().nullable(), email: z.string().nullable() }),
   target: z.record(z.string(), z.string()).nullable(),
   requestId: z.string().nullable(),

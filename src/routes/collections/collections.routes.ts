@@ -1,8 +1,8 @@
 /** Collections of the org's own database (API.md, "Tenant data"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, orgScope, role } from "../../http/access.ts";
-import { CollectionParams, CollectionSchema, SlugParams } from "../../http/data-schemas.ts";
-import { bearer, errors, json, jsonBody } from "../../http/schemas.ts";
+import { CollectionParams, CollectionSchema } from "../../http/data-schemas.ts";
+import { bearer, errors, json, jsonBody, SlugParams } from "../../http/schemas.ts";
 
 const tags = ["data"];
 

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { auth, optionalAuth, orgScope, role } from "../../http/access.ts";
 import {
   bearer,
+  DateTime,
   Email,
   errors,
   Id,
@@ -13,18 +14,18 @@ import {
   Password,
   Role,
   Slug,
+  SlugParams,
   TokenPairSchema,
 } from "../../http/schemas.ts";
 
-const SlugParams = z.object({ slug: Slug });
 const InvitationParams = z.object({ slug: Slug, id: z.string().max(64) });
 
 export const InvitationSchema = z.object({
   id: Id,
   email: z.string(),
   role: Role,
-  createdAt: z.string().openapi({ format: "date-time" }),
-  expiresAt: z.string().openapi({ format: "date-time" }),
+  createdAt: DateTime,
+  expiresAt: DateTime,
 }).openapi("Invitation");
 
 export const create = createRoute({

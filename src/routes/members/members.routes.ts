@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { auth, orgScope } from "../../http/access.ts";
 import {
   bearer,
+  DateTime,
   errors,
   Id,
   json,
@@ -11,16 +12,16 @@ import {
   PageQuery,
   Role,
   Slug,
+  SlugParams,
 } from "../../http/schemas.ts";
 
-const SlugParams = z.object({ slug: Slug });
 const MemberParams = z.object({ slug: Slug, userId: z.string().max(64) });
 
 export const MemberSchema = z.object({
   userId: Id,
   email: z.string(),
   role: Role,
-  joinedAt: z.string().openapi({ format: "date-time" }),
+  joinedAt: DateTime,
 }).openapi("Member");
 
 export const list = createRoute({

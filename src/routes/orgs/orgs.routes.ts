@@ -11,10 +11,8 @@ import {
   OrgName,
   OrgSchema,
   Password,
-  Slug,
+  SlugParams,
 } from "../../http/schemas.ts";
-
-const SlugParams = z.object({ slug: Slug });
 
 export const create = createRoute({
   method: "post",

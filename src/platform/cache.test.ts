@@ -1,5 +1,5 @@
-import { assertEquals, assertRejects } from "./support/assert.ts";
-import { createCache } from "../src/platform/cache.ts";
+import { assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { createCache } from "./cache.ts";
 
 Deno.test("createCache() keeps a value for its TTL, then loads again", async () => {
   let now = 0;

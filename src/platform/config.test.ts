@@ -1,0 +1,92 @@
+import { ConfigError, loadConfig } from "./config.ts";
+import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    assert(e instanceof ConfigError);
+    return e.message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+Deno.test("loadConfig() names each bad variable", () => {
+  assertMatch(configError({ PORT: "eighty" }), /PORT/);
+  assertMatch(configError({ BCRYPT_COST: "3" }), /BCRYPT_COST/);
+  assertMatch(configError({ APP_ENV: "staging" }), /APP_ENV/);
+  assertMatch(configError({ MONGO_URI: "http://x" }), /MONGO_URI/);
+  assertMatch(configError({ MASTER_DB: "a.b" }), /MASTER_DB/);
+  assertMatch(configError({ LOG_LEVEL: "loud" }), /LOG_LEVEL/);
+});
+
+Deno.test("production needs a strong secret and a bcrypt cost of at least 10", () => {
+  assertMatch(configError({ APP_ENV: "production" }), /JWT_SECRET/);
+  assertMatch(configError({ APP_ENV: "production", JWT_SECRET: "short" }), /JWT_SECRET/);
+  const secret = "x".repeat(32);
+  assertMatch(
+    configError({ APP_ENV: "production", JWT_SECRET: secret, BCRYPT_COST: "8" }),
+    /BCRYPT_COST/,
+  );
+  const ok = loadConfig({ APP_ENV: "production", JWT_SECRET: secret, MONGO_URI: "mongodb://db" });
+  assertEquals(ok.bcryptCost, 12);
+  assertEquals(ok.jwtSecretGenerated, false);
+});
+
+Deno.test("production never falls back to the embedded database without being asked", () => {
+  const secret = "x".repeat(32);
+  const message = configError({ APP_ENV: "production", JWT_SECRET: secret });
+  assertMatch(message, /MONGO_URI/);
+  assertMatch(message, /EMBEDDED_DATABASE=1/);
+  const embedded = loadConfig({
+    APP_ENV: "production",
+    JWT_SECRET: secret,
+    EMBEDDED_DATABASE: "1",
+  });
+  assertEquals(embedded.mongoUri, undefined);
+  assertMatch(configError({ EMBEDDED_DATABASE: "yes" }), /EMBEDDED_DATABASE/);
+  assertEquals(loadConfig({}).mongoUri, undefined, "development still starts it by default");
+});
+
+Deno.test("TRUSTED_PROXIES takes addresses, CIDR ranges (IPv4, IPv6) and *", () => {
+  const ok = loadConfig({ TRUSTED_PROXIES: "10.0.0.1, 10.0.0.0/8,fd00::/8, ::1, *" });
+  assertEquals(ok.trustedProxies, ["10.0.0.1", "10.0.0.0/8", "fd00::/8", "::1", "*"]);
+  for (const bad of ["10.0.0.0/33", "proxy.internal", "10.0.0", "fd00::/129", "1.2.3.4/8/8"]) {
+    assertMatch(configError({ TRUSTED_PROXIES: bad }), /TRUSTED_PROXIES/, bad);
+  }
+});
+
+Deno.test("development generates a secret for the process and has working defaults", () => {
+  const a = loadConfig({});
+  const b = loadConfig({});
+  assert(a.jwtSecretGenerated);
+  assert(a.jwtSecret.length >= 32 && a.jwtSecret !== b.jwtSecret);
+  assertEquals(a.port, 8000);
+  assertEquals(a.bodyLimitBytes, 1024 * 1024);
+  assertEquals(a.mongoUri, undefined);
+});
+
+Deno.test("MONGO_CLUSTERS: a JSON object of names to MongoDB URIs, `default` excluded", () => {
+  const config = loadConfig({ MONGO_CLUSTERS: '{"eu":"mongodb://eu:27017","us-2":"mongodb://x"}' });
+  assertEquals(config.clusters, { eu: "mongodb://eu:27017", "us-2": "mongodb://x" });
+  assertEquals(loadConfig({}).clusters, {});
+  for (
+    const bad of [
+      "not json",
+      "[]",
+      '{"default":"mongodb://x"}',
+      '{"Bad Name":"mongodb://x"}',
+      '{"eu":"http://x"}',
+      '{"eu":1}',
+    ]
+  ) {
+    try {
+      loadConfig({ MONGO_CLUSTERS: bad });
+      throw new Error(`accepted ${bad}`);
+    } catch (e) {
+      assert(e instanceof ConfigError, String(e));
+      assertMatch(e.message, /MONGO_CLUSTERS/);
+      assert(!e.message.includes("mongodb://x"), "a URI (perhaps with a password) was printed");
+    }
+  }
+});
