@@ -27,7 +27,7 @@ export function createApp(deps: Deps) {
   const app = createRouter();
   // Every middleware pass costs a share of a small response: only what this process needs runs.
   app.use(baseHeaders());
-  // Handlers and the access middleware declared on routes (src/http/access.ts) read `c.var.deps`.
+  // Handlers and the access middleware declared on routes (src/http/access.ts) read `c.get("deps")`.
   app.use(provideDeps(deps));
   if (deps.log.enabled("info")) app.use(accessLog(deps.log));
   app.on(["POST", "PUT", "PATCH", "DELETE"], "*", bodyLimit(deps.config.bodyLimitBytes));

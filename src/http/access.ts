@@ -6,10 +6,10 @@
  * createRoute({ ..., security: bearer, middleware: [auth, orgScope, role("owner", "admin")] as const })
  *
  * Each is typed with the context variables it sets, so only handlers behind `auth` see
- * `c.var.principal` and only handlers behind `orgScope` see `c.var.org`. Every route declares
+ * `c.get("principal")` and only handlers behind `orgScope` see `c.get("org")`. Every route declares
  * exactly one of `auth`, `optionalAuth` or `publicAccess`, the access markers: they run before
  * the request is validated, the rest (`orgScope`, `role`) after it (src/http/router.ts). They
- * read their dependencies from `c.var.deps`, which `provideDeps` (registered once on the app)
+ * read their dependencies from `c.get("deps")`, which `provideDeps` (registered once on the app)
  * sets.
  */
 import type { MiddlewareHandler } from "hono";
@@ -24,18 +24,18 @@ import { visibleOrg } from "../tenants/visibility.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { authenticate } from "./authenticate.ts";
 
-/** `c.var.deps`: what every access middleware and handler is built from. */
+/** `c.get("deps")`: what every access middleware and handler is built from. */
 export interface DepsVariables {
   deps: Deps;
 }
 /**
- * `c.var.principal`: set by `auth` (and by `optionalAuth` when a token is sent); an operator's
+ * `c.get("principal")`: set by `auth` (and by `optionalAuth` when a token is sent); an operator's
  * token outside any org gives a principal with no org.
  */
 export interface PrincipalVariables extends DepsVariables {
   principal: SignedIn;
 }
-/** `c.var.org`: the caller's own org, set by `orgScope`, which also narrows the principal. */
+/** `c.get("org")`: the caller's own org, set by `orgScope`, which also narrows the principal. */
 export interface OrgVariables extends PrincipalVariables {
   principal: Principal;
   org: Org;
@@ -64,10 +64,10 @@ export const publicAccess = createMiddleware<{ Variables: DepsVariables }>(
   },
 );
 
-/** A valid bearer token is required; its principal goes to `c.var.principal`. */
+/** A valid bearer token is required; its principal goes to `c.get("principal")`. */
 export const auth = createMiddleware<{ Variables: PrincipalVariables }>(
   async function auth(c, next) {
-    c.set("principal", await authenticate(c.var.deps, c.req.header("Authorization")));
+    c.set("principal", await authenticate(c.get("deps"), c.req.header("Authorization")));
     await next();
   },
 );
@@ -81,7 +81,7 @@ export const optionalAuth = createMiddleware<{
 }>(async function optionalAuth(c, next) {
   const header = c.req.header("Authorization");
   // An empty header is no token (some clients send one); any other is checked.
-  if (header) c.set("principal", await authenticate(c.var.deps, header));
+  if (header) c.set("principal", await authenticate(c.get("deps"), header));
   await next();
 });
 
@@ -90,19 +90,19 @@ export const optionalAuth = createMiddleware<{
  * if it did not exist (never reveal another tenant), and so is every slug for a token of no
  * org (an operator's outside any org); a suspended org is 403; an org being provisioned or
  * deleted is 404; an org whose data schema is newer than this instance knows is 503. The org
- * goes to `c.var.org`.
+ * goes to `c.get("org")`.
  */
 export const orgScope = createMiddleware<{ Variables: OrgVariables }>(
   async function orgScope(c, next) {
-    const p = c.var.principal as SignedIn | undefined;
+    const p = c.get("principal") as SignedIn | undefined;
     const slug = c.req.param("slug");
     if (!p || p.orgSlug === null || slug === undefined || p.orgSlug !== slug) {
       throw orgNotFound();
     }
-    const org = await visibleOrg(c.var.deps, { id: p.orgId });
+    const org = await visibleOrg(c.get("deps"), { id: p.orgId });
     if (org.slug !== slug) throw orgNotFound();
     assertNotSuspended(org);
-    await assertSchemaKnown(c.var.deps, org);
+    await assertSchemaKnown(c.get("deps"), org);
     c.set("principal", p);
     c.set("org", org);
     await next();
@@ -116,7 +116,7 @@ export const orgScope = createMiddleware<{ Variables: OrgVariables }>(
  */
 export const operator = createMiddleware<{ Variables: PrincipalVariables }>(
   async function operator(c, next) {
-    await assertOperator(c.var.deps, c.var.principal.userId);
+    await assertOperator(c.get("deps"), c.get("principal").userId);
     await next();
   },
 );
@@ -126,7 +126,7 @@ export function role(...roles: Role[]) {
   const allowed = new Set(roles);
   const detail = `This action needs the role ${roles.join(" or ")}`;
   return createMiddleware<{ Variables: OrgVariables }>(async function role(c, next) {
-    if (!allowed.has(c.var.principal.role)) throw forbidden(detail);
+    if (!allowed.has(c.get("principal").role)) throw forbidden(detail);
     await next();
   });
 }

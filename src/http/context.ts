@@ -52,22 +52,27 @@ export function clientAddress(
   return canonical(hops[0]);
 }
 
-/** What the scope builders read of a handler's context. */
+/**
+ * What the scope builders read of a handler's context: its variables through `get` (Hono's
+ * `c.var` builds a new object on every read, which the hot paths feel).
+ */
 interface Ctx<V> {
-  var: V & { requestId: string; deps: Deps };
+  get<K extends keyof (V & { requestId: string; deps: Deps })>(
+    key: K,
+  ): (V & { requestId: string; deps: Deps })[K];
   env: AppEnv["Bindings"] | undefined;
   req: { header(name: string): string | undefined };
 }
 
 /** Who asks and from where, for the audit log: request id, client address, the actor if any. */
 export function requestOf(c: Ctx<{ principal?: SignedIn }>): RequestContext {
-  const p = c.var.principal;
+  const p = c.get("principal");
   return {
-    requestId: c.var.requestId,
+    requestId: c.get("requestId"),
     ip: clientAddress(
       c.env?.remoteAddr?.hostname,
       c.req.header("X-Forwarded-For"),
-      c.var.deps.config.trustedProxies,
+      c.get("deps").config.trustedProxies,
     ),
     actor: p ? { userId: p.userId } : undefined,
   };
@@ -75,20 +80,20 @@ export function requestOf(c: Ctx<{ principal?: SignedIn }>): RequestContext {
 
 /** A caller who may be signed in (routes behind `optionalAuth`) or not (`publicAccess`). */
 export function callerOf(c: Ctx<{ principal?: SignedIn }>): CallerScope {
-  return { actor: c.var.principal, request: requestOf(c) };
+  return { actor: c.get("principal"), request: requestOf(c) };
 }
 
 /** The signed-in caller's scope (routes behind `auth`). */
 export function actorOf(c: Ctx<{ principal: SignedIn }>): ActorScope {
-  return { actor: c.var.principal, request: requestOf(c) };
+  return { actor: c.get("principal"), request: requestOf(c) };
 }
 
 /** The caller's scope in their own org (routes behind `auth` and `orgScope`). */
 export function scopeOf(c: Ctx<{ principal: Principal; org: Org }>): Scope {
-  return { org: c.var.org, actor: c.var.principal, request: requestOf(c) };
+  return { org: c.get("org"), actor: c.get("principal"), request: requestOf(c) };
 }
 
 /** The document API's scope: the org scope with the dependencies its functions take. */
 export function dataScope(c: Ctx<{ principal: Principal; org: Org }>): DataScope {
-  return { deps: c.var.deps, org: c.var.org, request: requestOf(c) };
+  return { deps: c.get("deps"), org: c.get("org"), request: requestOf(c) };
 }

@@ -21,7 +21,7 @@ const REQUEST_ID = /^[\w\-=]{1,255}$/;
 
 /**
  * `X-Request-Id`: the client's when it looks like one (letters, digits, `_-=`, ≤ 255), else a
- * new UUID; in `c.var.requestId` and on the response, with the security headers.
+ * new UUID; in `c.get("requestId")` and on the response, with the security headers.
  */
 export function baseHeaders(): MiddlewareHandler<AppEnv> {
   return async function baseHeaders(c, next) {

@@ -67,39 +67,39 @@ function jobView(j: JobView) {
 }
 
 export const listOrgs: AppRouteHandler<ListOrgsRoute> = async (c) => {
-  const page = await listAdminOrgs(c.var.deps, c.req.valid("query"));
+  const page = await listAdminOrgs(c.get("deps"), c.req.valid("query"));
   return c.json({ items: page.items.map(orgView), nextCursor: page.nextCursor }, 200);
 };
 
 export const getOrg: AppRouteHandler<GetOrgRoute> = async (c) => {
-  return c.json(orgDetailView(await getAdminOrg(c.var.deps, c.req.valid("param").slug)), 200);
+  return c.json(orgDetailView(await getAdminOrg(c.get("deps"), c.req.valid("param").slug)), 200);
 };
 
 export const suspend: AppRouteHandler<SuspendRoute> = async (c) => {
-  const org = await suspendOrg(c.var.deps, c.req.valid("param").slug, requestOf(c));
+  const org = await suspendOrg(c.get("deps"), c.req.valid("param").slug, requestOf(c));
   return c.json(orgView(org), 200);
 };
 
 export const resume: AppRouteHandler<ResumeRoute> = async (c) => {
-  const org = await resumeOrg(c.var.deps, c.req.valid("param").slug, requestOf(c));
+  const org = await resumeOrg(c.get("deps"), c.req.valid("param").slug, requestOf(c));
   return c.json(orgView(org), 200);
 };
 
 export const move: AppRouteHandler<MoveRoute> = async (c) => {
   const { slug } = c.req.valid("param");
   const { cluster } = c.req.valid("json");
-  return c.json(await moveOrg(c.var.deps, slug, cluster, requestOf(c)), 202);
+  return c.json(await moveOrg(c.get("deps"), slug, cluster, requestOf(c)), 202);
 };
 
 export const deployments: AppRouteHandler<DeploymentsRoute> = async (c) => {
-  return c.json(await listDeployments(c.var.deps), 200);
+  return c.json(await listDeployments(c.get("deps")), 200);
 };
 
 export const listJobs: AppRouteHandler<ListJobsRoute> = async (c) => {
-  const page = await listJobsPage(c.var.deps, c.req.valid("query"));
+  const page = await listJobsPage(c.get("deps"), c.req.valid("query"));
   return c.json({ items: page.items.map(jobView), nextCursor: page.nextCursor }, 200);
 };
 
 export const getJob: AppRouteHandler<GetJobRoute> = async (c) => {
-  return c.json(jobView(await getJobView(c.var.deps, c.req.valid("param").id)), 200);
+  return c.json(jobView(await getJobView(c.get("deps"), c.req.valid("param").id)), 200);
 };

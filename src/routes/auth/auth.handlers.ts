@@ -9,19 +9,19 @@ import type { AppRouteHandler } from "../../http/router.ts";
 import type { LoginRoute, LogoutRoute, RefreshRoute, SwitchRoute } from "./auth.routes.ts";
 
 export const login: AppRouteHandler<LoginRoute> = async (c) => {
-  return c.json(await signIn(c.var.deps, { request: requestOf(c) }, c.req.valid("json")), 200);
+  return c.json(await signIn(c.get("deps"), { request: requestOf(c) }, c.req.valid("json")), 200);
 };
 
 export const refresh: AppRouteHandler<RefreshRoute> = async (c) => {
-  const pair = await refreshSession(c.var.deps, { request: requestOf(c) }, c.req.valid("json"));
+  const pair = await refreshSession(c.get("deps"), { request: requestOf(c) }, c.req.valid("json"));
   return c.json(pair, 200);
 };
 
 export const logout: AppRouteHandler<LogoutRoute> = async (c) => {
-  await logoutSession(c.var.deps, actorOf(c));
+  await logoutSession(c.get("deps"), actorOf(c));
   return c.body(null, 204);
 };
 
 export const switchOrg: AppRouteHandler<SwitchRoute> = async (c) => {
-  return c.json(await switchSession(c.var.deps, actorOf(c), c.req.valid("json")), 200);
+  return c.json(await switchSession(c.get("deps"), actorOf(c), c.req.valid("json")), 200);
 };

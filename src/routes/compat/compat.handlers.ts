@@ -29,7 +29,7 @@ function asBadRequest(e: unknown): never {
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const b = c.req.valid("json");
   const input = { name: b.organization_name, admin: { email: b.email, password: b.password } };
-  const { org } = await createOrgAs(c.var.deps, callerOf(c), input)
+  const { org } = await createOrgAs(c.get("deps"), callerOf(c), input)
     .catch(asBadRequest);
   return c.json(
     { message: "Organization created successfully", organization: compatOrg(org) },
@@ -38,14 +38,14 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
 };
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {
-  const org = await orgByName(c.var.deps, { name: c.req.valid("query").organization_name });
+  const org = await orgByName(c.get("deps"), { name: c.req.valid("query").organization_name });
   return c.json(compatOrg(org), 200);
 };
 
 export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   const b = c.req.valid("json");
   const input = { name: b.organization_name, newName: b.new_organization_name };
-  const renamed = await renameNamedOrg(c.var.deps, actorOf(c), input).catch(asBadRequest);
+  const renamed = await renameNamedOrg(c.get("deps"), actorOf(c), input).catch(asBadRequest);
   return c.json({
     message: "Organization updated successfully",
     organization_name: renamed.name,
@@ -54,12 +54,12 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  await deleteNamedOrg(c.var.deps, actorOf(c), { name: c.req.valid("json").organization_name });
+  await deleteNamedOrg(c.get("deps"), actorOf(c), { name: c.req.valid("json").organization_name });
   return c.json({ message: "Organization deleted successfully" }, 200);
 };
 
 export const login: AppRouteHandler<LoginRoute> = async (c) => {
-  const pair = await signIn(c.var.deps, { request: requestOf(c) }, c.req.valid("json"), {
+  const pair = await signIn(c.get("deps"), { request: requestOf(c) }, c.req.valid("json"), {
     pickOldest: true,
   });
   return c.json({ access_token: pair.accessToken, token_type: "bearer" as const }, 200);

@@ -18,20 +18,20 @@ const invitationView = (i: Invitation) => ({
 });
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
-  const { invitation, token } = await invite(c.var.deps, scopeOf(c), c.req.valid("json"));
+  const { invitation, token } = await invite(c.get("deps"), scopeOf(c), c.req.valid("json"));
   return c.json({ ...invitationView(invitation), token }, 201);
 };
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  const page = await listInvitations(c.var.deps, { org: c.var.org }, c.req.valid("query"));
+  const page = await listInvitations(c.get("deps"), { org: c.get("org") }, c.req.valid("query"));
   return c.json({ items: page.items.map(invitationView), nextCursor: page.nextCursor }, 200);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  await cancelInvitation(c.var.deps, scopeOf(c), c.req.valid("param"));
+  await cancelInvitation(c.get("deps"), scopeOf(c), c.req.valid("param"));
   return c.body(null, 204);
 };
 
 export const accept: AppRouteHandler<AcceptRoute> = async (c) => {
-  return c.json(await acceptInvitation(c.var.deps, callerOf(c), c.req.valid("json")), 200);
+  return c.json(await acceptInvitation(c.get("deps"), callerOf(c), c.req.valid("json")), 200);
 };

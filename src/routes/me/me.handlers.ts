@@ -5,11 +5,11 @@ import { publicOrg } from "../../http/schemas.ts";
 import type { MeRoute, PasswordRoute } from "./me.routes.ts";
 
 export const me: AppRouteHandler<MeRoute> = async (c) => {
-  const view = await myAccount(c.var.deps, { actor: c.var.principal });
+  const view = await myAccount(c.get("deps"), { actor: c.get("principal") });
   return c.json({ ...view, org: view.org && publicOrg(view.org) }, 200);
 };
 
 export const password: AppRouteHandler<PasswordRoute> = async (c) => {
-  await changePassword(c.var.deps, actorOf(c), c.req.valid("json"));
+  await changePassword(c.get("deps"), actorOf(c), c.req.valid("json"));
   return c.body(null, 204);
 };

@@ -11,17 +11,17 @@ const memberView = (m: Member) => ({
 });
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  const page = await listMembers(c.var.deps, { org: c.var.org }, c.req.valid("query"));
+  const page = await listMembers(c.get("deps"), { org: c.get("org") }, c.req.valid("query"));
   return c.json({ items: page.items.map(memberView), nextCursor: page.nextCursor }, 200);
 };
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { userId } = c.req.valid("param");
   const { role } = c.req.valid("json");
-  return c.json(memberView(await changeRole(c.var.deps, scopeOf(c), { userId, role })), 200);
+  return c.json(memberView(await changeRole(c.get("deps"), scopeOf(c), { userId, role })), 200);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  await removeMember(c.var.deps, scopeOf(c), c.req.valid("param"));
+  await removeMember(c.get("deps"), scopeOf(c), c.req.valid("param"));
   return c.body(null, 204);
 };

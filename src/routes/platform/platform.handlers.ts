@@ -7,7 +7,7 @@ import type { HealthRoute, ReadyRoute } from "./platform.routes.ts";
 export const health: AppRouteHandler<HealthRoute> = (c) => c.json({ status: "ok" as const }, 200);
 
 export const ready: AppRouteHandler<ReadyRoute> = async (c) => {
-  await assertReady(c.var.deps.db, c.var.deps.config.dbTimeoutMs);
+  await assertReady(c.get("deps").db, c.get("deps").config.dbTimeoutMs);
   return c.json({ status: "ready" as const }, 200);
 };
 
