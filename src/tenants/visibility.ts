@@ -33,10 +33,8 @@ export async function visibleOrgByName(deps: Deps, name: string): Promise<Org> {
  * `assertWritable`, or 404 when the org is gone.
  */
 export async function writableOrg(deps: Pick<Deps, "db">, org: Org): Promise<Org> {
-  if (!org.move && !org.maintenance) return org;
-  const fresh = await findOrgById(deps.db.master, org.id);
-  if (!fresh || !isVisible(fresh)) throw orgNotFound();
-  assertWritable(fresh);
+  const fresh = await readableOrg(deps, org);
+  if (fresh !== org) assertWritable(fresh);
   return fresh;
 }
 
