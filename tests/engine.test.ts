@@ -1,10 +1,10 @@
 /**
  * What the service relies on from its database, checked through the official driver against
  * the server the tests run on (the embedded one unless MONGO_URI says otherwise): conditional
- * writes are atomic, a unique index holds under concurrency, and an equality filter on an
- * indexed field uses the index.
+ * writes are atomic, a unique index holds under concurrency, and an equality filter or an
+ * ObjectId lower bound on an indexed field uses the index.
  */
-import { MongoClient, MongoServerError } from "mongodb";
+import { MongoClient, MongoServerError, ObjectId } from "mongodb";
 import { assert, assertEquals } from "./support/assert.ts";
 import { dbTest, mongoUri } from "./support/app.ts";
 
@@ -137,6 +137,52 @@ Deno.test(
       const without = await query().explain();
       assert(!usesIndex(without), `no index left to use: ${JSON.stringify(without)}`);
       assertEquals((await query().toArray()).map((d) => d.i), [1234]);
+    });
+  },
+);
+
+Deno.test(
+  "an ObjectId lower bound on an indexed field uses an index and finds what MongoDB would",
+  dbTest,
+  async () => {
+    await withCollection(async (coll) => {
+      const stamps = Array.from(
+        { length: 2_000 },
+        (_, i) => ObjectId.createFromTime(1_700_000_000 + i),
+      );
+      await coll.insertMany(stamps.map((stamp, i) => ({ i, stamp })));
+      const bound = stamps[1_990];
+      // Values of other types than ObjectId under the same field, and arrays holding ObjectIds
+      // on either side of the bound: a pushed-down bound must keep what the filter matches.
+      await coll.insertMany([
+        { i: -1, stamp: [stamps[0], stamps[1_999]] },
+        { i: -2, stamp: [stamps[0]] },
+        { i: -3, stamp: "ffffffffffffffffffffffff" },
+        { i: -4, stamp: 12 },
+        { i: -5, stamp: null },
+        { i: -6 },
+        { i: -7, stamp: { nested: stamps[1_999] } },
+      ]);
+      await coll.createIndex({ stamp: 1 }, { name: "stamp_1" });
+      // The table's statistics (FerretDB runs PostgreSQL's ANALYZE for it; MongoDB needs none):
+      // without them PostgreSQL guesses a range matches a third of the rows and reads them all.
+      await coll.db.command({ collStats: coll.collectionName });
+      const ids = async (filter: Record<string, unknown>) =>
+        (await coll.find(filter).toArray()).map((d) => d.i as number).sort((a, b) => a - b);
+      const above = [-1, ...Array.from({ length: 9 }, (_, k) => 1_991 + k)];
+      assertEquals(await ids({ stamp: { $gt: bound } }), above);
+      assertEquals(await ids({ stamp: { $gte: bound } }), [-1, 1_990, ...above.slice(1)]);
+      // An array matches when one element meets each bound, as in MongoDB.
+      assertEquals(await ids({ stamp: { $gte: bound, $lt: stamps[1_995] } }), [
+        -1,
+        1_990,
+        1_991,
+        1_992,
+        1_993,
+        1_994,
+      ]);
+      const plan = await coll.find({ stamp: { $gte: bound } }).explain();
+      assert(usesIndex(plan), `uses an index: ${JSON.stringify(plan)}`);
     });
   },
 );

@@ -4,14 +4,16 @@
  *
  * 1. mark the org `move` (reads and writes continue; writers now check the org afresh), and
  *    index the write stamp at the source where it is not (the catch-ups select by it);
- * 2. copy each collection in `_id` order in batches (resumable from the last copied `_id`),
- *    then its indexes;
- * 3. catch up and verify while writes continue: each side's `_id`s with their write stamps
- *    compared, documents stamped since the round before read whole, differences written, until
- *    few changes are left;
- * 4. maintenance: writes get 503 `org_maintenance`; one last such round, short since little
- *    changed, then the verification: the documents written re-read at the target, counts, a
- *    checksum per collection over every `_id` and stamp, and the indexes compared;
+ * 2. copy the collections (a few at a time), each in `_id` order in batches (resumable from the
+ *    last copied `_id`), then its indexes;
+ * 3. catch up while writes continue: the first round reads the target's `_id`s with their stamps
+ *    once (what the copy wrote, checked); each round writes the source's documents stamped since
+ *    the round before, until few changes are left and every instance has seen the move;
+ *    deletions wait for the final round;
+ * 4. maintenance: writes get 503 `org_maintenance`; the final round compares every source `_id`
+ *    and stamp with the target, writes the differences (deletions too), and verifies: the
+ *    documents written re-read at the target, counts, a checksum per collection over every `_id`
+ *    and stamp, and the indexes compared;
  * 5. switch the org's `cluster` and end the maintenance in one update;
  * 6. once every instance sees the switch, copy what a write that raced the maintenance left at
  *    the source, and drop the source database.
@@ -81,6 +83,8 @@ export interface MoveOptions {
    */
   wholeCollections: string[];
   batchSize: number;
+  /** Collections copied at the same time. */
+  copyConcurrency: number;
   /** Catch-up rounds before maintenance at most. */
   catchUpRounds: number;
   /** A round with fewer changes than this is the last before maintenance. */
@@ -105,6 +109,7 @@ export function moveOptions(deps: Deps, opts: Partial<MoveOptions> = {}): MoveOp
     stampField: DEFAULT_STAMP_FIELD,
     wholeCollections: ["_meta", "_usage"],
     batchSize: 1000,
+    copyConcurrency: 3,
     catchUpRounds: 3,
     catchUpBelow: 200,
     graceMs: 100,
@@ -164,11 +169,16 @@ export async function runMove(
   const master = deps.db.master;
   const state: MoveState = { ...job.state };
   const step = (s: MoveStep) => checkpoint(signal, deps.hooks.afterMoveStep?.(s, job.id));
+  // One save at a time, so that collections copied side by side never write an older state
+  // over a newer one.
+  let saved: Promise<void> = Promise.resolve();
   const save = (done?: number) =>
-    ctx.save({
-      state,
-      ...(done !== undefined ? { progress: { done, total: state.total ?? 0 } } : {}),
-    });
+    saved = saved.then(() =>
+      ctx.save({
+        state,
+        ...(done !== undefined ? { progress: { done, total: state.total ?? 0 } } : {}),
+      })
+    );
 
   let org = await findOrgById(master, orgId);
   const switched = org && org.cluster === to && !org.move;
@@ -216,8 +226,9 @@ export async function runMove(
       t0 = performance.now();
     };
     if (state.phase === "copy") {
-      for (const c of state.collections!) {
-        if (c.done) continue;
+      // A few collections at a time: one's reads and writes overlap another's.
+      const left = state.collections!.filter((c) => !c.done);
+      await eachLimited(left, opts.copyConcurrency, async (c) => {
         await copyCollection(source, target, c, opts.batchSize, async () => {
           await save(copiedSoFar(state));
           await step("copy-batch");
@@ -225,7 +236,7 @@ export async function runMove(
         await copyIndexes(source.collection(c.name), target.collection(c.name));
         c.done = true;
         await save(copiedSoFar(state));
-      }
+      });
       state.phase = "catch-up";
       lap("copyMs");
       await save();
@@ -233,23 +244,28 @@ export async function runMove(
     }
 
     if (state.phase === "catch-up") {
-      // Rounds while writes continue: each leaves the target as the source was when it began,
-      // save for what was written meanwhile, which the next (shorter) round takes.
-      for (let round = 1; round <= opts.catchUpRounds; round++) {
+      // Rounds while writes continue: each writes what changed since the round before, so the
+      // next is shorter; the final round (in maintenance) then has little left to write.
+      const round = async (label: string) => {
         const since = stampBefore(deps.now(), opts.clockSkewS);
-        const r = await syncRound(source, target, state.since!, opts, { known });
-        const changes = r.changes;
+        const r = await catchUpRound(source, target, state.since!, opts, known);
         known = r.targetAfter;
         state.since = since;
-        lap(`catchUp${round}Ms`);
-        timings[`catchUp${round}Changes`] = changes;
+        lap(`${label}Ms`);
+        timings[`${label}Changes`] = r.changes;
         await save();
         await step("caught-up");
-        if (changes < opts.catchUpBelow) break;
+        return r.changes;
+      };
+      for (let n = 1; n <= opts.catchUpRounds; n++) {
+        if (await round(`catchUp${n}`) < opts.catchUpBelow) break;
       }
-      // Every instance must have seen the move before maintenance relies on it.
-      await sleep(org.move!.since.getTime() + opts.propagationMs - deps.now().getTime(), signal);
+      // Every instance must have seen the move before maintenance relies on it; what was
+      // written while waiting is one more round's.
+      const wait = org.move!.since.getTime() + opts.propagationMs - deps.now().getTime();
+      await sleep(wait, signal);
       lap("propagationWaitMs");
+      if (wait > 0) await round("catchUpAfterWait");
       state.phase = "maintenance";
       state.maintenanceSince = deps.now();
       await save();
@@ -265,7 +281,7 @@ export async function runMove(
     lap("graceMs");
     // The source takes no writes now: this round leaves both sides equal, and verifies it.
     const since = stampBefore(deps.now(), opts.clockSkewS);
-    const final = await syncRound(source, target, state.since!, opts, { verify: true, known });
+    const final = await finalRound(source, target, state.since!, opts, known);
     snapshot = final.snapshot;
     state.since = since;
     timings.finalChanges = final.changes;
@@ -463,18 +479,47 @@ async function settled<T>(promises: Promise<T>[]): Promise<T[]> {
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
+/** Run `work` over `items`, at most `limit` at a time; on a failure none is left running. */
+async function eachLimited<T>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++];
+      await work(item).catch((e) => {
+        failed = true;
+        throw e;
+      });
+    }
+  };
+  await settled(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /**
- * Write `docs` at the target as they are: delete then insert, in batches. The target serves no
- * one before the switch, so the gap between the two is unseen, and it costs one query per batch
- * where an upsert per document costs one each.
+ * Write `docs` at the target as they are and delete the `_id`s in `extra`, one operation per
+ * document by `_id` (an indexed equality on every server, where an `$in` makes some read the
+ * whole collection), in bulks of `batchSize`.
  */
-async function replaceAll(to: Collection, docs: Document[], batchSize = 1000): Promise<number> {
-  for (let i = 0; i < docs.length; i += batchSize) {
-    const batch = docs.slice(i, i + batchSize);
-    await to.deleteMany({ _id: { $in: batch.map((d) => d._id) } });
-    await to.insertMany(batch, { ordered: false });
+async function writeDocs(
+  to: Collection,
+  docs: Document[],
+  extra: ObjectId[],
+  batchSize: number,
+): Promise<number> {
+  const ops = [
+    ...docs.map((d) => ({
+      replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true },
+    })),
+    ...extra.map((_id) => ({ deleteOne: { filter: { _id } } })),
+  ];
+  for (let i = 0; i < ops.length; i += batchSize) {
+    await to.bulkWrite(ops.slice(i, i + batchSize), { ordered: false });
   }
-  return docs.length;
+  return ops.length;
 }
 
 const idKey = (id: unknown): string => btoa(String.fromCharCode(...BSON.serialize({ id })));
@@ -530,41 +575,100 @@ const toBase64 = (bytes: Uint8Array) => {
   return btoa(s);
 };
 
+/** Drop the target's collections the source no longer has; how many. */
+async function dropMissing(target: Db, names: string[]): Promise<number> {
+  let dropped = 0;
+  for (const name of await collectionNames(target)) {
+    if (!names.includes(name)) {
+      await target.collection(name).drop();
+      dropped++;
+    }
+  }
+  return dropped;
+}
+
+/** What the target holds after `docs` were written (not read back yet) and `extra` deleted. */
+function afterWrites(
+  before: Digests,
+  docs: Document[],
+  extra: ObjectId[],
+  stampField: string,
+  whole: boolean,
+): Digests {
+  const after: Digests = new Map(before);
+  for (const k of extra.map(idKey)) after.delete(k);
+  for (const d of docs) after.set(idKey(d._id), [d._id, `?${digestOf(d, stampField, whole)}`]);
+  return after;
+}
+
 /**
- * One round of catch-up, the last also the verification. Each side's `_id`s are read with their
- * stamps (or, in `wholeCollections`, whole), beside the source's documents stamped since
- * `since`; documents whose stamp differs, or that the target lacks, are written again from the
- * source, those the source lacks deleted, the indexes made the same. With `verify` (the source
- * takes no writes): the documents written are read back at the target, then the counts, a
- * checksum over every `_id` and its stamp (or whole document), and the indexes are compared.
- * `known` is what the previous round left at the target (read instead where given: only the
- * move writes there, and every document it wrote was read back or is read back here). Returns
- * the documents changed, the first difference left (null if none), what the source held and
- * what the target holds now.
+ * A catch-up round while writes continue, its work in proportion to the writes: the source's
+ * documents stamped since `since` (the collections in `wholeCollections`, small, read whole)
+ * are written at the target where its copy differs, and the indexes made the same. The
+ * target's digests are read once, in the first round after the copy, which so checks what the
+ * copy wrote; later rounds start from `known`, what the round before left there (only the move
+ * writes there). Deletions and unstamped documents are the final round's. Returns the
+ * documents written and what the target holds now.
  */
-async function syncRound(
+async function catchUpRound(
   source: Db,
   target: Db,
   since: ObjectId,
   opts: MoveOptions,
-  o: { verify?: boolean; known?: Snapshot } = {},
-): Promise<
-  { changes: number; mismatch: string | null; snapshot: Snapshot; targetAfter: Snapshot }
-> {
+  known?: Snapshot,
+): Promise<{ changes: number; targetAfter: Snapshot }> {
   const names = await collectionNames(source);
-  let changes = 0;
-  for (const name of await collectionNames(target)) {
-    if (!names.includes(name)) {
-      await target.collection(name).drop();
-      changes++;
-    }
-  }
+  const dropped = await dropMissing(target, names);
   const f = opts.stampField;
   const results = await settled(names.map(async (name) => {
     const from = source.collection(name);
     const to = target.collection(name);
     const whole = opts.wholeCollections.includes(name);
-    const knownHere = o.known?.get(name);
+    const knownHere = known?.get(name);
+    const [tgt, changed] = await settled<Digests | Document[] | void>([
+      knownHere ? Promise.resolve(knownHere) : digestsOf(to, f, whole),
+      from.find(whole ? {} : { [f]: { $gte: since } }).toArray(),
+      copyIndexes(from, to),
+    ]) as [Digests, Document[], void];
+    const differs = (d: Document) =>
+      settledDigest(tgt.get(idKey(d._id))?.[1]) !== digestOf(d, f, whole);
+    const docs = changed.filter(differs);
+    const present = new Set(changed.map((d) => idKey(d._id)));
+    const extra = whole ? [...tgt].filter(([k]) => !present.has(k)).map(([, [id]]) => id) : [];
+    const fixed = await writeDocs(to, docs, extra, opts.batchSize);
+    return { name, fixed, after: afterWrites(tgt, docs, extra, f, whole) };
+  }));
+  return {
+    changes: results.reduce((n, r) => n + r.fixed, dropped),
+    targetAfter: new Map(results.map((r) => [r.name, r.after])),
+  };
+}
+
+/**
+ * The final round, in maintenance (the source takes no writes): each source `_id` is read with
+ * its stamp (or, in `wholeCollections`, whole) and compared with `known`, what the catch-up
+ * left at the target (read here where not given); documents whose stamp differs, or that the
+ * target lacks, are written again from the source, those the source lacks deleted, the indexes
+ * made the same. Then the verification: the documents written are read back at the target, and
+ * the counts, a checksum over every `_id` and its stamp (or whole document), and the indexes
+ * are compared. Returns the documents changed, the first difference left (null if none) and
+ * what the source held.
+ */
+async function finalRound(
+  source: Db,
+  target: Db,
+  since: ObjectId,
+  opts: MoveOptions,
+  known?: Snapshot,
+): Promise<{ changes: number; mismatch: string | null; snapshot: Snapshot }> {
+  const names = await collectionNames(source);
+  const dropped = await dropMissing(target, names);
+  const f = opts.stampField;
+  const results = await settled(names.map(async (name) => {
+    const from = source.collection(name);
+    const to = target.collection(name);
+    const whole = opts.wholeCollections.includes(name);
+    const knownHere = known?.get(name);
     const [src, tgt] = await settled<Digests | void>([
       digestsOf(from, f, whole),
       knownHere ? Promise.resolve(knownHere) : digestsOf(to, f, whole),
@@ -586,52 +690,31 @@ async function syncRound(
     }
     docs.push(...await findByIds(from, again, {}, opts.batchSize));
     const extra = [...tgt].filter(([k]) => !src.has(k)).map(([, [id]]) => id);
-    let fixed: number;
-    if (docs.length + extra.length <= FEW) {
-      // Few: one write per document by `_id`, an indexed equality on every server.
-      if (docs.length + extra.length) {
-        await to.bulkWrite([
-          ...docs.map((d) => ({
-            replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true },
-          })),
-          ...extra.map((_id) => ({ deleteOne: { filter: { _id } } })),
-        ], { ordered: false });
-      }
-      fixed = docs.length + extra.length;
-    } else {
-      fixed = await replaceAll(to, docs, opts.batchSize);
-      if (extra.length) fixed += (await to.deleteMany({ _id: { $in: extra } })).deletedCount;
-    }
-    let mismatch: string | null = null;
-    // What this job wrote is taken as written until the verification reads it back.
-    const after: Digests = new Map(tgt);
-    for (const k of extra.map(idKey)) after.delete(k);
-    for (const d of docs) after.set(idKey(d._id), [d._id, `?${digestOf(d, f, whole)}`]);
-    if (o.verify) {
-      const written = [...after].filter(([, [, d]]) => d.startsWith("?")).map(([, [id]]) => id);
-      for (const k of written.map(idKey)) after.delete(k);
-      const back = await findByIds(to, written, whole ? {} : { [f]: 1 }, opts.batchSize);
-      for (const d of back) after.set(idKey(d._id), [d._id, digestOf(d, f, whole)]);
-      mismatch = src.size !== after.size
-        ? `${name}: ${src.size} documents vs ${after.size}`
-        : await checksumOf(src) !== await checksumOf(after)
-        ? `${name}: checksums differ`
-        : await compareIndexes(name, from, to);
-    }
-    return { name, fixed, mismatch, docs: src, after };
+    const fixed = await writeDocs(to, docs, extra, opts.batchSize);
+    // Read back what the move wrote and has not read since.
+    const after = afterWrites(tgt, docs, extra, f, whole);
+    const written = [...after].filter(([, [, d]]) => d.startsWith("?")).map(([, [id]]) => id);
+    for (const k of written.map(idKey)) after.delete(k);
+    const back = await findByIds(to, written, whole ? {} : { [f]: 1 }, opts.batchSize);
+    for (const d of back) after.set(idKey(d._id), [d._id, digestOf(d, f, whole)]);
+    const mismatch = src.size !== after.size
+      ? `${name}: ${src.size} documents vs ${after.size}`
+      : await checksumOf(src) !== await checksumOf(after)
+      ? `${name}: checksums differ`
+      : await compareIndexes(name, from, to);
+    return { name, fixed, mismatch, docs: src };
   }));
   let mismatch = results.find((r) => r.mismatch)?.mismatch ?? null;
-  if (o.verify && !mismatch) {
+  if (!mismatch) {
     const targetNames = await collectionNames(target);
     if (names.join() !== targetNames.join()) {
       mismatch = `collections differ: ${names.join(",")} vs ${targetNames.join(",")}`;
     }
   }
   return {
-    changes: results.reduce((n, r) => n + r.fixed, changes),
+    changes: results.reduce((n, r) => n + r.fixed, dropped),
     mismatch,
     snapshot: new Map(results.map((r) => [r.name, r.docs])),
-    targetAfter: new Map(results.map((r) => [r.name, r.after])),
   };
 }
 
@@ -706,6 +789,10 @@ async function ensureStampIndex(col: Collection, stampField: string): Promise<vo
     return keys.length === 1 && keys[0] === stampField;
   });
   if (!has) await col.createIndex({ [stampField]: 1 }, { name: MOVE_STAMP_INDEX });
+  // Fresh statistics for the query planner where the server keeps them apart (FerretDB gathers
+  // PostgreSQL's here; without them a range is guessed to match a third of the table, and read
+  // whole). MongoDB answers it from its own figures.
+  await col.db.command({ collStats: col.collectionName }).catch(() => {});
 }
 
 /** Drop the stamp indexes a move made (a move given up leaves the source as it found it). */
