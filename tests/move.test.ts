@@ -15,6 +15,7 @@ import { visibleOrg } from "../src/tenants/visibility.ts";
 import { assertWritable } from "../src/tenants/org-status.ts";
 import { writableOrg } from "../src/tenants/visibility.ts";
 import { findOrgById } from "../src/tenants/orgs.ts";
+import { noteMoveDeletion } from "../src/tenants/move-deletions.ts";
 import { createOrgAndLogin, createTestApp, dbTest, type TestApp } from "./support/app.ts";
 
 const STAMP = "_stamp";
@@ -113,6 +114,13 @@ function startWriter(t: TestApp, orgId: string, model: Model) {
             });
             m.set(hex, n);
           } else {
+            // Noted first while the org is being moved, as the document API does.
+            if (org.move) {
+              await noteMoveDeletion(t.deps.db.master, org.move.jobId, {
+                collection: name,
+                documentId: new ObjectId(hex),
+              });
+            }
             await col.deleteOne({ _id: new ObjectId(hex) });
             m.delete(hex);
           }

@@ -11,6 +11,7 @@ import { type Collection, type Db, type Document, MongoServerError } from "mongo
 import { recordEvent } from "../audit/audit.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
+import { noteMoveDeletion } from "../tenants/move-deletions.ts";
 import { isServiceCollection } from "../tenants/service-collections.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { collectionExists, collectionNotFound, invalidField } from "../platform/errors.ts";
@@ -153,6 +154,7 @@ export async function dropCollection(scope: DataScope, name: string): Promise<vo
   const { deps, org } = scope;
   const col = await ownCollection(deps, org, name);
   const count = await col.estimatedDocumentCount();
+  if (org.move) await noteMoveDeletion(deps.db.master, org.move.jobId, { collection: name });
   let dropped: boolean;
   try {
     dropped = await col.drop();

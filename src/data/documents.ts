@@ -43,6 +43,7 @@ import {
   STAMP,
 } from "./sanitize.ts";
 import { type DataScope, forReading, forWriting } from "./scope.ts";
+import { noteMoveDeletion } from "../tenants/move-deletions.ts";
 import { adjustUsage, quotasOf, releaseUsage } from "../tenants/usage.ts";
 
 export const MAX_BATCH = 500;
@@ -315,6 +316,9 @@ export async function deleteDocument(
   const col = await ownCollection(deps, org, name);
   const _id = parseId(input.id);
   const ifMatch = stampOfTag(input.ifMatch);
+  if (org.move) {
+    await noteMoveDeletion(deps.db.master, org.move.jobId, { collection: name, documentId: _id });
+  }
   const { deletedCount } = await col.deleteOne(target(_id, ifMatch));
   if (deletedCount === 0) throw await missed(col, _id, ifMatch);
   await adjustUsage(deps, org, { documents: -1 });

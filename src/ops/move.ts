@@ -2,18 +2,20 @@
  * Moving an org's database to another cluster (DESIGN.md, "Deployments and placement"), as a
  * job whose state records how far it got, so that a crash at any point resumes from there:
  *
- * 1. mark the org `move` (reads and writes continue; writers now check the org afresh), and
- *    index the write stamp at the source where it is not (the catch-ups select by it);
+ * 1. mark the org `move` (reads and writes continue; writers now check the org afresh and note
+ *    each deletion they make in `move_deletions`), index the write stamp at the source where it
+ *    is not (the catch-ups select by it), and wait until every instance sees the mark;
  * 2. copy the collections (a few at a time), each in `_id` order in batches (resumable from the
- *    last copied `_id`), then its indexes;
- * 3. catch up while writes continue: the first round reads the target's `_id`s with their stamps
- *    once (what the copy wrote, checked); each round writes the source's documents stamped since
- *    the round before, until few changes are left and every instance has seen the move;
- *    deletions wait for the final round;
- * 4. maintenance: writes get 503 `org_maintenance`; the final round compares every source `_id`
- *    and stamp with the target, writes the differences (deletions too), and verifies: the
- *    documents written re-read at the target, counts, a checksum per collection over every `_id`
- *    and stamp, and the indexes compared;
+ *    last copied `_id`), then its indexes, keeping each document's `_id` and stamp;
+ * 3. catch up while writes continue, in rounds until few changes are left: what the source
+ *    holds is known from the copy, the documents stamped since the round before and the noted
+ *    deletions (checked at the source), without reading every `_id` again; the first round
+ *    reads the target's `_id`s and stamps once, so checks what the copy wrote; differences are
+ *    written. The service's own collections, those dropped during the move and every collection
+ *    of a resumed job are read whole instead;
+ * 4. maintenance: writes get 503 `org_maintenance`; one last such round, short since little
+ *    changed, then the verification: the documents written re-read at the target, counts, a
+ *    checksum per collection over every `_id` and stamp, and the indexes compared;
  * 5. switch the org's `cluster` and end the maintenance in one update;
  * 6. once every instance sees the switch, copy what a write that raced the maintenance left at
  *    the source, and drop the source database.
@@ -28,6 +30,12 @@ import type { Deps, MoveStep } from "../platform/deps.ts";
 import { alreadyThere, moveInProgress, orgNotFound } from "../platform/errors.ts";
 import { isVisible } from "../tenants/org-status.ts";
 import { assertKnownCluster } from "../tenants/placement.ts";
+import {
+  forgetMoveDeletions,
+  type MoveDeletion,
+  moveDeletions,
+} from "../tenants/move-deletions.ts";
+import { isServiceCollection } from "../tenants/service-collections.ts";
 import {
   abandonOrgMove,
   findOrgById,
@@ -93,7 +101,7 @@ export interface MoveOptions {
   graceMs: number;
   /**
    * How long before every instance sees a change to the org (their caches' TTL): the move waits
-   * this long after marking the org before the maintenance, and after the switch before the drop.
+   * this long after marking the org before the copy, and after the switch before the drop.
    */
   propagationMs: number;
   /** Stamps are ObjectIds made by several processes: allow this much clock difference (s). */
@@ -202,6 +210,9 @@ export async function runMove(
   // What the target holds after each round (only this job writes there before the switch), so
   // that the next round need not read it again; a resumed job reads it once.
   let known: Snapshot | undefined;
+  // What the source's collections of the org's own documents hold, from the copy on, kept up to
+  // date by each round; a resumed job reads them once.
+  let sourceKnown: Snapshot = new Map();
   try {
     if (!state.phase) {
       // A fresh start: whatever a given-up earlier attempt left at the target goes first.
@@ -220,6 +231,10 @@ export async function runMove(
     }
 
     const timings = state.timings ??= {};
+    // From now on every instance notes the deletions it makes, which the catch-up relies on.
+    const t = performance.now();
+    await sleep(org.move!.since.getTime() + opts.propagationMs - deps.now().getTime(), signal);
+    timings.propagationWaitMs = Math.round(performance.now() - t);
     let t0 = performance.now();
     const lap = (name: string) => {
       timings[name] = Math.round(performance.now() - t0);
@@ -229,10 +244,11 @@ export async function runMove(
       // A few collections at a time: one's reads and writes overlap another's.
       const left = state.collections!.filter((c) => !c.done);
       await eachLimited(left, opts.copyConcurrency, async (c) => {
-        await copyCollection(source, target, c, opts.batchSize, async () => {
+        const copied = await copyCollection(source, target, c, opts, async () => {
           await save(copiedSoFar(state));
           await step("copy-batch");
         });
+        if (copied && tracked(c.name, opts)) sourceKnown.set(c.name, copied);
         await copyIndexes(source.collection(c.name), target.collection(c.name));
         c.done = true;
         await save(copiedSoFar(state));
@@ -246,26 +262,22 @@ export async function runMove(
     if (state.phase === "catch-up") {
       // Rounds while writes continue: each writes what changed since the round before, so the
       // next is shorter; the final round (in maintenance) then has little left to write.
-      const round = async (label: string) => {
+      for (let n = 1; n <= opts.catchUpRounds; n++) {
         const since = stampBefore(deps.now(), opts.clockSkewS);
-        const r = await catchUpRound(source, target, state.since!, opts, known);
+        const r = await syncRound(source, target, state.since!, opts, {
+          known,
+          sourceKnown,
+          deletions: await moveDeletions(master, job.id),
+        });
         known = r.targetAfter;
+        sourceKnown = r.sourceAfter;
         state.since = since;
-        lap(`${label}Ms`);
-        timings[`${label}Changes`] = r.changes;
+        lap(`catchUp${n}Ms`);
+        timings[`catchUp${n}Changes`] = r.changes;
         await save();
         await step("caught-up");
-        return r.changes;
-      };
-      for (let n = 1; n <= opts.catchUpRounds; n++) {
-        if (await round(`catchUp${n}`) < opts.catchUpBelow) break;
+        if (r.changes < opts.catchUpBelow) break;
       }
-      // Every instance must have seen the move before maintenance relies on it; what was
-      // written while waiting is one more round's.
-      const wait = org.move!.since.getTime() + opts.propagationMs - deps.now().getTime();
-      await sleep(wait, signal);
-      lap("propagationWaitMs");
-      if (wait > 0) await round("catchUpAfterWait");
       state.phase = "maintenance";
       state.maintenanceSince = deps.now();
       await save();
@@ -281,8 +293,13 @@ export async function runMove(
     lap("graceMs");
     // The source takes no writes now: this round leaves both sides equal, and verifies it.
     const since = stampBefore(deps.now(), opts.clockSkewS);
-    const final = await finalRound(source, target, state.since!, opts, known);
-    snapshot = final.snapshot;
+    const final = await syncRound(source, target, state.since!, opts, {
+      verify: true,
+      known,
+      sourceKnown,
+      deletions: await moveDeletions(master, job.id),
+    });
+    snapshot = final.sourceAfter;
     state.since = since;
     timings.finalChanges = final.changes;
     lap("finalSyncAndVerifyMs");
@@ -297,6 +314,7 @@ export async function runMove(
     deps.cache.forget(tag.org(orgId));
     await dropTarget(deps, job.params).catch(() => {});
     await dropStampIndexes(source).catch(() => {});
+    await forgetMoveDeletions(master, job.id).catch(() => {});
     throw e;
   }
   deps.cache.forget(tag.org(orgId));
@@ -358,6 +376,7 @@ async function finishAtTarget(
     if (late) deps.log.warn("copied writes that reached the source late", { orgId: org.id, late });
   }
   await source.dropDatabase();
+  await forgetMoveDeletions(deps.db.master, job.id);
   state.phase = "done";
   await ctx.save({ state });
   await checkpoint(signal, deps.hooks.afterMoveStep?.("dropped", job.id));
@@ -392,14 +411,20 @@ async function take(cursor: ReturnType<Collection["find"]>, n: number): Promise<
   return docs;
 }
 
-/** Copy a collection in `_id` order from `c.lastId` on, reading the next batch while writing. */
+/**
+ * Copy a collection in `_id` order from `c.lastId` on, reading the next batch while writing.
+ * Returns each copied document's digest when the copy began at the start (the source's
+ * content as read, for the catch-up), undefined when it resumed part-way.
+ */
 async function copyCollection(
   source: Db,
   target: Db,
   c: CollectionState,
-  batchSize: number,
+  opts: MoveOptions,
   afterBatch: () => Promise<void>,
-): Promise<void> {
+): Promise<Digests | undefined> {
+  const { batchSize, stampField } = opts;
+  const digests: Digests | undefined = c.lastId === undefined ? new Map() : undefined;
   const from = source.collection(c.name);
   const to = target.collection(c.name);
   await target.createCollection(c.name).catch((e) => {
@@ -417,6 +442,7 @@ async function copyCollection(
       const next = take(cursor, batchSize);
       next.catch(() => {}); // awaited below, unless the write fails first
       await to.insertMany(batch, { ordered: false });
+      for (const d of batch) digests?.set(idKey(d._id), [d._id, digestOf(d, stampField, false)]);
       c.lastId = batch[batch.length - 1]._id;
       c.copied += batch.length;
       await afterBatch();
@@ -425,7 +451,17 @@ async function copyCollection(
   } finally {
     await cursor.close();
   }
+  return digests;
 }
+
+/**
+ * Whether the move keeps a collection's source content from the copy on, rather than reading
+ * it whole each round: the org's own documents, each written with a stamp through the document
+ * API, which notes their deletions. Not the service's own collections (unstamped, or changed
+ * and pruned without a note).
+ */
+const tracked = (name: string, opts: MoveOptions) =>
+  !isServiceCollection(name) && !opts.wholeCollections.includes(name);
 
 function isNamespaceExists(e: unknown): boolean {
   return e instanceof Error && "code" in e && (e as { code: unknown }).code === 48;
@@ -602,65 +638,61 @@ function afterWrites(
 }
 
 /**
- * A catch-up round while writes continue, its work in proportion to the writes: the source's
- * documents stamped since `since` (the collections in `wholeCollections`, small, read whole)
- * are written at the target where its copy differs, and the indexes made the same. The
- * target's digests are read once, in the first round after the copy, which so checks what the
- * copy wrote; later rounds start from `known`, what the round before left there (only the move
- * writes there). Deletions and unstamped documents are the final round's. Returns the
- * documents written and what the target holds now.
+ * What a tracked collection's source holds now, from what it held (`before`, mutated): the
+ * documents stamped since `since` (returned too: the round writes them), and the noted
+ * deletions, each checked at the source (a deletion noted but failed, or not made yet, finds
+ * the document still there).
  */
-async function catchUpRound(
-  source: Db,
-  target: Db,
+async function sourceNow(
+  from: Collection,
+  before: Digests,
   since: ObjectId,
+  noted: ObjectId[],
   opts: MoveOptions,
-  known?: Snapshot,
-): Promise<{ changes: number; targetAfter: Snapshot }> {
-  const names = await collectionNames(source);
-  const dropped = await dropMissing(target, names);
+): Promise<{ src: Digests; stamped: Document[] }> {
   const f = opts.stampField;
-  const results = await settled(names.map(async (name) => {
-    const from = source.collection(name);
-    const to = target.collection(name);
-    const whole = opts.wholeCollections.includes(name);
-    const knownHere = known?.get(name);
-    const [tgt, changed] = await settled<Digests | Document[] | void>([
-      knownHere ? Promise.resolve(knownHere) : digestsOf(to, f, whole),
-      from.find(whole ? {} : { [f]: { $gte: since } }).toArray(),
-      copyIndexes(from, to),
-    ]) as [Digests, Document[], void];
-    const differs = (d: Document) =>
-      settledDigest(tgt.get(idKey(d._id))?.[1]) !== digestOf(d, f, whole);
-    const docs = changed.filter(differs);
-    const present = new Set(changed.map((d) => idKey(d._id)));
-    const extra = whole ? [...tgt].filter(([k]) => !present.has(k)).map(([, [id]]) => id) : [];
-    const fixed = await writeDocs(to, docs, extra, opts.batchSize);
-    return { name, fixed, after: afterWrites(tgt, docs, extra, f, whole) };
-  }));
-  return {
-    changes: results.reduce((n, r) => n + r.fixed, dropped),
-    targetAfter: new Map(results.map((r) => [r.name, r.after])),
-  };
+  const stamped = await from.find({ [f]: { $gte: since } }).toArray();
+  for (const d of stamped) before.set(idKey(d._id), [d._id, digestOf(d, f, false)]);
+  const seen = new Set(stamped.map((d) => idKey(d._id)));
+  const check = noted.filter((id) => !seen.has(idKey(id)));
+  const still = await findByIds(from, check, { [f]: 1 }, opts.batchSize);
+  const there = new Map(still.map((d) => [idKey(d._id), d]));
+  for (const id of check) {
+    const k = idKey(id);
+    const d = there.get(k);
+    if (d) before.set(k, [id, digestOf(d, f, false)]);
+    else before.delete(k);
+  }
+  return { src: before, stamped };
 }
 
 /**
- * The final round, in maintenance (the source takes no writes): each source `_id` is read with
- * its stamp (or, in `wholeCollections`, whole) and compared with `known`, what the catch-up
- * left at the target (read here where not given); documents whose stamp differs, or that the
- * target lacks, are written again from the source, those the source lacks deleted, the indexes
- * made the same. Then the verification: the documents written are read back at the target, and
- * the counts, a checksum over every `_id` and its stamp (or whole document), and the indexes
- * are compared. Returns the documents changed, the first difference left (null if none) and
- * what the source held.
+ * One round of catch-up, the last also the verification. What each collection of the source
+ * holds (`_id`s with their stamps, or whole documents in `wholeCollections`) is compared with
+ * what the target holds: the source's from `sourceKnown` brought up to date (`sourceNow`) for
+ * tracked collections not dropped during the move, read otherwise; the target's from `known`
+ * (only the move writes there, and every document it wrote is read back by the verification),
+ * read where not given. Documents whose stamp differs, or that the target lacks, are written
+ * again from the source, those the source lacks deleted, the indexes made the same. With
+ * `verify` (the source takes no writes): the documents written are read back at the target,
+ * then the counts, a checksum over every `_id` and its stamp (or whole document), and the
+ * indexes are compared. Returns the documents changed, the first difference left (null if
+ * none), and what each side holds now.
  */
-async function finalRound(
+async function syncRound(
   source: Db,
   target: Db,
   since: ObjectId,
   opts: MoveOptions,
-  known?: Snapshot,
-): Promise<{ changes: number; mismatch: string | null; snapshot: Snapshot }> {
+  o: {
+    verify?: boolean;
+    known?: Snapshot;
+    sourceKnown: Snapshot;
+    deletions: MoveDeletion[];
+  },
+): Promise<
+  { changes: number; mismatch: string | null; sourceAfter: Snapshot; targetAfter: Snapshot }
+> {
   const names = await collectionNames(source);
   const dropped = await dropMissing(target, names);
   const f = opts.stampField;
@@ -668,19 +700,28 @@ async function finalRound(
     const from = source.collection(name);
     const to = target.collection(name);
     const whole = opts.wholeCollections.includes(name);
-    const knownHere = known?.get(name);
-    const [src, tgt] = await settled<Digests | void>([
-      digestsOf(from, f, whole),
+    const notes = o.deletions.filter((d) => d.collection === name);
+    const droppedDuring = notes.some((d) => !d.documentId);
+    const before = tracked(name, opts) && !droppedDuring ? o.sourceKnown.get(name) : undefined;
+    const noted = notes.flatMap((d) => d.documentId ? [d.documentId] : []);
+    const knownHere = o.known?.get(name);
+    const [{ src, stamped }, tgt] = await settled<
+      { src: Digests; stamped: Document[] } | Digests | void
+    >([
+      before
+        ? sourceNow(from, before, since, noted, opts)
+        : digestsOf(from, f, whole).then((src) => ({ src, stamped: [] })),
       knownHere ? Promise.resolve(knownHere) : digestsOf(to, f, whole),
       copyIndexes(from, to),
-    ]) as [Digests, Digests, void];
+    ]) as [{ src: Digests; stamped: Document[] }, Digests, void];
     const stale = [...src].filter(([k, [, digest]]) => settledDigest(tgt.get(k)?.[1]) !== digest);
-    // Many changed: those stamped since the last round in one query (indexed where the server
-    // uses the index for a range), the rest by `_id`. Few: all by `_id`.
-    const stamped = stale.length > FEW && !whole
-      ? await from.find({ [f]: { $gte: since } }).toArray()
-      : [];
-    const read = new Map(stamped.map((d) => [idKey(d._id), d]));
+    // Read whole and many changed: those stamped since the last round in one query (indexed),
+    // the rest by `_id`. Few: all by `_id`.
+    const read = new Map(
+      (stale.length > FEW && !whole && !before
+        ? await from.find({ [f]: { $gte: since } }).toArray()
+        : stamped).map((d) => [idKey(d._id), d]),
+    );
     const docs: Document[] = [];
     const again: ObjectId[] = [];
     for (const [k, [id, digest]] of stale) {
@@ -691,21 +732,24 @@ async function finalRound(
     docs.push(...await findByIds(from, again, {}, opts.batchSize));
     const extra = [...tgt].filter(([k]) => !src.has(k)).map(([, [id]]) => id);
     const fixed = await writeDocs(to, docs, extra, opts.batchSize);
-    // Read back what the move wrote and has not read since.
     const after = afterWrites(tgt, docs, extra, f, whole);
-    const written = [...after].filter(([, [, d]]) => d.startsWith("?")).map(([, [id]]) => id);
-    for (const k of written.map(idKey)) after.delete(k);
-    const back = await findByIds(to, written, whole ? {} : { [f]: 1 }, opts.batchSize);
-    for (const d of back) after.set(idKey(d._id), [d._id, digestOf(d, f, whole)]);
-    const mismatch = src.size !== after.size
-      ? `${name}: ${src.size} documents vs ${after.size}`
-      : await checksumOf(src) !== await checksumOf(after)
-      ? `${name}: checksums differ`
-      : await compareIndexes(name, from, to);
-    return { name, fixed, mismatch, docs: src };
+    let mismatch: string | null = null;
+    if (o.verify) {
+      // Read back what the move wrote and has not read since.
+      const written = [...after].filter(([, [, d]]) => d.startsWith("?")).map(([, [id]]) => id);
+      for (const k of written.map(idKey)) after.delete(k);
+      const back = await findByIds(to, written, whole ? {} : { [f]: 1 }, opts.batchSize);
+      for (const d of back) after.set(idKey(d._id), [d._id, digestOf(d, f, whole)]);
+      mismatch = src.size !== after.size
+        ? `${name}: ${src.size} documents vs ${after.size}`
+        : await checksumOf(src) !== await checksumOf(after)
+        ? `${name}: checksums differ`
+        : await compareIndexes(name, from, to);
+    }
+    return { name, fixed, mismatch, src, after };
   }));
   let mismatch = results.find((r) => r.mismatch)?.mismatch ?? null;
-  if (!mismatch) {
+  if (o.verify && !mismatch) {
     const targetNames = await collectionNames(target);
     if (names.join() !== targetNames.join()) {
       mismatch = `collections differ: ${names.join(",")} vs ${targetNames.join(",")}`;
@@ -714,7 +758,8 @@ async function finalRound(
   return {
     changes: results.reduce((n, r) => n + r.fixed, dropped),
     mismatch,
-    snapshot: new Map(results.map((r) => [r.name, r.docs])),
+    sourceAfter: new Map(results.map((r) => [r.name, r.src])),
+    targetAfter: new Map(results.map((r) => [r.name, r.after])),
   };
 }
 
