@@ -11,7 +11,8 @@ import { setOperator } from "../src/access/operators.ts";
 import { startFerretDB } from "../src/platform/embedded/ferretdb.ts";
 import { startJobRunner } from "../src/ops/job-runner.ts";
 import { getJob } from "../src/ops/jobs.ts";
-import { MOVE_JOB, moveJobHandler, type MoveState } from "../src/ops/move.ts";
+import { MOVE_JOB, moveJobHandler, type MoveState, requestMove, verify } from "../src/ops/move.ts";
+import { findOrgById } from "../src/tenants/orgs.ts";
 import { insertUser } from "../src/identity/users.ts";
 import { createOrgAndLogin, createTestApp, dbTest, json, PASSWORD } from "./support/app.ts";
 
@@ -241,3 +242,107 @@ function fields(collection: string, v: number) {
     ? { v, email: `${tag}@example.com`, age: v % 90 }
     : { v, kind: ["a", "b", "c"][v % 3] };
 }
+
+Deno.test(
+  "deletions, a patch and a collection dropped and made again during a move, through the document API, are at the target before the switch",
+  dbTest,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "orgservice-b-" });
+    const b = await startFerretDB({ dataDir: dir, log: () => {} });
+    const env = {
+      MONGO_CLUSTERS: JSON.stringify({ b: b.uri }),
+      AUTH_CACHE_TTL_MS: "500",
+      ORG_CREATE_LIMIT: "0",
+    };
+    const app = await createTestApp({ env });
+    let stopRunner: (() => Promise<void>) | undefined;
+    try {
+      const owner = await createOrgAndLogin(app, `Deleting ${crypto.randomUUID().slice(0, 8)}`);
+      const slug = owner.org.slug;
+      const base = `/v1/orgs/${slug}/collections`;
+      const call = async (path: string, method = "GET", body?: unknown) => {
+        const res = await app.request(path, {
+          method,
+          headers: { ...bearer(owner.token), "Content-Type": "application/json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await res.text();
+        return { status: res.status, body: text ? JSON.parse(text) : null };
+      };
+      const ids: Record<string, string[]> = {};
+      for (const name of ["keep", "notes"]) {
+        assertEquals((await call(base, "POST", { name })).status, 201);
+        const documents = Array.from({ length: 20 }, (_, v) => ({ v }));
+        const made = await call(`${base}/${name}/documents/batch`, "POST", { documents });
+        assertEquals(made.status, 201);
+        ids[name] = made.body.insertedIds;
+      }
+      const org = (await findOrgById(app.deps.db.master, owner.org.id))!;
+      // At the step named, the writes (from the instance that serves the API) and, just before
+      // the switch, the target compared with the source in full.
+      let mismatch: string | null | undefined;
+      let madeAgain: string | undefined;
+      await using runner = await createTestApp({
+        sameDatabaseAs: app,
+        env,
+        hooks: {
+          async afterMoveStep(step) {
+            if (step === "copied") {
+              assertEquals(
+                (await call(`${base}/keep/documents/${ids.keep[0]}`, "DELETE")).status,
+                204,
+              );
+              assertEquals(
+                (await call(`${base}/keep/documents/${ids.keep[1]}`, "PATCH", { v: 100 })).status,
+                200,
+              );
+              assertEquals((await call(`${base}/notes`, "DELETE")).status, 204);
+              assertEquals((await call(base, "POST", { name: "notes" })).status, 201);
+              const again = await call(`${base}/notes/documents`, "POST", { v: 200 });
+              assertEquals(again.status, 201);
+              madeAgain = again.body._id;
+            }
+            if (step === "verified") {
+              mismatch = await verify(
+                app.deps.db.clients.default.db(org.databaseName),
+                app.deps.db.clients.b.db(org.databaseName),
+                "_stamp",
+              );
+            }
+          },
+        },
+      });
+      const job = await requestMove(app.deps, slug, "b");
+      stopRunner = startJobRunner(runner.deps, { [MOVE_JOB]: moveJobHandler() }, { pollMs: 50 });
+      let done = await getJob(app.deps.db.master, job.id);
+      while (done?.status !== "succeeded" && done?.status !== "failed") {
+        await new Promise((r) => setTimeout(r, 100));
+        done = await getJob(app.deps.db.master, job.id);
+      }
+      assertEquals(done.status, "succeeded", done.error);
+      assertEquals(mismatch, null);
+
+      const list = async (name: string) =>
+        (await call(`${base}/${name}/documents?limit=100`)).body.items.map((
+          d: { _id: string; v: number },
+        ) => [d._id, d.v]);
+      const keep = new Map(await list("keep"));
+      assertEquals(keep.size, 19);
+      assert(!keep.has(ids.keep[0]), "the deleted document stays deleted");
+      assertEquals(keep.get(ids.keep[1]), 100);
+      assertEquals(await list("notes"), [[madeAgain, 200]]);
+      const moved = (await findOrgById(app.deps.db.master, org.id))!;
+      assertEquals(moved.cluster, "b");
+    } finally {
+      await stopRunner?.();
+      for (const d of (await app.deps.db.clients.b.db("admin").admin().listDatabases()).databases) {
+        if (d.name.startsWith(app.config.tenantDbPrefix)) {
+          await app.deps.db.clients.b.db(d.name).dropDatabase();
+        }
+      }
+      await app.close();
+      await b.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
