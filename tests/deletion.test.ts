@@ -1,6 +1,7 @@
 import { ObjectId } from "mongodb";
 import { assert, assertEquals } from "./support/assert.ts";
 import { runMaintenance } from "../src/ops/maintenance.ts";
+import { failedOrgMigrations, recordOrgMigration } from "../src/tenants/migration-records.ts";
 import { createOrgAndLogin, createTestApp, dbTest } from "./support/app.ts";
 
 Deno.test(
@@ -106,3 +107,30 @@ Deno.test(
     assert(!(await b.tenantDatabases()).includes(orgDb), "the pass dropped it again");
   },
 );
+
+Deno.test("deleting an org removes its record of migration runs", dbTest, async () => {
+  await using app = await createTestApp();
+  const owner = await createOrgAndLogin(app, "Migrated Then Gone");
+  const kept = await createOrgAndLogin(app, "Migrated And Kept");
+  const master = app.deps.db.master;
+  for (const o of [owner, kept]) {
+    await recordOrgMigration(master, o.org.id, {
+      slug: o.org.slug,
+      schemaVersion: 2,
+      ran: [],
+      failed: { version: 3, name: "003-example", error: "it failed", at: new Date() },
+      startedAt: new Date(),
+      durationMs: 1,
+    });
+  }
+  const failedIds = async () => (await failedOrgMigrations(master)).map((f) => f.orgId);
+  assert((await failedIds()).includes(owner.org.id));
+
+  const deleted = await app.client(owner.token).v1.orgs[":slug"].$delete({
+    param: { slug: owner.org.slug },
+  });
+  assertEquals(deleted.status, 204);
+  const left = await failedIds();
+  assert(!left.includes(owner.org.id), "no failure of a deleted org is listed");
+  assert(left.includes(kept.org.id), "another org's record stays");
+});

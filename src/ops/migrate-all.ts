@@ -11,7 +11,7 @@
  * (its leases have run out, and this run migrates them), so a run that ends has left no org
  * behind that it could have migrated.
  */
-import { type Db, ObjectId } from "mongodb";
+import type { Db } from "mongodb";
 import type { Deps } from "../platform/deps.ts";
 import type { JobHandler } from "./job-runner.ts";
 import { acquireLease, releaseLease } from "../platform/leases.ts";
@@ -30,27 +30,13 @@ import {
   setSchemaVersion,
 } from "../tenants/orgs.ts";
 import { ownerOf } from "../tenants/meta.ts";
+import { failedOrgMigrations, recordOrgMigration } from "../tenants/migration-records.ts";
 
 export const DEFAULT_MIGRATE_CONCURRENCY = 4;
 /** How long one org's lease lasts unless renewed (it is, every third of it, while in use). */
 export const ORG_MIGRATION_LEASE_MS = 30_000;
 /** Why an org was skipped when another run holds its lease (this run comes back to it). */
 export const HELD_BY_ANOTHER_RUN = "being migrated by another run";
-
-interface OrgMigrationDoc {
-  _id: ObjectId;
-  slug: string;
-  /** The schema version the org's database reached. */
-  schemaVersion: number;
-  /** Every migration applied by a run, oldest first. */
-  ran: { version: number; name: string; at: Date }[];
-  /** The last run's failure; absent once a later run succeeds. */
-  failed?: { version: number; name: string; error: string; at: Date };
-  startedAt: Date;
-  durationMs: number;
-}
-
-const records = (db: Db) => db.collection<OrgMigrationDoc>("org_migrations");
 
 export type OrgOutcome = "migrated" | "failed" | "skipped";
 
@@ -214,21 +200,14 @@ export async function migrateOrg(
       : undefined;
     const at = deps.now();
     const durationMs = performance.now() - t0;
-    await records(master).updateOne(
-      { _id: new ObjectId(org.id) },
-      {
-        $set: {
-          slug: org.slug,
-          schemaVersion: report.to,
-          startedAt,
-          durationMs,
-          ...(failure ? { failed: { ...failure, at } } : {}),
-        },
-        ...(failure ? {} : { $unset: { failed: "" as const } }),
-        $push: { ran: { $each: report.ran.map((r) => ({ ...r, at })) } },
-      },
-      { upsert: true },
-    );
+    await recordOrgMigration(master, org.id, {
+      slug: org.slug,
+      schemaVersion: report.to,
+      ran: report.ran.map((r) => ({ ...r, at })),
+      ...(failure ? { failed: { ...failure, at } } : {}),
+      startedAt,
+      durationMs,
+    });
     // The org's version last: a run killed before it does the org again (nothing is pending in
     // its database, so nothing runs twice) and rewrites the record, which never tells of a
     // failure the org has got past.
@@ -296,34 +275,13 @@ export async function migrationStatus(
 ): Promise<MigrationStatus> {
   const master = deps.db.master;
   const counts = await countOrgsBySchemaVersion(master);
-  const failed = await records(master).find({ failed: { $exists: true } }).sort({ _id: 1 })
-    .toArray();
+  const failures = await failedOrgMigrations(master);
   return {
     latest,
     versions: [...counts].map(([schemaVersion, orgs]) => ({ schemaVersion, orgs }))
       .sort((a, b) => a.schemaVersion - b.schemaVersion),
-    failures: failed.map((d) => ({
-      orgId: d._id.toHexString(),
-      slug: d.slug,
-      version: d.failed!.version,
-      name: d.failed!.name,
-      error: d.failed!.error,
-      at: d.failed!.at,
-    })),
+    failures,
   };
-}
-
-/** Per-org timings of the runs recorded, in the order they started (the benchmark reads them). */
-export async function migrationTimings(
-  db: Db,
-): Promise<{ orgId: string; startedAt: Date; durationMs: number }[]> {
-  const docs = await records(db).find({}, { projection: { startedAt: 1, durationMs: 1 } })
-    .sort({ startedAt: 1 }).toArray();
-  return docs.map((d) => ({
-    orgId: d._id.toHexString(),
-    startedAt: d.startedAt,
-    durationMs: d.durationMs,
-  }));
 }
 
 /** The job kind of a run of `deno task migrate` (listed with the other jobs). */

@@ -10,6 +10,7 @@ import { hasMemberships, removeOrgMemberships } from "../identity/memberships.ts
 import { deleteOrgSessions } from "../identity/sessions.ts";
 import { deleteUser } from "../identity/users.ts";
 import { readMarker } from "./meta.ts";
+import { forgetOrgMigrations } from "./migration-records.ts";
 import { VISIBLE_STATUSES } from "./org-status.ts";
 import { deleteOrgDoc, type Org, transitionOrg } from "./orgs.ts";
 import { forgetOutcome } from "./outcomes.ts";
@@ -60,6 +61,7 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   }
   await deleteOrgSessions(db.master, org.id);
   await deleteOrgInvitations(db.master, org.id);
+  await forgetOrgMigrations(db.master, org.id);
   await hooks.afterDeletionStep?.("references", org.id);
   // The document goes before the outcome: while a rolled-back provisioning's document exists,
   // its outcome must stand, or a creator still at work could decide `active` in between.

@@ -11,7 +11,7 @@
  */
 import { closeDeps, createDeps, ensureMasterIndexes } from "../../src/bootstrap.ts";
 import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
-import { migrationTimings } from "../../src/ops/migrate-all.ts";
+import { orgMigrationTimings } from "../../src/tenants/migration-records.ts";
 import { loadConfig } from "../../src/platform/config.ts";
 import { createLogger } from "../../src/platform/log.ts";
 import { createOrg } from "../../src/tenants/provisioning.ts";
@@ -110,7 +110,7 @@ export async function measureMigrate(
     const out = await task.exited;
     const wallMs = Math.round(performance.now() - started);
     const stdout = task.stdout();
-    const timings = await migrationTimings(deps.db.master);
+    const timings = await orgMigrationTimings(deps.db.master);
     const migrated = await deps.db.master.collection("orgs")
       .countDocuments({ schemaVersion: LATEST_SCHEMA_VERSION });
     if (migrated !== orgs || timings.length !== orgs) {
