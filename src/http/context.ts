@@ -93,7 +93,17 @@ export function scopeOf(c: Ctx<{ principal: Principal; org: Org }>): Scope {
   return { org: c.get("org"), actor: c.get("principal"), request: requestOf(c) };
 }
 
-/** The document API's scope: the org scope with the dependencies its functions take. */
+/**
+ * The document API's scope: the org scope with the dependencies its functions take. Only the
+ * audited writes read `request`, so the client address is worked out when they do.
+ */
 export function dataScope(c: Ctx<{ principal: Principal; org: Org }>): DataScope {
-  return { deps: c.get("deps"), org: c.get("org"), request: requestOf(c) };
+  let request: RequestContext | undefined;
+  return {
+    deps: c.get("deps"),
+    org: c.get("org"),
+    get request() {
+      return request ??= requestOf(c);
+    },
+  };
 }
