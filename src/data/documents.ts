@@ -96,9 +96,10 @@ function parseId(id: string): ObjectId {
   return new ObjectId(id);
 }
 
-function checkSize(deps: Deps, org: Org, doc: Document, path = ""): void {
+/** 403 `quota_exceeded` for a document of more `bytes` (its size in BSON) than the quota. */
+function checkSize(deps: Deps, org: Org, bytes: number, path = ""): void {
   const limit = quotasOf(deps, org).documentBytes;
-  if (BSON.calculateObjectSize(doc) > limit) {
+  if (bytes > limit) {
     const e = quotaExceeded("bytes per document", limit);
     if (path) e.extra.errors = [{ path, message: `Larger than ${limit} bytes` }];
     throw e;
@@ -160,8 +161,11 @@ export async function insertDocument(
 ): Promise<Tagged> {
   scope = await forWriting(scope);
   const { deps, org } = scope;
-  const doc = { _id: new ObjectId(), ...sanitizeDocument(body), [STAMP]: new ObjectId() };
-  checkSize(deps, org, doc);
+  const { document: doc, bytes } = sanitizeDocument(body, {
+    _id: new ObjectId(),
+    stamp: new ObjectId(),
+  });
+  checkSize(deps, org, bytes);
   const col = await ownCollection(deps, org, name);
   await adjustUsage(deps, org, { documents: 1 }, { check: true });
   try {
@@ -186,13 +190,14 @@ export async function insertBatch(
   scope = await forWriting(scope);
   const { deps, org } = scope;
   const docs = documents.map((d, i) => {
-    const doc = {
+    const path = `documents.${i}`;
+    const { document, bytes } = sanitizeDocument(d, {
       _id: new ObjectId(),
-      ...sanitizeDocument(d, { path: `documents.${i}` }),
-      [STAMP]: new ObjectId(),
-    };
-    checkSize(deps, org, doc, `documents.${i}`);
-    return doc;
+      stamp: new ObjectId(),
+      path,
+    });
+    checkSize(deps, org, bytes, path);
+    return document;
   });
   const col = await ownCollection(deps, org, name);
   await adjustUsage(deps, org, { documents: docs.length }, { check: true });
@@ -256,14 +261,14 @@ export async function replaceDocument(
 ): Promise<Tagged> {
   scope = await forWriting(scope);
   const { deps, org } = scope;
-  const replacement = {
-    ...sanitizeDocument(input.body, { id: input.id }),
-    [STAMP]: new ObjectId(),
-  };
+  const { document: replacement, bytes } = sanitizeDocument(input.body, {
+    stamp: new ObjectId(),
+    id: input.id,
+  });
   const col = await ownCollection(deps, org, name);
   const _id = parseId(input.id);
   const ifMatch = stampOfTag(input.ifMatch);
-  checkSize(deps, org, { _id, ...replacement });
+  checkSize(deps, org, bytes);
   const doc = await write(() =>
     col.findOneAndReplace(target(_id, ifMatch), replacement, { returnDocument: "after" })
   );
