@@ -118,3 +118,34 @@ Deno.test("250 documents at limit 100: each exactly once while inserting", dbTes
     }
   });
 });
+
+Deno.test("a page of more than 16 MiB lists every document exactly once", dbTest, async () => {
+  await using app = await createTestApp();
+  const a = await createOrgAndLogin(app, "Paging Large");
+  await createCollection(app, a, "blobs");
+  const docs = docsOf(app, a).documents;
+  const param = { slug: a.org.slug, name: "blobs" };
+  // 70 documents just under the 256 KiB quota: more than one MongoDB reply can carry (16 MiB).
+  const blob = "b".repeat(250_000);
+  for (let n = 0; n < 70; n++) {
+    const res = await docs.$post({ param, json: { n, blob } });
+    assertEquals(res.status, 201, `insert ${n}`);
+    await res.body?.cancel();
+  }
+  for (const limit of ["100", "50"]) {
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await docs.$get({ param, query: { limit, ...(cursor ? { cursor } : {}) } });
+      assertEquals(page.status, 200);
+      if (page.status !== 200) return;
+      const body = await page.json();
+      for (const d of body.items) {
+        assertEquals((d.blob as string).length, blob.length);
+        seen.push(d.n as number);
+      }
+      cursor = body.nextCursor ?? undefined;
+    } while (cursor);
+    assertEquals(seen, Array.from({ length: 70 }, (_, n) => n), `limit ${limit}`);
+  }
+});

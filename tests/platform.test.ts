@@ -77,6 +77,14 @@ Deno.test("every error class is problem+json with a stable code", dbTest, async 
       admin: { email: "a@example.com", password: PASSWORD },
     };
     await assertProblem(await app.request("/v1/orgs", json(body)), 413, "payload_too_large");
+    // A declared length past the limit is refused from the header: the body is never read.
+    const declared = new Request("http://localhost/v1/orgs", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Content-Length": "4096" },
+      body: JSON.stringify(body),
+    });
+    await assertProblem(await app.app.request(declared), 413, "payload_too_large");
+    assertEquals(declared.bodyUsed, false);
   });
   await t.step("unknown fields: 400 with the field named", async () => {
     const body = await assertProblem(

@@ -66,6 +66,21 @@ function cachedNames(deps: Deps, org: Org): Promise<string[]> {
   }));
 }
 
+/**
+ * `Collection` objects by database, made once: each copies its options, and a document request
+ * needs one. Only names found in the org's listing get here, so a database holds no more of
+ * them than it has collections, and they go with their `Db`.
+ */
+const collections = new WeakMap<Db, Map<string, Collection>>();
+
+function collectionOf(db: Db, name: string): Collection {
+  let byName = collections.get(db);
+  if (!byName) collections.set(db, byName = new Map());
+  let col = byName.get(name);
+  if (!col) byName.set(name, col = db.collection(name));
+  return col;
+}
+
 /** The org's collection `name`; 404 `collection_not_found` for an unknown or reserved name. */
 export async function ownCollection(deps: Deps, org: Org, name: string): Promise<Collection> {
   if (!isOwn(name)) throw collectionNotFound();
@@ -73,7 +88,7 @@ export async function ownCollection(deps: Deps, org: Org, name: string): Promise
     deps.cache.forget(namesTag(org));
     if (!(await cachedNames(deps, org)).includes(name)) throw collectionNotFound();
   }
-  return deps.db.tenantDb(org).collection(name);
+  return collectionOf(deps.db.tenantDb(org), name);
 }
 
 async function viewOf(col: Collection): Promise<CollectionView> {

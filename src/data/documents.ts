@@ -14,6 +14,7 @@ import {
   BSON,
   type Collection,
   type Document,
+  Long,
   MongoBulkWriteError,
   MongoServerError,
   ObjectId,
@@ -97,9 +98,10 @@ function parseId(id: string): ObjectId {
   return new ObjectId(id);
 }
 
-function checkSize(deps: Deps, org: Org, doc: Document, path = ""): void {
+/** 403 `quota_exceeded` for a document of more `bytes` (its size in BSON) than the quota. */
+function checkSize(deps: Deps, org: Org, bytes: number, path = ""): void {
   const limit = quotasOf(deps, org).documentBytes;
-  if (BSON.calculateObjectSize(doc) > limit) {
+  if (bytes > limit) {
     const e = quotaExceeded("bytes per document", limit);
     if (path) e.extra.errors = [{ path, message: `Larger than ${limit} bytes` }];
     throw e;
@@ -146,6 +148,44 @@ async function runQuery<T>(
   }
 }
 
+interface BoundedFind {
+  filter: Document;
+  projection?: Document;
+  sort?: Document;
+  limit: number;
+  maxTimeMS?: number;
+}
+
+/**
+ * At most `limit` documents of `col`, read by one `find` command rather than a driver cursor.
+ * A cursor and its implicit session are entered in the client's sets of open cursors and
+ * sessions while they live; under load that bookkeeping keeps finished reads reachable for
+ * V8's young-generation collector, which then copies and promotes every page it read into the
+ * old generation. A bounded read needs no cursor: the batch is one larger than the limit, so
+ * the server closes the cursor with its first reply (FerretDB keeps one open when a batch is
+ * exactly full). A reply that still leaves a cursor open was cut short (MongoDB's replies hold
+ * at most 16 MiB); that rare read is closed and done again through a driver cursor.
+ */
+async function findBounded(col: Collection, q: BoundedFind): Promise<Document[]> {
+  const command: Document = {
+    find: col.collectionName,
+    filter: q.filter,
+    limit: q.limit,
+    batchSize: q.limit + 1,
+  };
+  if (q.projection) command.projection = q.projection;
+  if (q.sort) command.sort = q.sort;
+  if (q.maxTimeMS) command.maxTimeMS = q.maxTimeMS;
+  const db = col.db;
+  const { cursor } = await db.command(command);
+  const id: number | Long = cursor.id;
+  if (typeof id === "number" ? id === 0 : id.isZero()) return cursor.firstBatch;
+  const cursors = [typeof id === "number" ? Long.fromNumber(id) : id];
+  await db.command({ killCursors: col.collectionName, cursors }).catch(() => {});
+  const { filter, projection, sort, limit, maxTimeMS } = q;
+  return await col.find(filter, { projection, sort, limit, maxTimeMS }).toArray();
+}
+
 async function write<T>(op: () => Promise<T>): Promise<T> {
   try {
     return await op();
@@ -161,8 +201,11 @@ export async function insertDocument(
 ): Promise<Tagged> {
   scope = await forWriting(scope);
   const { deps, org } = scope;
-  const doc = { _id: new ObjectId(), ...sanitizeDocument(body), [STAMP]: new ObjectId() };
-  checkSize(deps, org, doc);
+  const { document: doc, bytes } = sanitizeDocument(body, {
+    _id: new ObjectId(),
+    stamp: new ObjectId(),
+  });
+  checkSize(deps, org, bytes);
   const col = await ownCollection(deps, org, name);
   await adjustUsage(deps, org, { documents: 1 }, { check: true });
   try {
@@ -187,13 +230,14 @@ export async function insertBatch(
   scope = await forWriting(scope);
   const { deps, org } = scope;
   const docs = documents.map((d, i) => {
-    const doc = {
+    const path = `documents.${i}`;
+    const { document, bytes } = sanitizeDocument(d, {
       _id: new ObjectId(),
-      ...sanitizeDocument(d, { path: `documents.${i}` }),
-      [STAMP]: new ObjectId(),
-    };
-    checkSize(deps, org, doc, `documents.${i}`);
-    return doc;
+      stamp: new ObjectId(),
+      path,
+    });
+    checkSize(deps, org, bytes, path);
+    return document;
   });
   const col = await ownCollection(deps, org, name);
   await adjustUsage(deps, org, { documents: docs.length }, { check: true });
@@ -231,7 +275,7 @@ async function partial(
 export async function getDocument(scope: DataScope, name: string, id: string): Promise<Tagged> {
   scope = await forReading(scope);
   const col = await ownCollection(scope.deps, scope.org, name);
-  const doc = await col.findOne({ _id: parseId(id) });
+  const [doc] = await findBounded(col, { filter: { _id: parseId(id) }, limit: 1 });
   if (!doc) throw documentNotFound();
   return tagged(doc);
 }
@@ -257,14 +301,14 @@ export async function replaceDocument(
 ): Promise<Tagged> {
   scope = await forWriting(scope);
   const { deps, org } = scope;
-  const replacement = {
-    ...sanitizeDocument(input.body, { id: input.id }),
-    [STAMP]: new ObjectId(),
-  };
+  const { document: replacement, bytes } = sanitizeDocument(input.body, {
+    stamp: new ObjectId(),
+    id: input.id,
+  });
   const col = await ownCollection(deps, org, name);
   const _id = parseId(input.id);
   const ifMatch = stampOfTag(input.ifMatch);
-  checkSize(deps, org, { _id, ...replacement });
+  checkSize(deps, org, bytes);
   const doc = await write(() =>
     col.findOneAndReplace(target(_id, ifMatch), replacement, { returnDocument: "after" })
   );
@@ -424,7 +468,8 @@ export async function listDocuments(
   const rows = await runQuery(
     "invalid_filter",
     maxTimeMS,
-    () => col.find(q.filter, { projection, sort: q.sort, limit: q.fetch, maxTimeMS }).toArray(),
+    () =>
+      findBounded(col, { filter: q.filter, projection, sort: q.sort, limit: q.fetch, maxTimeMS }),
   );
   const page = await keysetPage(keyset, rows, query.limit);
   const shape = (doc: Document): WireDocument => {

@@ -90,12 +90,26 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) &&
   (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
 
+/**
+ * Where a walk through a value is: the path it started at and the keys taken below it. The path
+ * is spelled out only for a refusal, so walking a large document builds no string per value.
+ */
+class Trail {
+  readonly keys: (string | number)[] = [];
+  constructor(readonly base: string) {}
+  toString(): string {
+    let path = this.base;
+    for (const key of this.keys) path = join(path, key);
+    return path;
+  }
+}
+
 /** Counts values and depth as a walk goes, refusing past the bounds. */
 class Budget {
   nodes = 0;
-  visit(path: string, depth: number) {
-    if (depth > MAX_DEPTH) throw new Refused(path, `Nested deeper than ${MAX_DEPTH} levels`);
-    if (++this.nodes > MAX_NODES) throw new Refused(path, `More than ${MAX_NODES} values`);
+  visit(at: string | Trail, depth: number) {
+    if (depth > MAX_DEPTH) throw new Refused(String(at), `Nested deeper than ${MAX_DEPTH} levels`);
+    if (++this.nodes > MAX_NODES) throw new Refused(String(at), `More than ${MAX_NODES} values`);
   }
 }
 
@@ -140,38 +154,89 @@ function checkPath(where: string, path: string) {
   if (problem) throw new Refused(where, problem);
 }
 
+/** UTF-8 length of a string as the BSON serializer counts it (a lone surrogate as U+FFFD). */
+export function utf8Length(s: string): number {
+  let bytes = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      bytes += 1;
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // four bytes for the pair's two units
+        i++;
+        continue;
+      }
+    }
+    bytes += 2;
+  }
+  return bytes;
+}
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/** A field's size in BSON: type byte, name and its NUL, and the value's own bytes. */
+const elementSize = (name: string | number, valueBytes: number) =>
+  2 + (typeof name === "number" ? String(name).length : utf8Length(name)) + valueBytes;
+
 /**
  * A stored value: JSON scalars, arrays and objects whose keys are plain field names. Arrays
  * directly inside arrays are refused: FerretDB cannot store them, and an org's data must fit
- * every deployment it may be moved to (an array of objects holding arrays is fine).
+ * every deployment it may be moved to (an array of objects holding arrays is fine). Returns
+ * the value's size in BSON (what the serializer writes after the field's name), so that a
+ * document's size comes from the same walk that checks it.
  */
 function literal(
   value: unknown,
-  path: string,
+  at: Trail,
   depth: number,
   budget: Budget,
   inArray = false,
-): void {
-  budget.visit(path, depth);
-  if (value === null || typeof value === "string" || typeof value === "boolean") return;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new Refused(path, "Numbers must be finite");
-    return;
+): number {
+  budget.visit(at, depth);
+  if (value === null) return 0;
+  switch (typeof value) {
+    case "string":
+      return 5 + utf8Length(value);
+    case "boolean":
+      return 1;
+    case "number":
+      if (!Number.isFinite(value)) throw new Refused(String(at), "Numbers must be finite");
+      // The serializer writes an integer that fits as an int32, anything else as a double.
+      return Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX &&
+          !Object.is(value, -0)
+        ? 4
+        : 8;
   }
   if (Array.isArray(value)) {
-    if (inArray) throw new Refused(path, "Arrays directly inside arrays are not supported");
-    value.forEach((v, i) => literal(v, join(path, i), depth + 1, budget, true));
-    return;
+    if (inArray) {
+      throw new Refused(String(at), "Arrays directly inside arrays are not supported");
+    }
+    let bytes = 5;
+    for (let i = 0; i < value.length; i++) {
+      at.keys.push(i);
+      bytes += elementSize(i, literal(value[i], at, depth + 1, budget, true));
+      at.keys.pop();
+    }
+    return bytes;
   }
   if (isPlainObject(value)) {
-    for (const [k, v] of Object.entries(value)) {
+    let bytes = 5;
+    for (const k of Object.keys(value)) {
+      at.keys.push(k);
       const problem = keyProblem(k);
-      if (problem) throw new Refused(join(path, k), problem);
-      literal(v, join(path, k), depth + 1, budget);
+      if (problem) throw new Refused(String(at), problem);
+      bytes += elementSize(k, literal(value[k], at, depth + 1, budget));
+      at.keys.pop();
     }
-    return;
+    return bytes;
   }
-  throw new Refused(path, "Only JSON values are allowed");
+  throw new Refused(String(at), "Only JSON values are allowed");
 }
 
 /** `_id` values are ObjectIds in the database and 24-hex strings on the wire. */
@@ -179,7 +244,7 @@ const idValue = (v: unknown) =>
   typeof v === "string" && /^[0-9a-f]{24}$/i.test(v) ? new ObjectId(v) : v;
 
 function operand(field: string, value: unknown, path: string, depth: number, budget: Budget) {
-  literal(value, path, depth, budget);
+  literal(value, new Trail(path), depth, budget);
   return field === "_id" ? idValue(value) : value;
 }
 
@@ -250,24 +315,56 @@ export function parseFilter(text: string | undefined): Document {
   return sanitizeFilter(value);
 }
 
+/** BSON bytes of a stored document besides its fields: the frame, `_id` and the stamp. */
+const STORED_OVERHEAD = 5 + elementSize("_id", 12) + elementSize(STAMP, 12);
+
+export interface StoredDocument {
+  /** The client's fields between `_id` (when given) and the stamp. */
+  document: Document;
+  /** Its size in BSON once stored, with its `_id` and the stamp (both ObjectIds). */
+  bytes: number;
+}
+
 /**
  * A document to store: keys must not start with `$` or contain `.` or NUL; `_id` is the
- * server's (a PUT may repeat the document's own `_id`); the stamp is never the client's.
+ * server's (a PUT may repeat the document's own `_id`, `opts.id`); the stamp is never the
+ * client's. The document to write is built here, from the checked input only: `opts._id`
+ * first (a PUT leaves it out: the stored document keeps its own), then the client's fields,
+ * then `opts.stamp`.
  */
 export function sanitizeDocument(
   value: unknown,
-  opts: { path?: string; id?: string } = {},
-): Document {
+  opts: { stamp: ObjectId; _id?: ObjectId; path?: string; id?: string },
+): StoredDocument {
   const path = opts.path ?? "";
   return run("validation_failed", () => {
     if (!isPlainObject(value)) throw new Refused(path, "A document is a JSON object");
-    if ("_id" in value && !(opts.id !== undefined && value._id === opts.id)) {
+    const hasId = "_id" in value;
+    if (hasId && !(opts.id !== undefined && value._id === opts.id)) {
       throw new Refused(join(path, "_id"), "_id is assigned by the server");
     }
     if (STAMP in value) throw new Refused(join(path, STAMP), `${STAMP} is reserved`);
-    const { _id: _, ...fields } = value;
-    literal(fields, path, 1, new Budget());
-    return fields;
+    const budget = new Budget();
+    const at = new Trail(path);
+    budget.visit(at, 1);
+    let bytes = STORED_OVERHEAD;
+    for (const k of Object.keys(value)) {
+      if (k === "_id") continue;
+      at.keys.push(k);
+      const problem = keyProblem(k);
+      if (problem) throw new Refused(String(at), problem);
+      bytes += elementSize(k, literal(value[k], at, 2, budget));
+      at.keys.pop();
+    }
+    let fields: Record<string, unknown> = value;
+    if (hasId) {
+      const { _id: _, ...rest } = value;
+      fields = rest;
+    }
+    const document = opts._id
+      ? { _id: opts._id, ...fields, [STAMP]: opts.stamp }
+      : { ...fields, [STAMP]: opts.stamp };
+    return { document, bytes };
   });
 }
 
@@ -290,7 +387,7 @@ export function sanitizePatch(value: unknown): { set: Document; unset: string[] 
         if (problem) throw new Refused(key, problem);
       }
       if (v === null) unset.push(key);
-      else set[key] = (literal(v, key, key.split(".").length, budget), v);
+      else set[key] = (literal(v, new Trail(key), key.split(".").length, budget), v);
     }
     for (let i = 1; i < paths.length; i++) {
       if (paths[i].startsWith(`${paths[i - 1]}.`)) {

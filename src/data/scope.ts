@@ -18,12 +18,15 @@ export interface DataScope {
  * switch goes to the new deployment.
  */
 export async function forWriting(scope: DataScope): Promise<DataScope> {
-  const org = await writableOrg(scope.deps, scope.org);
-  return org === scope.org ? scope : { ...scope, org };
+  return inOrg(scope, await writableOrg(scope.deps, scope.org));
 }
 
 /** The scope to read in: while the org is being moved, its fresh document (reads continue). */
 export async function forReading(scope: DataScope): Promise<DataScope> {
-  const org = await readableOrg(scope.deps, scope.org);
-  return org === scope.org ? scope : { ...scope, org };
+  return inOrg(scope, await readableOrg(scope.deps, scope.org));
+}
+
+/** The same scope in `org` (named field by field: a scope's `request` may be a getter). */
+function inOrg(scope: DataScope, org: Org): DataScope {
+  return org === scope.org ? scope : { deps: scope.deps, org, request: scope.request };
 }

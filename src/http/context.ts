@@ -93,7 +93,30 @@ export function scopeOf(c: Ctx<{ principal: Principal; org: Org }>): Scope {
   return { org: c.get("org"), actor: c.get("principal"), request: requestOf(c) };
 }
 
+/**
+ * A document request's scope. Only the audited writes read `request`, so the client address is
+ * worked out when they do. A class rather than an object literal with a getter: a literal's own
+ * accessor gives every object a hidden class of its own, which keeps the whole request reachable
+ * from the heap's old generation until a full collection.
+ */
+class RequestDataScope implements DataScope {
+  readonly deps: Deps;
+  readonly org: Org;
+  readonly #c: Ctx<{ principal: Principal; org: Org }>;
+  #request?: RequestContext;
+
+  constructor(c: Ctx<{ principal: Principal; org: Org }>) {
+    this.deps = c.get("deps");
+    this.org = c.get("org");
+    this.#c = c;
+  }
+
+  get request(): RequestContext {
+    return this.#request ??= requestOf(this.#c);
+  }
+}
+
 /** The document API's scope: the org scope with the dependencies its functions take. */
 export function dataScope(c: Ctx<{ principal: Principal; org: Org }>): DataScope {
-  return { deps: c.get("deps"), org: c.get("org"), request: requestOf(c) };
+  return new RequestDataScope(c);
 }

@@ -20,8 +20,17 @@ export const DocumentParams = z.object({
   documentId: DocumentId,
 });
 
-/** A document on the wire: any JSON object; the server checks its keys and assigns `_id`. */
-export const DocumentBody = z.record(z.string(), z.unknown()).openapi("DocumentBody", {
+/**
+ * A document on the wire: any JSON object; the server checks its keys and assigns `_id`. Only
+ * its shape is checked here (src/data/sanitize.ts walks it once, for everything else): a zod
+ * record would copy every document, and a batch carries 500 of them.
+ */
+export const DocumentBody = z.custom<Record<string, unknown>>(
+  (v) => typeof v === "object" && v !== null && !Array.isArray(v),
+  { message: "Invalid input: expected a JSON object" },
+).openapi("DocumentBody", {
+  type: "object",
+  additionalProperties: {},
   description: "A JSON object. Keys must not start with `$` or contain `.` or NUL; `_id` is " +
     "assigned by the server; nested at most 20 levels; at most the per-document quota in bytes.",
   example: { name: "Ada", email: "ada@example.com", tags: ["admin"], address: { city: "Paris" } },

@@ -37,9 +37,22 @@ export function baseHeaders(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** 413 problem+json past `maxSize` bytes (registered for the methods that carry a body). */
+/**
+ * 413 problem+json past `maxSize` bytes (registered for the methods that carry a body). A
+ * declared `Content-Length` is checked from the header alone: Hono's middleware reads
+ * `Request.body` first, which makes Deno build a stream for every body it would otherwise hand
+ * over whole. A body without a declared length (chunked) is counted as it is read.
+ */
 export function bodyLimit(maxSize: number): MiddlewareHandler<AppEnv> {
-  return honoBodyLimit({ maxSize, onError: (c) => problem(c, payloadTooLarge()) });
+  const tooLarge = (c: Parameters<MiddlewareHandler<AppEnv>>[0]) => problem(c, payloadTooLarge());
+  const counted = honoBodyLimit({ maxSize, onError: tooLarge });
+  return async function bodyLimit(c, next) {
+    const headers = c.req.raw.headers;
+    const length = headers.get("content-length");
+    if (length === null || headers.has("transfer-encoding")) return await counted(c, next);
+    if (parseInt(length, 10) > maxSize) return tooLarge(c);
+    await next();
+  };
 }
 
 /** One JSON line per request: method, path, status, duration, request id. Never headers or bodies. */

@@ -44,13 +44,23 @@ export function connectDatabase(
     });
   const clients: Record<string, MongoClient> = { [DEFAULT_CLUSTER]: connect(opts.uri) };
   for (const [name, uri] of Object.entries(opts.clusters ?? {})) clients[name] = connect(uri);
+  // `client.db()` copies the client's options into every `Db` it makes, a cost the document
+  // API's requests would pay each time: one `Db` per org object (a cached org is one object for
+  // the cache period), kept no longer than the object is, and remade if its placement differs.
+  const dbs = new WeakMap<object, { cluster: string; databaseName: string; db: Db }>();
   return {
     clients,
     master: clients[DEFAULT_CLUSTER].db(opts.masterDb),
     tenantDb(org) {
+      const known = dbs.get(org);
+      if (known?.cluster === org.cluster && known.databaseName === org.databaseName) {
+        return known.db;
+      }
       const c = clients[org.cluster];
       if (!c) throw new Error(`Unknown cluster ${org.cluster}`);
-      return c.db(org.databaseName);
+      const db = c.db(org.databaseName);
+      dbs.set(org, { cluster: org.cluster, databaseName: org.databaseName, db });
+      return db;
     },
     async close() {
       await Promise.all(Object.values(clients).map((c) => c.close()));
