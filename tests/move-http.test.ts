@@ -14,26 +14,60 @@ import { getJob } from "../src/ops/jobs.ts";
 import { MOVE_JOB, moveJobHandler, type MoveState, requestMove, verify } from "../src/ops/move.ts";
 import { findOrgById } from "../src/tenants/orgs.ts";
 import { insertUser } from "../src/identity/users.ts";
-import { createOrgAndLogin, createTestApp, dbTest, json, PASSWORD } from "./support/app.ts";
+import {
+  createOrgAndLogin,
+  createTestApp,
+  dbTest,
+  json,
+  PASSWORD,
+  type TestApp,
+} from "./support/app.ts";
 
 const DOCS = Number(Deno.env.get("MOVE_TEST_DOCS") ?? 3000);
 const COLLECTIONS = ["events", "items", "people"];
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
+/**
+ * A service on the embedded database with a second embedded server as deployment `b` (a short
+ * cache period, so a move's waits are short). What `onEnd` is given (a job runner's stop) runs
+ * first at the end; then the copies on `b` are dropped and both go.
+ */
+async function withDeploymentB(
+  fn: (
+    app: TestApp,
+    env: Record<string, string>,
+    onEnd: (stop: () => Promise<void>) => void,
+  ) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "orgservice-b-" });
+  const b = await startFerretDB({ dataDir: dir, log: () => {} });
+  const env = {
+    MONGO_CLUSTERS: JSON.stringify({ b: b.uri }),
+    AUTH_CACHE_TTL_MS: "500",
+    ORG_CREATE_LIMIT: "0",
+  };
+  const app = await createTestApp({ env });
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    await fn(app, env, (stop) => stops.push(stop));
+  } finally {
+    for (const stop of stops) await stop();
+    for (const d of (await app.deps.db.clients.b.db("admin").admin().listDatabases()).databases) {
+      if (d.name.startsWith(app.config.tenantDbPrefix)) {
+        await app.deps.db.clients.b.db(d.name).dropDatabase();
+      }
+    }
+    await app.close();
+    await b.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test(
   "a move through the admin route while a client writes through the document API: nothing acknowledged is lost, writes refused only in the switch",
   dbTest,
-  async () => {
-    const dir = await Deno.makeTempDir({ prefix: "orgservice-b-" });
-    const b = await startFerretDB({ dataDir: dir, log: () => {} });
-    const env = {
-      MONGO_CLUSTERS: JSON.stringify({ b: b.uri }),
-      AUTH_CACHE_TTL_MS: "500",
-      ORG_CREATE_LIMIT: "0",
-    };
-    const app = await createTestApp({ env });
-    let stopRunner: (() => Promise<void>) | undefined;
-    try {
+  () =>
+    withDeploymentB(async (app, _env, onEnd) => {
       const owner = await createOrgAndLogin(app, `Moving ${crypto.randomUUID().slice(0, 8)}`);
       const slug = owner.org.slug;
       const base = `/v1/orgs/${slug}/collections`;
@@ -147,9 +181,7 @@ Deno.test(
       });
       assertEquals(requested.status, 202);
       const { jobId } = await requested.json();
-      stopRunner = startJobRunner(app.deps, {
-        [MOVE_JOB]: moveJobHandler(),
-      }, { pollMs: 50 });
+      onEnd(startJobRunner(app.deps, { [MOVE_JOB]: moveJobHandler() }, { pollMs: 50 }));
 
       let job = await getJob(app.deps.db.master, jobId);
       while (job?.status !== "succeeded" && job?.status !== "failed") {
@@ -220,18 +252,7 @@ Deno.test(
       const types = audit.items.map((e: { type: string }) => e.type);
       assert(types.includes("org.moved"), types.join());
       assert(types.includes("org.move_requested"), types.join());
-    } finally {
-      await stopRunner?.();
-      for (const d of (await app.deps.db.clients.b.db("admin").admin().listDatabases()).databases) {
-        if (d.name.startsWith(app.config.tenantDbPrefix)) {
-          await app.deps.db.clients.b.db(d.name).dropDatabase();
-        }
-      }
-      await app.close();
-      await b.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 );
 
 function fields(collection: string, v: number) {
@@ -246,17 +267,8 @@ function fields(collection: string, v: number) {
 Deno.test(
   "deletions, a patch and a collection dropped and made again during a move, through the document API, are at the target before the switch",
   dbTest,
-  async () => {
-    const dir = await Deno.makeTempDir({ prefix: "orgservice-b-" });
-    const b = await startFerretDB({ dataDir: dir, log: () => {} });
-    const env = {
-      MONGO_CLUSTERS: JSON.stringify({ b: b.uri }),
-      AUTH_CACHE_TTL_MS: "500",
-      ORG_CREATE_LIMIT: "0",
-    };
-    const app = await createTestApp({ env });
-    let stopRunner: (() => Promise<void>) | undefined;
-    try {
+  () =>
+    withDeploymentB(async (app, env, onEnd) => {
       const owner = await createOrgAndLogin(app, `Deleting ${crypto.randomUUID().slice(0, 8)}`);
       const slug = owner.org.slug;
       const base = `/v1/orgs/${slug}/collections`;
@@ -313,7 +325,7 @@ Deno.test(
         },
       });
       const job = await requestMove(app.deps, slug, "b");
-      stopRunner = startJobRunner(runner.deps, { [MOVE_JOB]: moveJobHandler() }, { pollMs: 50 });
+      onEnd(startJobRunner(runner.deps, { [MOVE_JOB]: moveJobHandler() }, { pollMs: 50 }));
       let done = await getJob(app.deps.db.master, job.id);
       while (done?.status !== "succeeded" && done?.status !== "failed") {
         await new Promise((r) => setTimeout(r, 100));
@@ -333,16 +345,5 @@ Deno.test(
       assertEquals(await list("notes"), [[madeAgain, 200]]);
       const moved = (await findOrgById(app.deps.db.master, org.id))!;
       assertEquals(moved.cluster, "b");
-    } finally {
-      await stopRunner?.();
-      for (const d of (await app.deps.db.clients.b.db("admin").admin().listDatabases()).databases) {
-        if (d.name.startsWith(app.config.tenantDbPrefix)) {
-          await app.deps.db.clients.b.db(d.name).dropDatabase();
-        }
-      }
-      await app.close();
-      await b.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 );
