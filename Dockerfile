@@ -1,5 +1,5 @@
 # The service against a real MongoDB (set MONGO_URI); the embedded database is for development.
-# Not built here: our machines run no Docker engine (see README).
+# Not built here: our machines run no Docker engine (docs/operating.md).
 FROM denoland/deno:2.9.6
 
 WORKDIR /app
@@ -11,7 +11,7 @@ RUN deno install --frozen
 
 COPY src/ ./src/
 COPY console/ ./console/
-RUN deno cache --frozen src/main.ts src/identity/hash-worker.ts console/main.tsx
+RUN deno cache --frozen src/main.ts src/platform/hash-worker.ts console/main.tsx
 # One bundle now, so the bundler and the console's packages are in the image: the service
 # bundles the console at start without downloading anything.
 RUN deno bundle --frozen --platform browser --quiet --output /tmp/console.js console/main.tsx \

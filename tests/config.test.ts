@@ -27,3 +27,15 @@ Deno.test("an invalid configuration stops the service at start, naming the varia
   assertMatch(stderr, /PORT/);
   assertMatch(stderr, /BCRYPT_COST/);
 });
+
+Deno.test("the Dockerfile copies and caches files that exist", async () => {
+  const dockerfile = await Deno.readTextFile("Dockerfile");
+  // Every repository path it names (src/..., console/..., deno.json, deno.lock).
+  const paths = [...dockerfile.matchAll(/(?<=\s)((?:src|console)\/[\w./-]*|deno\.(?:json|lock))/g)]
+    .map((m) => m[1]);
+  assertEquals(paths.includes("src/main.ts"), true);
+  for (const path of paths) {
+    const exists = await Deno.stat(path).then(() => true, () => false);
+    assertEquals(exists, true, `the Dockerfile names ${path}, which does not exist`);
+  }
+});
