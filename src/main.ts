@@ -6,7 +6,7 @@ import { createApp } from "./app.ts";
 import { createLogger, describeError } from "./platform/log.ts";
 import { startMaintenance } from "./ops/maintenance.ts";
 import { startJobRunner } from "./ops/job-runner.ts";
-import { MOVE_JOB, moveJobHandler } from "./ops/move.ts";
+import { MOVE_JOB, moveJobHandler } from "./ops/move/mod.ts";
 import { loadConfigOrExit, openService } from "./bootstrap.ts";
 import { prepareConsole } from "./routes/console/console.index.ts";
 

@@ -122,4 +122,8 @@ Deno.test("layers: the rule itself refuses upward, sibling and client imports", 
   assertEquals(violation("console/main.ts", "src/app.ts", true) !== null, true);
   assertEquals(violation("src/routes/orgs/orgs.handlers.ts", "src/tenants/orgs.ts", false), null);
   assertEquals(violation("src/tenants/orgs.ts", "src/tenants/names.ts", false), null);
+  // A folder inside a layer is that layer: the move's phases are ops, importing each other.
+  assertEquals(layerOf("src/ops/move/copy.ts"), "ops");
+  assertEquals(violation("src/ops/move/mod.ts", "src/ops/job-runner.ts", false), null);
+  assertEquals(violation("src/ops/move/request.ts", "src/data/documents.ts", false) !== null, true);
 });

@@ -11,7 +11,8 @@ import { setOperator } from "../src/access/operators.ts";
 import { startFerretDB } from "../src/platform/embedded/ferretdb.ts";
 import { startJobRunner } from "../src/ops/job-runner.ts";
 import { getJob } from "../src/ops/jobs.ts";
-import { MOVE_JOB, moveJobHandler, type MoveState, requestMove, verify } from "../src/ops/move.ts";
+import { MOVE_JOB, moveJobHandler, type MoveState, requestMove } from "../src/ops/move/mod.ts";
+import { verify } from "./support/move-verify.ts";
 import { findOrgById } from "../src/tenants/orgs.ts";
 import { insertUser } from "../src/identity/users.ts";
 import {
@@ -324,7 +325,7 @@ Deno.test(
           },
         },
       });
-      const job = await requestMove(app.deps, slug, "b");
+      const job = await requestMove(app.deps, slug, "b", { ip: "127.0.0.1" });
       onEnd(startJobRunner(runner.deps, { [MOVE_JOB]: moveJobHandler() }, { pollMs: 50 }));
       let done = await getJob(app.deps.db.master, job.id);
       while (done?.status !== "succeeded" && done?.status !== "failed") {

@@ -10,7 +10,8 @@ import type { MoveStep } from "../src/platform/deps.ts";
 import { AppError } from "../src/platform/errors.ts";
 import { runClaimedJob, startJobRunner } from "../src/ops/job-runner.ts";
 import { claimJob, getJob } from "../src/ops/jobs.ts";
-import { MOVE_JOB, moveJobHandler, requestMove, verify } from "../src/ops/move.ts";
+import { MOVE_JOB, moveJobHandler, requestMove } from "../src/ops/move/mod.ts";
+import { verify } from "./support/move-verify.ts";
 import { visibleOrg } from "../src/tenants/visibility.ts";
 import { assertWritable } from "../src/tenants/org-status.ts";
 import { writableOrg } from "../src/tenants/visibility.ts";
@@ -23,6 +24,8 @@ const COLLECTIONS = ["events", "items", "people"];
 /** Documents in the org when the move starts (20,000 in the benchmark; fewer keeps this quick). */
 const DOCS = Number(Deno.env.get("MOVE_TEST_DOCS") ?? 6000);
 const rand = () => crypto.randomUUID().slice(0, 8);
+/** Who asks for the moves here, for the audit log. */
+const CTX = { ip: "127.0.0.1", requestId: "req-move" };
 
 async function withTwoServers(fn: (app: TestApp, writer: TestApp) => Promise<void>) {
   await using b = await startTestServer();
@@ -204,7 +207,7 @@ Deno.test(
       await new Promise((r) => setTimeout(r, 3000));
       // The source as it was, to compare the copy's indexes and checksums against at the end.
       const writer = startWriter(writerApp, org.id, model);
-      const job = await requestMove(app.deps, org.slug, "b");
+      const job = await requestMove(app.deps, org.slug, "b", CTX);
       const stop = startJobRunner(app.deps, {
         [MOVE_JOB]: moveJobHandler({ stampField: STAMP, batchSize: 500 }),
       }, { pollMs: 50 });
@@ -270,7 +273,7 @@ for (
         const org = (await findOrgById(app.deps.db.master, owner.org.id))!;
         const model = await seed(app.deps.db.tenantDb(org), 600);
         const writer = startWriter(writerApp, org.id, model);
-        const job = await requestMove(app.deps, org.slug, "b");
+        const job = await requestMove(app.deps, org.slug, "b", CTX);
         // Instance A claims the move and dies at the step.
         let seen = 0;
         const crash = new AbortController();
@@ -342,7 +345,7 @@ Deno.test(
       const owner = await createOrgAndLogin(app, `Stays ${rand()}`);
       const org = (await findOrgById(app.deps.db.master, owner.org.id))!;
       const model = await seed(app.deps.db.tenantDb(org), 300);
-      const job = await requestMove(app.deps, org.slug, "b");
+      const job = await requestMove(app.deps, org.slug, "b", CTX);
       // An error (not a crash) in maintenance, once the copy is complete.
       await using tamper = await createTestApp({
         sameDatabaseAs: app,
@@ -378,11 +381,14 @@ Deno.test(
         }
         return "accepted";
       };
-      assertEquals(await code(requestMove(app.deps, org.slug, "nowhere")), "validation_failed");
-      assertEquals(await code(requestMove(app.deps, org.slug, "default")), "already_there");
-      assertEquals(await code(requestMove(app.deps, "no-such-org", "b")), "org_not_found");
-      await requestMove(app.deps, org.slug, "b");
-      assertEquals(await code(requestMove(app.deps, org.slug, "b")), "move_in_progress");
+      assertEquals(
+        await code(requestMove(app.deps, org.slug, "nowhere", CTX)),
+        "validation_failed",
+      );
+      assertEquals(await code(requestMove(app.deps, org.slug, "default", CTX)), "already_there");
+      assertEquals(await code(requestMove(app.deps, "no-such-org", "b", CTX)), "org_not_found");
+      await requestMove(app.deps, org.slug, "b", CTX);
+      assertEquals(await code(requestMove(app.deps, org.slug, "b", CTX)), "move_in_progress");
     });
   },
 );

@@ -17,7 +17,7 @@ import { findOrgBySlug, type Org, orgsPage, transitionOrg } from "../tenants/org
 import type { OrgStatus } from "../tenants/org-status.ts";
 import { clusterNames, orgCountsByCluster } from "../tenants/placement.ts";
 import { getJob, type JobStatus, type JobView, listJobs, toJobView } from "./jobs.ts";
-import { requestMove } from "./move.ts";
+import { requestMove } from "./move/mod.ts";
 
 /** An org as an operator sees it in a list. */
 export interface AdminOrg {
@@ -234,9 +234,9 @@ async function setSuspended(
 }
 
 /**
- * Queue a move of the org to deployment `cluster` (src/ops/move.ts); any instance's job runner
- * carries it out. 400 for an unknown deployment, 404 for an org that is not live, 409 when it is
- * there already or being moved.
+ * Queue a move of the org to deployment `cluster` (src/ops/move/request.ts, which records it in
+ * the org's audit log); any instance's job runner carries it out. 400 for an unknown deployment,
+ * 404 for an org that is not live, 409 when it is there already or being moved.
  */
 export async function moveOrg(
   deps: Deps,
@@ -244,15 +244,7 @@ export async function moveOrg(
   cluster: string,
   ctx: RequestContext,
 ): Promise<{ jobId: string }> {
-  const job = await requestMove(deps, slug, cluster);
-  const org = await findOrgBySlug(deps.db.master, slug);
-  if (org && org.id === job.params.orgId) {
-    await recordEvent(deps, org, "org.move_requested", ctx, {
-      from: job.params.from,
-      to: cluster,
-      jobId: job.id,
-    });
-  }
+  const job = await requestMove(deps, slug, cluster, ctx);
   return { jobId: job.id };
 }
 

@@ -25,7 +25,7 @@ export type MoveStep =
 export interface Hooks {
   afterProvisioningStep?(step: ProvisioningStep, orgId: string): Promise<void> | void;
   afterDeletionStep?(step: DeletionStep, orgId: string): Promise<void> | void;
-  /** After each step of a move (src/ops/move.ts); `jobId` is the move job's. */
+  /** After each step of a move (src/ops/move/); `jobId` is the move job's. */
   afterMoveStep?(step: MoveStep, jobId: string): Promise<void> | void;
   afterRefreshStep?(step: RefreshStep, sessionId: string): Promise<void> | void;
 }

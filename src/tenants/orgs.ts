@@ -19,7 +19,7 @@ export interface OrgDoc {
   ownerId: ObjectId;
   /** Set while provisioning: what a rollback must undo. */
   provisioning?: { userCreated: boolean };
-  /** Set while a move job copies the org's database to another cluster (src/ops/move.ts). */
+  /** Set while a move job copies the org's database to another cluster (src/ops/move/). */
   move?: { jobId: ObjectId; to: string; since: Date };
   /** Set while writes are refused (503 `org_maintenance`); reads continue. */
   maintenance?: { reason: string; since: Date };

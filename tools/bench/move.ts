@@ -3,7 +3,7 @@
  * `deno run --allow-all tools/bench/move.ts [--docs=N]`).
  *
  * An org holding 20,000 documents in three collections with indexes is moved by the move job
- * (src/ops/move.ts) while a client keeps writing to it. Compared with a direct copy between the
+ * (src/ops/move/) while a client keeps writing to it. Compared with a direct copy between the
  * same two servers (find in `_id` order, `insertMany` in batches of the same size, the same
  * indexes): the move's throughput counts the time of its own work (copy, catch-up rounds, the
  * final sync and verification), not the waits it makes on purpose (one cache period after
@@ -20,7 +20,7 @@ import {
   moveJobHandler,
   type MoveState,
   requestMove,
-} from "../../src/ops/move.ts";
+} from "../../src/ops/move/mod.ts";
 import { loadConfig } from "../../src/platform/config.ts";
 import type { Deps } from "../../src/platform/deps.ts";
 import { AppError } from "../../src/platform/errors.ts";
@@ -193,7 +193,7 @@ export async function measureMove(
     const writer = startWriter(deps, org.id);
     say("move");
     const t0 = performance.now();
-    const job = await requestMove(deps, org.slug, "b");
+    const job = await requestMove(deps, org.slug, "b", { ip: "internal", requestId: "bench" });
     const claimed = await claimJob(deps.db.master, {
       holder: deps.instanceId,
       leaseMs: 30_000,
