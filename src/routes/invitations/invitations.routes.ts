@@ -1,6 +1,7 @@
 /** Invitations to an org, and accepting one (API.md, "Members and invitations"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, optionalAuth, orgScope, role } from "../../http/access.ts";
+import { noStore } from "../../http/middleware.ts";
 import {
   bearer,
   DateTime,
@@ -83,7 +84,7 @@ export const accept = createRoute({
     "expired token, or one whose inviter may no longer grant its role, is 404 " +
     "`invitation_not_found`.",
   security: [{}, ...bearer],
-  middleware: [optionalAuth] as const,
+  middleware: [optionalAuth, noStore] as const,
   request: jsonBody(z.strictObject({
     token: z.string().min(1).max(100),
     password: Password.optional().openapi({ description: "A new user's password" }),
