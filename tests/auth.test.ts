@@ -161,3 +161,51 @@ Deno.test("a user in several orgs names one at login", dbTest, async () => {
     assert(body.orgs.every((o) => o.role === "owner"));
   }
 });
+
+Deno.test(
+  "every response that hands out tokens carries Cache-Control: no-store",
+  dbTest,
+  async (t) => {
+    await using app = await createTestApp();
+    const s = await createOrgAndLogin(app, "No Store Co");
+    const second = await createOrgSignedIn(app, s.token, "No Store Two");
+    const invited = await app.client(s.token).v1.orgs[":slug"].invitations.$post({
+      param: { slug: s.org.slug },
+      json: { email: "no-store-invitee@example.com", role: "member" },
+    });
+    const { token: invitation } = await invited.json();
+    const post = (path: string, body: unknown, token?: string) =>
+      app.request(path, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const routes: [string, () => Promise<Response>][] = [
+      [
+        "POST /v1/auth/login",
+        () => post("/v1/auth/login", { email: s.email, password: PASSWORD, org: s.org.slug }),
+      ],
+      [
+        "POST /v1/auth/refresh",
+        () => post("/v1/auth/refresh", { refreshToken: second.refreshToken }),
+      ],
+      ["POST /v1/auth/switch", () => post("/v1/auth/switch", { org: s.org.slug }, second.token)],
+      [
+        "POST /v1/invitations/accept",
+        () => post("/v1/invitations/accept", { token: invitation, password: PASSWORD }),
+      ],
+      ["POST /admin/login", () => post("/admin/login", { email: s.email, password: PASSWORD })],
+    ];
+    for (const [name, send] of routes) {
+      await t.step(name, async () => {
+        const res = await send();
+        assertEquals(res.status, 200, `${name}: ${await res.clone().text()}`);
+        assertEquals(res.headers.get("Cache-Control"), "no-store");
+        await res.body?.cancel();
+      });
+    }
+  },
+);

@@ -172,13 +172,13 @@ Deno.test(
       const again = await invite(other.email);
       await assertProblem(again.res, 409, "already_member", "inviting a member is 409");
     });
-    await t.step("a new user needs a password; a token is another user's", async () => {
+    await t.step("a new user chooses a password; a token is another user's", async () => {
       const { body } = await invite("fresh@example.com");
       assert(body);
       const none = await app.client().v1.invitations.accept.$post({
         json: { token: body.token },
       });
-      assertEquals(none.status, 400);
+      await assertProblem(none, 401, "sign_in_required", "sign in, or choose a password");
       const signedIn = await app.client(owner.token).v1.invitations.accept.$post({
         json: { token: body.token, password: PASSWORD },
       });
@@ -220,6 +220,80 @@ Deno.test(
       });
       assertEquals(del.status, 404);
     });
+  },
+);
+
+Deno.test(
+  "invitation acceptance never tells whether the invited email has an account",
+  dbTest,
+  async () => {
+    await using app = await createTestApp();
+    const owner = await createOrgAndLogin(app, "Oracle Co");
+    const registered = await createOrgAndLogin(app, "Registered Co", "registered@example.com");
+    const stranger = await createOrgAndLogin(app, "Stranger Co");
+    const invite = async (email: string) => {
+      const res = await app.client(owner.token).v1.orgs[":slug"].invitations.$post({
+        param: { slug: owner.org.slug },
+        json: { email, role: "member" },
+      });
+      assertEquals(res.status, 201);
+      return (await res.json()).token;
+    };
+    const answer = async (res: { status: number; text(): Promise<string> }) => {
+      const body = JSON.parse(await res.text());
+      return `${res.status} ${body.code} ${body.detail}`;
+    };
+    const tokens = [await invite(registered.email), await invite("nobody-yet@example.com")];
+    const bare = await Promise.all(
+      tokens.map(async (token) =>
+        await answer(await app.client().v1.invitations.accept.$post({ json: { token } }))
+      ),
+    );
+    assertEquals(bare[0], bare[1], "with neither a token nor a password");
+    assert(bare[0].startsWith("401 sign_in_required"), bare[0]);
+    const foreign = await Promise.all(tokens.map(async (token) =>
+      await answer(
+        await app.client(stranger.token).v1.invitations.accept.$post({ json: { token } }),
+      )
+    ));
+    assertEquals(foreign[0], foreign[1], "with another user's token");
+    assert(foreign[0].startsWith("403 forbidden"), foreign[0]);
+    const joined = await app.client(registered.token).v1.invitations.accept.$post({
+      json: { token: tokens[0] },
+    });
+    assertEquals(joined.status, 200, "the refused attempts used nothing up");
+  },
+);
+
+Deno.test(
+  "INVITATION_LIMIT: invitations created per org per hour, 429 past it",
+  dbTest,
+  async () => {
+    let offsetMs = 0;
+    await using app = await createTestApp({
+      env: { INVITATION_LIMIT: "3" },
+      now: () => new Date(Date.now() + offsetMs),
+    });
+    const owner = await createOrgAndLogin(app, "Inviting Co");
+    const other = await createOrgAndLogin(app, "Other Inviting Co");
+    const invite = (s: { token: string; org: { slug: string } }, n: number) =>
+      app.client(s.token).v1.orgs[":slug"].invitations.$post({
+        param: { slug: s.org.slug },
+        json: { email: `invitee${n}@example.com`, role: "member" },
+      });
+    for (let n = 0; n < 3; n++) assertEquals((await invite(owner, n)).status, 201);
+    const refused = await invite(owner, 3);
+    await assertProblem(refused, 429, "rate_limited");
+    const retry = Number(refused.headers.get("Retry-After"));
+    assert(retry > 0 && retry <= 3600, `Retry-After ${retry}`);
+    assertEquals(
+      await app.deps.db.master.collection("invitations").countDocuments({}),
+      3,
+      "a refused invitation is not stored",
+    );
+    assertEquals((await invite(other, 4)).status, 201, "another org has its own count");
+    offsetMs = 3600_000 + 1000;
+    assertEquals((await invite(owner, 5)).status, 201, "an hour later");
   },
 );
 

@@ -14,6 +14,8 @@ import {
   requestFrom,
 } from "./support/app.ts";
 import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
+import { setPlatformRole } from "../src/identity/users.ts";
+import { tag } from "../src/platform/cache.ts";
 
 Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest, async (t) => {
   await using app = await createTestApp();
@@ -381,6 +383,74 @@ Deno.test(
 
     offsetMs = 3600_000 + 1000;
     assertEquals((await create("192.0.2.1", "/v1/orgs", v1(4))).status, 201, "an hour later");
+  },
+);
+
+Deno.test(
+  "ORG_CREATE_LIMIT: signed-in creation per user per hour, 429 past it, operators exempt",
+  dbTest,
+  async () => {
+    let offsetMs = 0;
+    await using app = await createTestApp({
+      env: { ORG_CREATE_LIMIT: "2" },
+      now: () => new Date(Date.now() + offsetMs),
+    });
+    // Each from its own address: only the user's own count can refuse them.
+    const user = await createOrgAndLogin(app, "Own Home", "own@example.com");
+    const create = (n: number, token = user.token) =>
+      requestFrom(app, `192.0.2.${100 + n}`, "/v1/orgs", {
+        ...json({ name: `Own ${n}` }),
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      });
+    assertEquals((await create(1)).status, 201);
+    assertEquals((await create(1)).status, 409, "a refused creation counts too");
+    const refused = await create(2);
+    await assertProblem(refused, 429, "rate_limited");
+    const retry = Number(refused.headers.get("Retry-After"));
+    assert(retry > 0 && retry <= 3600, `Retry-After ${retry}`);
+    const databases = await app.tenantDatabases();
+    assertEquals(databases.length, 2, "refused: no org and no database");
+    assertEquals(await app.deps.db.master.collection("orgs").countDocuments({}), 2);
+
+    // The compatibility route is no way around it: it never creates as the signed-in user.
+    const compat = await requestFrom(app, "192.0.2.150", "/org/create", {
+      ...json({ organization_name: "Own Compat", email: user.email, password: PASSWORD }),
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${user.token}` },
+    });
+    assertEquals(compat.status, 400, "the user's own email is taken there");
+    assertEquals(await problemCode(compat), "email_taken");
+    assertEquals(await app.deps.db.master.collection("orgs").countDocuments({}), 2);
+
+    const other = await createOrgAndLogin(app, "Other Home", "other@example.com");
+    assertEquals((await create(3, other.token)).status, 201, "another user has their own count");
+
+    await setPlatformRole(app.deps.db.master, user.email, "operator");
+    app.deps.cache.forget(tag.user(user.admin.id));
+    for (let n = 4; n < 7; n++) assertEquals((await create(n)).status, 201, "an operator");
+
+    offsetMs = 3600_000 + 1000;
+    assertEquals((await create(8, other.token)).status, 201, "an hour later");
+  },
+);
+
+Deno.test(
+  "per-address creation limits count an IPv6 client per /64, IPv4-mapped as IPv4",
+  dbTest,
+  async () => {
+    await using app = await createTestApp({ env: { ORG_CREATE_LIMIT: "1" } });
+    const create = (ip: string, n: number) =>
+      requestFrom(
+        app,
+        ip,
+        "/v1/orgs",
+        json({ name: `Six ${n}`, admin: { email: `six${n}@example.com`, password: PASSWORD } }),
+      );
+    assertEquals((await create("2001:db8:1:2::1", 1)).status, 201);
+    await assertProblem(await create("2001:db8:1:2:ffff:ffff:ffff:fffe", 2), 429, "rate_limited");
+    assertEquals((await create("2001:db8:1:3::1", 3)).status, 201, "another /64");
+    assertEquals((await create("192.0.2.1", 4)).status, 201);
+    assertEquals((await create("::ffff:192.0.2.1", 5)).status, 429, "the same IPv4 address");
+    assertEquals((await create("192.0.2.2", 6)).status, 201, "IPv4: per address");
   },
 );
 

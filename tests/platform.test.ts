@@ -157,3 +157,31 @@ Deno.test("the typed client reaches the platform routes", dbTest, async () => {
   const anonymous = await api.v1.orgs.$post({ json: { name: "Typed Inc" } });
   assertEquals(anonymous.status, 400);
 });
+
+Deno.test(
+  "/docs carries a Content-Security-Policy that allows only its own origin",
+  dbTest,
+  async () => {
+    await using app = await createTestApp();
+    const res = await app.request("/docs");
+    assertEquals(res.status, 200);
+    const csp = res.headers.get("Content-Security-Policy");
+    assert(csp, "no Content-Security-Policy on /docs");
+    const directives = new Map(
+      csp.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...v]) => [name, v]),
+    );
+    assertEquals(directives.get("default-src"), ["'none'"]);
+    assertEquals(directives.get("script-src"), ["'self'"], "its own scripts, none inline");
+    assertEquals(directives.get("connect-src"), ["'self'"], "it fetches only /openapi.json");
+    assertEquals(directives.get("frame-ancestors"), ["'none'"]);
+    assertEquals(directives.get("base-uri"), ["'none'"]);
+    for (const [name, sources] of directives) {
+      for (const s of sources) {
+        assert(
+          s === "'self'" || s === "'none'" || s === "data:",
+          `${name} allows ${s}: only this origin (and data: images) may be used`,
+        );
+      }
+    }
+  },
+);

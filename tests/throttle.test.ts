@@ -1,6 +1,17 @@
 import { assert, assertEquals, assertProblem } from "./support/assert.ts";
-import { EMAIL_LIMIT } from "../src/identity/throttle.ts";
-import { createOrgAndLogin, createTestApp, dbTest, json, PASSWORD } from "./support/app.ts";
+import { loadConfig } from "../src/platform/config.ts";
+import {
+  addMember,
+  createOrgAndLogin,
+  createTestApp,
+  dbTest,
+  json,
+  PASSWORD,
+  requestFrom,
+} from "./support/app.ts";
+
+/** The default LOGIN_EMAIL_LIMIT, which the test apps keep. */
+const EMAIL_LIMIT = loadConfig({}).loginEmailLimit;
 
 Deno.test("the 6th bad login for an email is 429, across two instances", dbTest, async () => {
   await using a = await createTestApp();
@@ -150,3 +161,111 @@ Deno.test("50 failures from one client address throttle that address", dbTest, a
   // An untrusted connection cannot choose its address with the header.
   assertEquals((await from("192.0.2.7", s.email, PASSWORD, "192.0.2.10")).status, 429);
 });
+
+Deno.test(
+  "120 concurrent correct sign-ins from one address never lock that address out",
+  dbTest,
+  async () => {
+    await using app = await createTestApp();
+    // An office behind one NAT: 24 people, each signing in 5 times (within their email's limit).
+    const owner = await createOrgAndLogin(app, "Office Co");
+    const people = [owner.email];
+    for (let i = 1; i < 24; i++) {
+      people.push((await addMember(app, owner.token, owner.org.slug, "member")).email);
+    }
+    const office = "203.0.113.80";
+    const signIn = (email: string) =>
+      requestFrom(app, office, "/v1/auth/login", json({ email, password: PASSWORD }));
+    const statuses = await burst(120, (i) => signIn(people[i % people.length]));
+    assert(statuses.every((s) => s === 200 || s === 429), `statuses ${statuses}`);
+    assert(statuses.includes(200), `statuses ${statuses}`);
+    assertEquals((await signIn(people[0])).status, 200, "the address is not locked out");
+    const again = await burst(people.length, (i) => signIn(people[i]));
+    assertEquals(again, people.map(() => 200), "nor is anyone in the office");
+  },
+);
+
+Deno.test(
+  "LOGIN_ADDRESS_LIMIT: 25 concurrent wrong sign-ins from one address, at most the limit checked",
+  dbTest,
+  async () => {
+    await using app = await createTestApp({ env: { LOGIN_ADDRESS_LIMIT: "10" } });
+    const s = await createOrgAndLogin(app, "Guessed Co");
+    const statuses = await burst(25, (i) =>
+      requestFrom(
+        app,
+        "203.0.113.90",
+        "/v1/auth/login",
+        json({ email: `guess${i}@example.com`, password: "wrong password guess" }),
+      ));
+    assert(statuses.every((x) => x === 401 || x === 429), `statuses ${statuses}`);
+    assertEquals(statuses.filter((x) => x === 401).length, 10, `${statuses}`);
+    const right = await requestFrom(
+      app,
+      "203.0.113.90",
+      "/v1/auth/login",
+      json({ email: s.email, password: PASSWORD }),
+    );
+    assertEquals(right.status, 429, "the window is full of wrong passwords");
+  },
+);
+
+Deno.test("LOGIN_EMAIL_LIMIT sets the wrong passwords allowed per email", dbTest, async () => {
+  await using app = await createTestApp({ env: { LOGIN_EMAIL_LIMIT: "2" } });
+  const s = await createOrgAndLogin(app, "Two Tries Co");
+  const login = (password: string) =>
+    app.client().v1.auth.login.$post({ json: { email: s.email, password } });
+  for (let i = 0; i < 2; i++) assertEquals((await login("wrong password guess")).status, 401);
+  assertEquals((await login("wrong password guess")).status, 429);
+});
+
+Deno.test(
+  "an attempt refused by the throttle checks no password and is not counted",
+  dbTest,
+  async () => {
+    await using app = await createTestApp({ env: { LOGIN_ADDRESS_LIMIT: "3" } });
+    const s = await createOrgAndLogin(app, "Refused Co");
+    const from = (email: string, password: string) =>
+      requestFrom(app, "198.51.100.77", "/v1/auth/login", json({ email, password }));
+    for (let i = 0; i < 2; i++) {
+      assertEquals((await from(`nobody${i}@example.com`, "wrong password guess")).status, 401);
+    }
+    // Two wrong: one more is allowed. A correct burst beyond the limit: the refused ones give
+    // their counts back, the right ones undo theirs.
+    const statuses = await burst(20, () => from(s.email, PASSWORD));
+    assert(statuses.every((x) => x === 200 || x === 429), `statuses ${statuses}`);
+    assertEquals((await from("nobody2@example.com", "wrong password guess")).status, 401);
+    assertEquals((await from("nobody3@example.com", "wrong password guess")).status, 429);
+    const stored = await app.deps.db.master.collection("login_throttle").findOne({
+      _id: "ip:198.51.100.77" as never,
+    });
+    assertEquals(stored?.count, 3, "three wrong passwords, nothing else");
+  },
+);
+
+Deno.test(
+  "password throttles count an IPv6 client per /64, IPv4-mapped as IPv4",
+  dbTest,
+  async () => {
+    await using app = await createTestApp({ env: { LOGIN_ADDRESS_LIMIT: "3" } });
+    const s = await createOrgAndLogin(app, "Sixty Four Co");
+    const wrong = (ip: string, i: number) =>
+      requestFrom(
+        app,
+        ip,
+        "/v1/auth/login",
+        json({ email: `v6guess${i}@example.com`, password: "wrong password guess" }),
+      );
+    const right = (ip: string) =>
+      requestFrom(app, ip, "/v1/auth/login", json({ email: s.email, password: PASSWORD }));
+    for (let i = 0; i < 3; i++) {
+      assertEquals((await wrong(`2001:db8:a:b::${i + 1}`, i)).status, 401);
+    }
+    assertEquals((await wrong("2001:db8:a:b:1234:5678:9abc:def0", 3)).status, 429, "same /64");
+    assertEquals((await right("2001:db8:a:b:ffff::1")).status, 429, "same /64");
+    assertEquals((await right("2001:db8:a:c::1")).status, 200, "another /64");
+    for (let i = 0; i < 3; i++) assertEquals((await wrong("192.0.2.33", 10 + i)).status, 401);
+    assertEquals((await right("::ffff:192.0.2.33")).status, 429, "the same IPv4 address");
+    assertEquals((await right("192.0.2.34")).status, 200, "IPv4: per address");
+  },
+);

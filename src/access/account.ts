@@ -9,7 +9,7 @@ import { countPasswordAttempt, undoPasswordAttempt } from "../identity/throttle.
 import { findUserById, setPasswordHash } from "../identity/users.ts";
 import { findOrgById } from "../tenants/orgs.ts";
 import type { ActorScope } from "./scope.ts";
-import { usableOrgs } from "./sign-in.ts";
+import { passwordLimits, usableOrgs } from "./sign-in.ts";
 
 /**
  * `GET /v1/me`, from the short-TTL cache when warm (no database round trip). An operator signed
@@ -51,7 +51,13 @@ export async function changePassword(
   const user = await findUserById(deps.db.master, p.userId);
   if (!user) throw tokenRevoked();
   // Counted like a sign-in: a stolen access token gives no more guesses than the login form.
-  await countPasswordAttempt(deps.db.master, user.email, ctx.ip, deps.now());
+  await countPasswordAttempt(
+    deps.db.master,
+    user.email,
+    ctx.ip,
+    deps.now(),
+    passwordLimits(deps),
+  );
   if (!await deps.hasher.verify(input.currentPassword, user.passwordHash)) {
     throw invalidCredentials("The current password is wrong");
   }

@@ -9,7 +9,6 @@ import type { Deps } from "../platform/deps.ts";
 import {
   alreadyMember,
   forbidden,
-  invalidField,
   invitationNotFound,
   signInRequired,
 } from "../platform/errors.ts";
@@ -26,6 +25,7 @@ import {
 } from "../identity/invitations.ts";
 import { addMembership, findMembership, type Role, ROLES } from "../identity/memberships.ts";
 import { assertStrongPassword } from "../identity/passwords.ts";
+import { countInvitation } from "../identity/throttle.ts";
 import { findUserByEmail, insertUser, normalizeEmail, type User } from "../identity/users.ts";
 import { findOrgById, type Org } from "../tenants/orgs.ts";
 import { isOperator } from "./operators.ts";
@@ -64,6 +64,8 @@ export async function invite(
   if (actor.role === "admin" && input.role === "owner") {
     throw forbidden("Only owners invite owners");
   }
+  // Counted before any work, like every creation (INVITATION_LIMIT per org per hour).
+  await countInvitation(deps.db.master, org.id, deps.config.invitationLimit, deps.now());
   const email = normalizeEmail(input.email);
   const existing = await findUserByEmail(deps.db.master, email);
   if (existing && await findMembership(deps.db.master, existing.id, org.id)) {
@@ -112,7 +114,8 @@ export async function cancelInvitation(
  * Accept an invitation. A new email: `password` creates the user. An email that belongs to a
  * user: the request must carry that user's own token (401 `sign_in_required` without one, 403
  * with another user's); no password is checked here, so an invitation cannot be used to guess
- * one. The invitation works once, and only while its inviter may still grant its role. Returns a
+ * one. With neither a token nor a password the answer is 401 `sign_in_required` whether the
+ * email has an account or not, and another user's token is 403 either way. The invitation works once, and only while its inviter may still grant its role. Returns a
  * token pair for the org.
  */
 export async function acceptInvitation(
@@ -135,18 +138,22 @@ export async function acceptInvitation(
     : await isOperator(deps, inv.invitedBy);
   if (!mayGrant) throw notFound();
 
+  // The inviter holds the token: no answer here may tell whether the email has an account.
+  // Without a token or a password, and with another user's token, the answer is the same
+  // whichever it is.
+  if (!principal && input.password === undefined) {
+    throw signInRequired("Sign in, or choose a password");
+  }
   let user: User | null = await findUserByEmail(db, inv.email);
+  if (principal && principal.userId !== user?.id) {
+    throw forbidden("This invitation is for another email");
+  }
   let newHash: string | undefined;
   if (user) {
     if (!principal) throw signInRequired();
-    if (principal.userId !== user.id) throw forbidden("This invitation is for another user");
   } else {
-    if (principal) throw forbidden("This invitation is for another email");
-    if (input.password === undefined) {
-      throw invalidField("password", "Required to create the invited user");
-    }
-    await assertStrongPassword(deps.hasher, input.password, [inv.email, org.name]);
-    newHash = await deps.hasher.hash(input.password);
+    await assertStrongPassword(deps.hasher, input.password!, [inv.email, org.name]);
+    newHash = await deps.hasher.hash(input.password!);
   }
   const mark = await markAccepted(db, inv.id, deps.now());
   if (!mark) throw notFound();

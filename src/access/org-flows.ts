@@ -35,7 +35,7 @@ export type Created =
  * operator naming `admin: { email }` alone: then the org has no owner yet and `admin` gets an
  * invitation to own it. Not signed in, `admin` (with a password) is the new owner. Only an
  * operator names the `cluster` (else the deployment with the fewest orgs). Creation's policy
- * (ORG_CREATION, the per-address limit) is createOrg's.
+ * (ORG_CREATION, the per-address and per-user limits) is createOrg's.
  */
 export async function createOrgAs(
   deps: Deps,
@@ -69,10 +69,8 @@ export async function createOrgAs(
     }
     owner = { name, admin: { email: input.admin.email, password: input.admin.password } };
   }
-  if (operator && deps.config.orgCreation === "operators") {
-    return await createOrg(deps, owner, request, { byOperator: true });
-  }
-  return await createOrg(deps, owner, request);
+  // An operator passes ORG_CREATION=operators and is not counted per user.
+  return await createOrg(deps, owner, request, { byOperator: operator });
 }
 
 /** An org by slug, from the cache; with the member fields when the caller is its member. */

@@ -34,6 +34,12 @@ export type OrgTokenPair = TokenPair & { org: { id: string; slug: string }; role
 /** What a session's tokens grant: an org and the role in it, or (an operator's) neither. */
 export type Grant = { org: Org; role: Role } | { org: null; role: null };
 
+/** The password throttle's limits (LOGIN_EMAIL_LIMIT, LOGIN_ADDRESS_LIMIT). */
+export const passwordLimits = ({ config }: Pick<Deps, "config">) => ({
+  email: config.loginEmailLimit,
+  address: config.loginAddressLimit,
+});
+
 /** A new access token for `session` beside its refresh token. */
 export async function tokenPair(
   deps: Deps,
@@ -109,7 +115,7 @@ export async function login(
 ): Promise<TokenPair> {
   const db = deps.db.master;
   const email = normalizeEmail(input.email);
-  await countPasswordAttempt(db, email, ctx.ip, deps.now());
+  await countPasswordAttempt(db, email, ctx.ip, deps.now(), passwordLimits(deps));
   const user = await findUserByEmail(db, email);
   const ok = user
     ? await deps.hasher.verify(input.password, user.passwordHash)

@@ -17,6 +17,17 @@ const SECURITY_HEADERS: [string, string][] = [
   ["Strict-Transport-Security", "max-age=15552000; includeSubDomains"],
 ];
 
+/**
+ * On routes whose answer carries tokens (sign-in, refresh, switch, invitation acceptance, the
+ * compatibility sign-in): `Cache-Control: no-store`, so no cache between the client and the
+ * service keeps them. Declared on the route, after its access marker; set before the handler
+ * answers, so every answer of the route (errors too) carries it.
+ */
+export const noStore: MiddlewareHandler = async function noStore(c, next) {
+  c.header("Cache-Control", "no-store");
+  await next();
+};
+
 const REQUEST_ID = /^[\w\-=]{1,255}$/;
 
 /**

@@ -1,22 +1,34 @@
 /**
  * Throttles in MongoDB (`login_throttle`), so they hold across instances: a fixed window per key
- * from its first counted attempt. Password checks: after `EMAIL_LIMIT` attempts for one email, or
- * `ADDRESS_LIMIT` from one client address, within `WINDOW_MS`, they answer 429 until the window
- * passes. Unauthenticated org creation: `limit` attempts per client address per hour.
+ * from its first counted attempt.
  *
- * An attempt is counted before the work it guards (one atomic `$inc` per key, refused on the
- * count it returns), so a burst of concurrent attempts gets no more tries than a sequence would;
- * a successful sign-in undoes its count.
+ * Password checks: within `WINDOW_MS`, at most `limits.email` wrong passwords for one email and
+ * `limits.address` from one client address; past either, 429 until the window passes. An
+ * attempt is counted before the password is checked (one atomic `$inc` per key, refused on the
+ * count it returns), so a burst of concurrent guesses gets no more checks than a sequence would.
+ * An attempt refused by the throttle checks no password and gives its counts back, and a right
+ * password gives back its own, so only wrong passwords fill a window: many people signing in
+ * correctly from one address are never locked out by their own successes.
+ *
+ * Creations: org creations per client address (unauthenticated) or per user (signed in), and
+ * invitations per org, per hour.
+ *
+ * Every per-address key goes through `addressKey` (IPv6 per /64, IPv4 per address).
  */
 import type { Db } from "mongodb";
+import { addressKey } from "../platform/addresses.ts";
 import { ensureTtlIndex, isDuplicateKey } from "../platform/db.ts";
 import { rateLimited } from "../platform/errors.ts";
 import type { Logger } from "../platform/log.ts";
 
-export const EMAIL_LIMIT = 5;
-export const ADDRESS_LIMIT = 50;
 export const WINDOW_MS = 15 * 60_000;
 export const CREATE_WINDOW_MS = 60 * 60_000;
+
+/** Wrong passwords allowed per window (LOGIN_EMAIL_LIMIT, LOGIN_ADDRESS_LIMIT). */
+export interface PasswordLimits {
+  email: number;
+  address: number;
+}
 
 interface ThrottleDoc {
   _id: string;
@@ -25,7 +37,10 @@ interface ThrottleDoc {
 }
 
 const throttle = (db: Db) => db.collection<ThrottleDoc>("login_throttle");
-const keys = (email: string, ip: string) => ({ email: `email:${email}`, ip: `ip:${ip}` });
+const passwordKeys = (email: string, ip: string) => ({
+  email: `email:${email}`,
+  ip: `ip:${addressKey(ip)}`,
+});
 
 export async function ensureThrottleIndexes(db: Db, log?: Logger): Promise<void> {
   await ensureTtlIndex(throttle(db), "expiresAt", log);
@@ -54,6 +69,11 @@ async function hit(db: Db, key: string, windowMs: number, now: Date): Promise<Th
   }
 }
 
+/** Give back one counted attempt on `key` (never below zero). */
+async function giveBack(db: Db, key: string): Promise<void> {
+  await throttle(db).updateOne({ _id: key, count: { $gt: 0 } }, { $inc: { count: -1 } });
+}
+
 function refuse(docs: ThrottleDoc[], now: Date, message: string): never {
   const until = Math.max(...docs.map((d) => d.expiresAt.getTime()));
   throw rateLimited((until - now.getTime()) / 1000, message);
@@ -61,40 +81,63 @@ function refuse(docs: ThrottleDoc[], now: Date, message: string): never {
 
 /**
  * Count a password check for `email` from `ip` before it is made; throws 429 with Retry-After
- * when either is over its limit (the check is then not made).
+ * when either is over its limit, after giving both counts back (the check is then not made).
  */
-export async function countPasswordAttempt(db: Db, email: string, ip: string, now: Date) {
-  const k = keys(email, ip);
+export async function countPasswordAttempt(
+  db: Db,
+  email: string,
+  ip: string,
+  now: Date,
+  limits: PasswordLimits,
+) {
+  const k = passwordKeys(email, ip);
   const [byEmail, byAddress] = await Promise.all([
     hit(db, k.email, WINDOW_MS, now),
     hit(db, k.ip, WINDOW_MS, now),
   ]);
   const over = [
-    ...(byEmail.count > EMAIL_LIMIT ? [byEmail] : []),
-    ...(byAddress.count > ADDRESS_LIMIT ? [byAddress] : []),
+    ...(byEmail.count > limits.email ? [byEmail] : []),
+    ...(byAddress.count > limits.address ? [byAddress] : []),
   ];
-  if (over.length) refuse(over, now, "Too many failed sign-ins; try again later");
+  if (over.length) {
+    await Promise.all([giveBack(db, k.email), giveBack(db, k.ip)]);
+    refuse(over, now, "Too many failed sign-ins; try again later");
+  }
 }
 
 /**
- * Undo a counted attempt whose password was right: the email's count starts over; the address
- * gives back this one attempt (others from it may have failed).
+ * Undo a counted attempt whose password was right: the email's count starts over (whoever
+ * knows the password has nothing left to guess); the address gives back this one attempt
+ * (others from it may have failed).
  */
 export async function undoPasswordAttempt(db: Db, email: string, ip: string): Promise<void> {
-  const k = keys(email, ip);
-  await Promise.all([
-    throttle(db).deleteOne({ _id: k.email }),
-    throttle(db).updateOne({ _id: k.ip, count: { $gt: 0 } }, { $inc: { count: -1 } }),
-  ]);
+  const k = passwordKeys(email, ip);
+  await Promise.all([throttle(db).deleteOne({ _id: k.email }), giveBack(db, k.ip)]);
+}
+
+/** Count one creation on `key`; 429 past `limit` per hour (0: no limit). */
+async function countCreation(db: Db, key: string, limit: number, now: Date, message: string) {
+  if (limit === 0) return;
+  const doc = await hit(db, key, CREATE_WINDOW_MS, now);
+  if (doc.count > limit) refuse([doc], now, message);
 }
 
 /** Count an unauthenticated org creation from `ip`; 429 past `limit` per hour (0: no limit). */
 export async function countCreationAttempt(db: Db, ip: string, limit: number, now: Date) {
-  if (limit === 0) return;
-  const doc = await hit(db, `create:${ip}`, CREATE_WINDOW_MS, now);
-  if (doc.count > limit) {
-    refuse([doc], now, "Too many organizations created from this address; try again later");
-  }
+  const message = "Too many organizations created from this address; try again later";
+  await countCreation(db, `create:${addressKey(ip)}`, limit, now, message);
+}
+
+/** Count a signed-in user's org creation; 429 past `limit` per hour (0: no limit). */
+export async function countUserCreation(db: Db, userId: string, limit: number, now: Date) {
+  const message = "Too many organizations created by this account; try again later";
+  await countCreation(db, `create-user:${userId}`, limit, now, message);
+}
+
+/** Count an invitation created in `orgId`; 429 past `limit` per hour (0: no limit). */
+export async function countInvitation(db: Db, orgId: string, limit: number, now: Date) {
+  const message = "Too many invitations from this organization; try again later";
+  await countCreation(db, `invite:${orgId}`, limit, now, message);
 }
 
 export async function deleteExpiredThrottles(db: Db, now: Date): Promise<number> {

@@ -138,3 +138,18 @@ export function trustedProxies(list: string[]): TrustedProxies {
     trusts: (b) => nets.some((n) => contains(n, b)),
   };
 }
+
+/**
+ * The key every per-address counter uses for a client address: an IPv4 address (a mapped one
+ * too) as itself, an IPv6 address as its /64 network (`2001:db8:1:2::/64`), since one host is
+ * given a whole /64 and can send from any address in it. Text that is no address (`unknown`)
+ * is its own key.
+ */
+export function addressKey(text: string): string {
+  const b = parseIp(text);
+  if (!b) return text;
+  if (b.length === 4) return formatIp(b);
+  const net = new Uint8Array(16);
+  net.set(b.subarray(0, 8));
+  return `${formatIp(net)}/64`;
+}

@@ -90,3 +90,28 @@ Deno.test("MONGO_CLUSTERS: a JSON object of names to MongoDB URIs, `default` exc
     }
   }
 });
+
+Deno.test("the throttles' limits are configuration, with their defaults", () => {
+  const d = loadConfig({});
+  assertEquals(
+    [d.loginEmailLimit, d.loginAddressLimit, d.invitationLimit, d.orgCreateLimit],
+    [5, 50, 100, 20],
+  );
+  const set = loadConfig({
+    LOGIN_EMAIL_LIMIT: "3",
+    LOGIN_ADDRESS_LIMIT: "500",
+    INVITATION_LIMIT: "0",
+  });
+  assertEquals([set.loginEmailLimit, set.loginAddressLimit, set.invitationLimit], [3, 500, 0]);
+  for (
+    const [name, bad] of [
+      ["LOGIN_EMAIL_LIMIT", "0"],
+      ["LOGIN_EMAIL_LIMIT", "five"],
+      ["LOGIN_ADDRESS_LIMIT", "0"],
+      ["LOGIN_ADDRESS_LIMIT", "2.5"],
+      ["INVITATION_LIMIT", "-1"],
+    ]
+  ) {
+    assertMatch(configError({ [name]: bad }), new RegExp(name), `${name}=${bad}`);
+  }
+});

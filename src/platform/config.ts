@@ -37,6 +37,9 @@ const schema = z.object({
   AUTH_CACHE_TTL_MS: int(0, 5000).default(5000),
   ORG_CREATION: z.enum(["open", "operators"]).default("open"),
   ORG_CREATE_LIMIT: int(0, 1_000_000).default(20),
+  LOGIN_EMAIL_LIMIT: int(1, 1_000_000).default(5),
+  LOGIN_ADDRESS_LIMIT: int(1, 1_000_000).default(50),
+  INVITATION_LIMIT: int(0, 1_000_000).default(100),
   RECONCILE_INTERVAL_SECONDS: int(1, 3600).default(60),
   PROVISIONING_GRACE_SECONDS: int(0, 3600).default(60),
   AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
@@ -79,8 +82,17 @@ export interface Config {
   dbTimeoutMs: number;
   authCacheTtlMs: number;
   orgCreation: "open" | "operators";
-  /** Unauthenticated org creations per client address per hour; 0: no limit. */
+  /**
+   * Org creations per hour: unauthenticated ones per client address, signed-in ones per user
+   * (operators exempt); 0: no limit.
+   */
   orgCreateLimit: number;
+  /** Wrong passwords per email within 15 minutes before sign-in answers 429. */
+  loginEmailLimit: number;
+  /** Wrong passwords per client address within 15 minutes before sign-in answers 429. */
+  loginAddressLimit: number;
+  /** Invitations an org may create per hour; 0: no limit. */
+  invitationLimit: number;
   reconcileIntervalSeconds: number;
   provisioningGraceSeconds: number;
   auditRetentionDays: number;
@@ -173,6 +185,9 @@ export function loadConfig(env: Env): Config {
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     orgCreation: e.ORG_CREATION,
     orgCreateLimit: e.ORG_CREATE_LIMIT,
+    loginEmailLimit: e.LOGIN_EMAIL_LIMIT,
+    loginAddressLimit: e.LOGIN_ADDRESS_LIMIT,
+    invitationLimit: e.INVITATION_LIMIT,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     provisioningGraceSeconds: e.PROVISIONING_GRACE_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,

@@ -13,7 +13,7 @@ import { describeError } from "../platform/log.ts";
 import { createInvitation } from "../identity/invitations.ts";
 import { addMembership, hasMemberships, removeMembership } from "../identity/memberships.ts";
 import { assertStrongPassword } from "../identity/passwords.ts";
-import { countCreationAttempt } from "../identity/throttle.ts";
+import { countCreationAttempt, countUserCreation } from "../identity/throttle.ts";
 import {
   deleteUser,
   findUserByEmail,
@@ -72,20 +72,25 @@ export interface OwnerInvitation {
 
 /**
  * The creation policy, for every route that creates an org: `ORG_CREATION=operators` closes
- * creation to all but operators, and unauthenticated creation is counted per client address
- * (`ORG_CREATE_LIMIT` per hour) before any work is done.
+ * creation to all but operators, and creation is counted before any work is done
+ * (`ORG_CREATE_LIMIT` per hour): unauthenticated, per client address; signed in, per user
+ * (`creatorId`), operators exempt.
  */
 export async function assertMayCreateOrg(
   deps: Deps,
-  signedIn: boolean,
+  /** The signed-in user creating the org; undefined when not signed in. */
+  creatorId: string | undefined,
   ctx: RequestContext,
   byOperator = false,
 ) {
   if (deps.config.orgCreation === "operators" && !byOperator) {
     throw forbidden("Organizations are created by operators here");
   }
-  if (!signedIn) {
-    await countCreationAttempt(deps.db.master, ctx.ip, deps.config.orgCreateLimit, deps.now());
+  const limit = deps.config.orgCreateLimit;
+  if (creatorId === undefined) {
+    await countCreationAttempt(deps.db.master, ctx.ip, limit, deps.now());
+  } else if (!byOperator) {
+    await countUserCreation(deps.db.master, creatorId, limit, deps.now());
   }
 }
 
@@ -122,7 +127,13 @@ async function provisionOrg(
   const { db, hasher, hooks } = deps;
   const { name, slug } = checkName(input.name);
   // Whether the caller is an operator is the caller's to check (src/access/org-flows.ts).
-  await assertMayCreateOrg(deps, !("admin" in input), ctx, byOperator);
+  // The signed-in creator: the new org's owner, or the operator inviting its first one.
+  const creator = "admin" in input
+    ? undefined
+    : "ownerId" in input
+    ? input.ownerId
+    : input.invite.invitedBy;
+  await assertMayCreateOrg(deps, creator, ctx, byOperator);
 
   let user: User | null;
   let newOwner: { email: string; passwordHash: string } | undefined;

@@ -5,6 +5,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, publicAccess } from "../../http/access.ts";
+import { noStore } from "../../http/middleware.ts";
 import {
   AnyPassword,
   bearer,
@@ -89,9 +90,10 @@ export const login = createRoute({
   ...DEPRECATED,
   method: "post",
   path: "/admin/login",
-  middleware: [publicAccess] as const,
+  middleware: [publicAccess, noStore] as const,
   summary: "Sign in (original contract; use POST /v1/auth/login)",
-  description: "A user in several orgs is signed into the one they joined first.",
+  description: "A user in several orgs is signed into the one they joined first. Throttled " +
+    "like POST /v1/auth/login (429).",
   request: jsonBody(z.strictObject({ email: Email, password: AnyPassword })),
   responses: {
     200: json(z.object({ access_token: z.string(), token_type: z.literal("bearer") }), "Signed in"),

@@ -1,6 +1,7 @@
 /** Invitations to an org, and accepting one (API.md, "Members and invitations"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, optionalAuth, orgScope, role } from "../../http/access.ts";
+import { noStore } from "../../http/middleware.ts";
 import {
   bearer,
   DateTime,
@@ -35,13 +36,15 @@ export const create = createRoute({
   summary: "Invite someone by email (owner or admin)",
   description: "The token is in this response only; just its hash is stored. It works once " +
     "and expires (INVITATION_TTL_DAYS, default 7). A new invitation to the same email revokes " +
-    "the earlier pending one. Inviting a member is 409 `already_member`; only owners invite owners.",
+    "the earlier pending one. Inviting a member is 409 `already_member`; only owners invite " +
+    "owners. An org creates at most INVITATION_LIMIT invitations per hour (default 100; 429 " +
+    "with Retry-After).",
   security: bearer,
   middleware: [auth, orgScope] as const,
   request: { params: SlugParams, ...jsonBody(z.strictObject({ email: Email, role: Role })) },
   responses: {
     201: json(InvitationSchema.extend({ token: z.string() }), "Invited"),
-    ...errors(400, 401, 403, 404, 409),
+    ...errors(400, 401, 403, 404, 409, 429),
   },
 });
 
@@ -74,11 +77,14 @@ export const accept = createRoute({
   summary: "Accept an invitation",
   description: "A new email: `password` creates the user. An email that already belongs to a " +
     "user: the request must carry that user's bearer token (401 `sign_in_required` without " +
-    "one, 403 with another user's); no password is checked. An unknown, used, revoked or " +
+    "one, 403 with another user's); no password is checked. The answer never tells whether " +
+    "the email has an account: with neither a bearer token nor a `password` it is 401 " +
+    "`sign_in_required` (sign in, or choose a password) for any email, and another user's " +
+    "token is 403 for any email. An unknown, used, revoked or " +
     "expired token, or one whose inviter may no longer grant its role, is 404 " +
     "`invitation_not_found`.",
   security: [{}, ...bearer],
-  middleware: [optionalAuth] as const,
+  middleware: [optionalAuth, noStore] as const,
   request: jsonBody(z.strictObject({
     token: z.string().min(1).max(100),
     password: Password.optional().openapi({ description: "A new user's password" }),

@@ -23,8 +23,9 @@ export const create = createRoute({
     "is `{ name }` alone (`admin` is 400); this is how an existing user adds an org. Not " +
     "signed in: `admin` creates a new user; an email that already belongs to a user is 409 " +
     "`email_taken` (sign in, then create the org), and no existing user's password is ever " +
-    "checked here. Unauthenticated creation is limited per client address (ORG_CREATE_LIMIT " +
-    "per hour, 429 with Retry-After); a full password-hashing queue is 503 `overloaded`. Two " +
+    "checked here. Creation is limited (ORG_CREATE_LIMIT per hour, 429 with Retry-After): " +
+    "unauthenticated per client address (IPv6 per /64), signed in per user (operators " +
+    "exempt); a full password-hashing queue is 503 `overloaded`. Two " +
     "names that give the same slug conflict (409 `org_exists`). With ORG_CREATION=operators, " +
     "403 for all but operators. An operator (platform role) sends `{ name, admin: { email }, " +
     "cluster? }`: the org is created on the named deployment (else the one with the fewest " +

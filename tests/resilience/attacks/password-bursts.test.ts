@@ -1,9 +1,10 @@
 /**
  * Generated from the OpenAPI document: every operation whose body carries a password, hit by a
  * concurrent burst of wrong ones for one existing user, answers no more 401s than the login
- * throttle allows, and none of them signs anyone in.
+ * throttle allows, and none of them signs anyone in: from one address (the email's limit), and
+ * from as many addresses of one IPv6 /64 (the address's limit, counted per /64).
  */
-import { EMAIL_LIMIT } from "../../../src/identity/throttle.ts";
+import { loadConfig } from "../../../src/platform/config.ts";
 import { assert, problemCode } from "../../support/assert.ts";
 import { bearer, createOrgAndLogin, createTestApp, dbTest } from "../../support/app.ts";
 import {
@@ -16,11 +17,33 @@ import {
   withValue,
 } from "../../support/openapi.ts";
 
+/** The default LOGIN_EMAIL_LIMIT, which the test apps keep. */
+const EMAIL_LIMIT = loadConfig({}).loginEmailLimit;
+
 Deno.test(
   "every operation that takes a password, hit by a burst of wrong ones, keeps to the throttle",
   dbTest,
-  async (t) => {
-    await using app = await createTestApp({ env: { ORG_CREATE_LIMIT: "0" } });
+  (t) => attack(t, { env: {}, limit: EMAIL_LIMIT, from: (n) => `198.51.100.${n}` }),
+);
+
+Deno.test(
+  "every operation that takes a password, hit from many addresses of one /64, keeps to its limit",
+  dbTest,
+  (t) =>
+    attack(t, {
+      // Only the address's limit can hold here: each guess comes from another address.
+      env: { LOGIN_EMAIL_LIMIT: "1000", LOGIN_ADDRESS_LIMIT: "3" },
+      limit: 3,
+      from: (n, i) => `2001:db8:${n}:64::${(i + 1).toString(16)}`,
+    }),
+);
+
+async function attack(
+  t: Deno.TestContext,
+  opts: { env: Record<string, string>; limit: number; from: (n: number, i: number) => string },
+) {
+  {
+    await using app = await createTestApp({ env: { ORG_CREATE_LIMIT: "0", ...opts.env } });
     const doc = await openapi(app);
     const inviter = await createOrgAndLogin(app, "Burst Inviter");
     const checked: string[] = [];
@@ -67,7 +90,7 @@ Deno.test(
               ...(needsToken ? bearer(victim.token) : {}),
             },
             body: JSON.stringify(body),
-          }, { remoteAddr: { hostname: `198.51.100.${n}` } });
+          }, { remoteAddr: { hostname: opts.from(n, i) } });
         }));
         const seen = await Promise.all(
           answers.map(async (r) => `${r.status} ${await problemCode(r)}`),
@@ -76,13 +99,13 @@ Deno.test(
         const wrong = seen.filter((a) => a === "401 invalid_credentials").length;
         if (wrong) checked.push(name);
         assert(
-          wrong <= EMAIL_LIMIT,
-          `${name}: ${wrong} wrong passwords answered, limit ${EMAIL_LIMIT}: ${seen.sort()}`,
+          wrong <= opts.limit,
+          `${name}: ${wrong} wrong passwords answered, limit ${opts.limit}: ${seen.sort()}`,
         );
       });
     }
     for (const route of ["POST /v1/auth/login", "POST /admin/login", "POST /v1/me/password"]) {
       assert(checked.includes(route), `${route} was not found checking passwords: ${checked}`);
     }
-  },
-);
+  }
+}
