@@ -90,3 +90,9 @@ Deno.test("MONGO_CLUSTERS: a JSON object of names to MongoDB URIs, `default` exc
     }
   }
 });
+
+Deno.test("password hashing uses every core by default, and HASH_WORKERS overrides it", () => {
+  const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);
+  assertEquals(loadConfig({}).hashWorkers, cores);
+  assertEquals(loadConfig({ HASH_WORKERS: "3" }).hashWorkers, 3);
+});
