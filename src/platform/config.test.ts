@@ -115,3 +115,9 @@ Deno.test("the throttles' limits are configuration, with their defaults", () => 
     assertMatch(configError({ [name]: bad }), new RegExp(name), `${name}=${bad}`);
   }
 });
+
+Deno.test("password hashing uses every core by default, and HASH_WORKERS overrides it", () => {
+  const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);
+  assertEquals(loadConfig({}).hashWorkers, cores);
+  assertEquals(loadConfig({ HASH_WORKERS: "3" }).hashWorkers, 3);
+});

@@ -37,12 +37,10 @@ export async function measureOrgCreation(o: CreationOptions): Promise<CreationLe
   const { base, seed, levels, samples } = o;
   const timed = o.timed ?? (<T>(_id: string, f: () => Promise<T>) => f());
   const results: CreationLevel[] = [];
-  let seeded = 0;
   const create = orgCreator(base, "Bench");
   await create(); // warm-up: first use of the route and the migrations
   for (const level of levels) {
-    const step = await seedUpTo(seed, level, seeded);
-    seeded = step.seeded;
+    const step = await seedUpTo(seed, level);
     const seedS = step.seconds;
     const times: number[] = [];
     await timed(`8·${level}`, async () => {

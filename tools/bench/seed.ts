@@ -163,16 +163,19 @@ export async function bulkSeed(
 }
 
 /**
- * Seed orgs until the master database holds `level`; `seeded` is how many this run seeded
- * before (the numbering goes on from there). Returns the new count and the seconds it took.
+ * Seed orgs until the master database holds `level` (orgs made otherwise count too). Seeded orgs
+ * are numbered from 0 without gaps (`seed-000000`, ...), whichever scenario seeded them, so the
+ * numbering goes on from the seeded orgs already there. Returns how many seeded orgs exist now
+ * (`seed-0…` up to that number minus one can be looked up) and the seconds it took.
  */
 export async function seedUpTo(
   s: BulkSeed,
   level: number,
-  seeded: number,
 ): Promise<{ seeded: number; seconds: number }> {
   const t0 = performance.now();
-  const missing = level - await s.master.collection("orgs").countDocuments();
+  const orgs = s.master.collection("orgs");
+  let seeded = await orgs.countDocuments({ slug: { $gte: "seed-", $lt: "seed." } });
+  const missing = level - await orgs.countDocuments();
   if (missing > 0) {
     await seedOrgs(s, seeded, missing);
     seeded += missing;
