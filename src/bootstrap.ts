@@ -117,7 +117,11 @@ export async function openService(
       log: opts.embeddedLog ?? (() => {}),
     });
     uri = embedded.uri;
-    log.info("embedded database started", { uri, dataDir: embedded.dataDir });
+    // The URI carries the password: the log gets it without.
+    log.info("embedded database started", {
+      uri: embedded.redactedUri,
+      dataDir: embedded.dataDir,
+    });
   }
   const deps = createDeps({ config, uri, log });
   for (let attempt = 1;; attempt++) {

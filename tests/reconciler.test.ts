@@ -4,6 +4,7 @@ import { readMarker, writeMarker } from "../src/tenants/meta.ts";
 import { LATEST_SCHEMA_VERSION } from "../src/tenants/migrations/mod.ts";
 import { findOrgBySlug } from "../src/tenants/orgs.ts";
 import { ORPHAN_CONFIRM_MS, reconcileOrgs } from "../src/ops/reconciler.ts";
+import { TOMBSTONE_MS } from "../src/tenants/tombstones.ts";
 import { createOrgAndLogin, createTestApp, dbTest, PASSWORD, type TestApp } from "./support/app.ts";
 
 /** A clock the test moves: the reconciler's two searches must be some time apart. */
@@ -184,5 +185,50 @@ Deno.test(
     assertEquals(deleted.status, 204);
     assert((await app.tenantDatabases()).includes(tenant.databaseName), "the database is kept");
     assertEquals((await readMarker(tenant))?.master, "production");
+  },
+);
+
+Deno.test(
+  "a write to a deleted org's database arriving after the tombstone's period is removed by the reconciler",
+  dbTest,
+  async () => {
+    const clock = testClock();
+    // Two deployments over one server with the same prefix: each removes only its own.
+    const prefix = `t${crypto.randomUUID().slice(0, 8)}_`;
+    await using a = await createTestApp({ env: { TENANT_DB_PREFIX: prefix }, now: clock.now });
+    await using b = await createTestApp({ env: { TENANT_DB_PREFIX: prefix }, now: clock.now });
+    const kept = await createOrgAndLogin(a, "Still Here Co");
+    const deleted = {
+      a: await createOrgAndLogin(a, "Gone A Co"),
+      b: await createOrgAndLogin(b, "Gone B Co"),
+    };
+    for (const [side, app] of Object.entries({ a, b })) {
+      const o = deleted[side as "a" | "b"];
+      const res = await app.client(o.token).v1.orgs[":slug"].$delete({
+        param: { slug: o.org.slug },
+      });
+      assertEquals(res.status, 204);
+    }
+    // Long after the tombstones expired, a request that was under way writes to each deleted
+    // org's database (an audit event): the database comes back, with no marker.
+    clock.advance(TOMBSTONE_MS + 60_000);
+    assert(await runMaintenance(a.deps), "expired tombstones go");
+    const server = a.deps.db.clients.default;
+    const late = (o: { org: { id: string } }) => server.db(`${prefix}${o.org.id}`);
+    for (const o of Object.values(deleted)) {
+      await late(o).collection("_audit_log").insertOne({ action: "late", at: clock.now() });
+      assertEquals(await readMarker(late(o)), null);
+    }
+
+    await runLikeAService(a, clock);
+    let left = await a.tenantDatabases();
+    assert(!left.includes(late(deleted.a).databaseName), "A's deleted org's database is removed");
+    assert(left.includes(late(deleted.b).databaseName), "B's is not A's to remove");
+    assert(left.includes(late(kept).databaseName), "a live org keeps its database");
+
+    await runLikeAService(b, clock);
+    left = await a.tenantDatabases();
+    assert(!left.includes(late(deleted.b).databaseName), "B removes its own");
+    assertEquals(left, [late(kept).databaseName]);
   },
 );

@@ -12,12 +12,13 @@ const env: Record<string, string> = {};
 let stop = async () => {};
 if (!Deno.env.get("MONGO_URI")) {
   // The database's folder sits inside this one, which must let its owner through when that
-  // is not us (as root, PostgreSQL runs as nobody).
+  // is not us (as root, PostgreSQL runs as the system user orgservice-db).
   await Deno.chmod(tmp, 0o711);
   const server = await startFerretDB({ dataDir: `${tmp}/db`, fsync: false });
   env.MONGO_URI = server.uri;
   stop = server.stop;
-  console.error(`embedded database at ${server.uri} (data in ${server.dataDir})`);
+  // The URI carries the database's password: printed without it.
+  console.error(`embedded database at ${server.redactedUri} (data in ${server.dataDir})`);
 }
 
 const junit = `${tmp}/junit.xml`;

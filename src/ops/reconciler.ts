@@ -4,11 +4,12 @@
  * lease keeps it to one instance at a time.
  *
  * Dropping a database is the one action that cannot be undone, so it is hedged twice: only a
- * database whose marker (src/tenants/meta.ts) names this master and an org id it has no document
- * for is a candidate, and a candidate is dropped only when a later search, at least
- * `ORPHAN_CONFIRM_MS` after the one that first found it, finds it orphaned still. A database of
- * another deployment on the same server (another master) or one made before markers existed
- * is never touched.
+ * database of an org id this master has no document for, and either marked (src/tenants/meta.ts)
+ * as this master's org's or, unmarked, named in this master's record of deleted orgs (a late
+ * write of a deleted org made it again, src/tenants/tombstones.ts), is a candidate; and a
+ * candidate is dropped only when a later search, at least `ORPHAN_CONFIRM_MS` after the one that
+ * first found it, finds it orphaned still. A database of another deployment on the same server
+ * (another master) or an unmarked one no deletion of this master names is never touched.
  */
 import { ReadPreference } from "mongodb";
 import { ID_SOURCE } from "../platform/ids.ts";
@@ -21,7 +22,7 @@ import { rollbackProvisioning } from "../tenants/provisioning.ts";
 import { readMarker } from "../tenants/meta.ts";
 import { forgetOutcome, orgIdsOfOutcomes } from "../tenants/outcomes.ts";
 import { allOrgIds, findStuckOrgs, orgExists } from "../tenants/orgs.ts";
-import { liveTombstones } from "../tenants/tombstones.ts";
+import { liveTombstones, wasDeletedHere } from "../tenants/tombstones.ts";
 
 /** How long a database must have stayed orphaned, between two searches, before it is dropped. */
 export const ORPHAN_CONFIRM_MS = 5 * 60_000;
@@ -110,9 +111,10 @@ export async function reconcileOrgs(
 }
 
 /**
- * Databases on every cluster that carry this master's marker for an org it has no document
- * of. The databases are listed before the org ids are read: an org's document is always written
- * before its database, so a listed database whose org is missing has none.
+ * Databases on every cluster, of an org this master has no document of, that carry this
+ * master's marker for that org, or carry no marker and are named in this master's record of
+ * deleted orgs. The databases are listed before the org ids are read: an org's document is
+ * always written before its database, so a listed database whose org is missing has none.
  */
 async function findOrphans(deps: Deps) {
   const { db } = deps;
@@ -129,7 +131,10 @@ async function findOrphans(deps: Deps) {
       const m = pattern.exec(name);
       if (!m || ids.has(m[1])) continue;
       const marker = await readMarker(client.db(name));
-      if (marker?.master !== deps.config.masterDb || marker.orgId !== m[1]) continue;
+      const ours = marker
+        ? marker.master === deps.config.masterDb && marker.orgId === m[1]
+        : await wasDeletedHere(db.master, m[1], cluster, name);
+      if (!ours) continue;
       found.set(`${cluster}/${name}`, { cluster, database: name, orgId: m[1] });
     }
   }

@@ -7,12 +7,19 @@
 //
 // It uses FerretDB's embeddable package rather than its cmd/ferretdb binary, which panics at
 // start when built from the module proxy (the module lacks its generated version file).
+//
+// Clients must sign in: FerretDB runs in its backend-authentication mode, with a PostgreSQL URL
+// that names no user, so every client connection is checked by PostgreSQL against the
+// credentials the client itself sent (MongoDB's PLAIN mechanism). The cluster's one role and its
+// password are the only credentials that work. The password reaches this program as the first
+// line of its standard input, never as an argument, and is written nowhere but initdb's
+// password file, private and removed once initdb has read it.
 package main
 
 import (
+	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,6 +45,9 @@ const (
 	dbName = "ferretdb"
 )
 
+// defaultClusterUser is the system user that runs initdb and postgres when this program is root.
+const defaultClusterUser = "orgservice-db"
+
 // unixSocketMax is the longest path a Unix socket may have on Linux (sun_path, minus the NUL).
 const unixSocketMax = 107
 
@@ -48,36 +58,60 @@ func main() {
 	pgPort := flag.Int("postgresql-port", 0, "loopback port for PostgreSQL (required)")
 	noFsync := flag.Bool("no-fsync", false, "turn fsync off (throw-away data: tests, benchmarks)")
 	watchStdin := flag.Bool("exit-on-stdin-eof", false, "stop when standard input is closed (the parent is gone)")
+	clusterUser := flag.String("cluster-user", defaultClusterUser, "as root: the system user that runs PostgreSQL (created when absent)")
 	flag.Parse()
 
 	if *dir == "" || *pgHome == "" || *pgPort == 0 {
 		log.Fatal("-data-dir, -postgresql and -postgresql-port are required")
 	}
 
+	// The password of the cluster's role: the first line of standard input.
+	stdin := bufio.NewReader(os.Stdin)
+
+	line, err := stdin.ReadString('\n')
+	password := strings.TrimSpace(line)
+
+	if err != nil || len(password) < 16 {
+		log.Fatal("the PostgreSQL password (16 characters or more) must be the first line of standard input")
+	}
+
+	// PostgreSQL checks every client's own credentials: nothing from the environment (PGUSER,
+	// PGPASSWORD, a ~/.pgpass) may fill in for a client that sent none.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "PG") {
+			_ = os.Unsetenv(k)
+		}
+	}
+
+	_ = os.Setenv("PGPASSFILE", os.DevNull)
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
 	if *watchStdin {
 		go func() {
-			_, _ = io.Copy(io.Discard, os.Stdin)
+			_, _ = io.Copy(io.Discard, stdin)
 			stop()
 		}()
 	}
 
-	if err := run(ctx, *addr, *dir, *pgHome, *pgPort, *noFsync); err != nil {
+	if err := run(ctx, *addr, *dir, *pgHome, *pgPort, *noFsync, *clusterUser, password); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, addr, dir, pgHome string, pgPort int, noFsync bool) error {
-	owner, err := clusterOwner()
+func run(ctx context.Context, addr, dir, pgHome string, pgPort int, noFsync bool, clusterUser, password string) error {
+	owner, err := clusterOwner(ctx, clusterUser)
 	if err != nil {
 		return err
 	}
 
 	pgData := filepath.Join(dir, "postgresql")
-	password, err := initCluster(ctx, dir, pgData, pgHome, noFsync, owner)
-	if err != nil {
+	if err = initCluster(ctx, dir, pgData, pgHome, noFsync, owner, password); err != nil {
+		return err
+	}
+
+	if err = owner.adopt(pgData); err != nil {
 		return err
 	}
 
@@ -115,12 +149,14 @@ func run(ctx context.Context, addr, dir, pgHome string, pgPort int, noFsync bool
 		return err
 	}
 
-	base.Path = "/" + dbName
+	// FerretDB's URL names no user: each client's own user and password (PLAIN) are what
+	// PostgreSQL checks, so a client without them gets nothing.
+	backend := url.URL{Scheme: "postgres", Host: base.Host, Path: "/" + dbName}
 
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:      ferretdb.ListenerConfig{TCP: addr},
 		Handler:       "postgresql",
-		PostgreSQLURL: base.String(),
+		PostgreSQLURL: backend.String(),
 	})
 	if err != nil {
 		return fmt.Errorf("cannot configure FerretDB: %w", err)
@@ -145,30 +181,120 @@ func run(ctx context.Context, addr, dir, pgHome string, pgPort int, noFsync bool
 	return nil
 }
 
-// account is who runs initdb and postgres: this process's own user, or nobody when it is root
-// (both refuse to run as root).
+// account is who runs initdb and postgres: this process's own user, or a system user of their
+// own when it is root (both refuse to run as root).
 type account struct {
 	cred *syscall.Credential // nil: this process's own user
 }
 
-func clusterOwner() (account, error) {
+// clusterOwner is this process's own user, or, as root, the system user `name`, created when
+// absent. A user of its own rather than nobody: nobody is shared by other programs, and whatever
+// runs as nobody could read and change the cluster's files.
+func clusterOwner(ctx context.Context, name string) (account, error) {
 	if os.Geteuid() != 0 {
 		return account{}, nil
 	}
 
-	uid, gid := uint32(65534), uint32(65534)
-
-	if u, err := user.Lookup("nobody"); err == nil {
-		if n, err := strconv.ParseUint(u.Uid, 10, 32); err == nil {
-			uid = uint32(n)
-		}
-
-		if n, err := strconv.ParseUint(u.Gid, 10, 32); err == nil {
-			gid = uint32(n)
-		}
+	u, err := ensureSystemUser(ctx, name)
+	if err != nil {
+		return account{}, err
 	}
 
-	return account{cred: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}}}, nil
+	uid, err := strconv.ParseUint(u.Uid, 10, 32)
+	if err != nil {
+		return account{}, fmt.Errorf("user %s: %w", name, err)
+	}
+
+	gid, err := strconv.ParseUint(u.Gid, 10, 32)
+	if err != nil {
+		return account{}, fmt.Errorf("user %s: %w", name, err)
+	}
+
+	if uid == 0 {
+		return account{}, fmt.Errorf("user %s is root: PostgreSQL refuses to run as root", name)
+	}
+
+	return account{cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}, nil
+}
+
+// ensureSystemUser finds the system user `name`, or creates it (no home, no login shell, a group
+// of its own). Concurrent starts must not run useradd at the same time: its own lock does not
+// keep two of them from rewriting /etc/passwd together, and one user would be lost. They take
+// turns under an exclusive lock on the folder /etc (which, unlike /etc/passwd, useradd never
+// replaces), and each looks again before creating.
+func ensureSystemUser(ctx context.Context, name string) (*user.User, error) {
+	if u, err := user.Lookup(name); err == nil {
+		return u, nil
+	}
+
+	etc, err := os.Open("/etc")
+	if err != nil {
+		return nil, err
+	}
+	defer etc.Close()
+
+	if err = syscall.Flock(int(etc.Fd()), syscall.LOCK_EX); err != nil {
+		return nil, fmt.Errorf("cannot lock /etc to create the user %s: %w", name, err)
+	}
+	defer syscall.Flock(int(etc.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing unlocks too
+
+	if u, err := user.Lookup(name); err == nil {
+		return u, nil
+	}
+
+	useradd, err := exec.LookPath("useradd")
+	if err != nil {
+		useradd = "/usr/sbin/useradd"
+	}
+
+	nologin := "/usr/sbin/nologin"
+	if _, err := os.Stat(nologin); err != nil {
+		nologin = "/bin/false"
+	}
+
+	out, err := exec.CommandContext(ctx, useradd,
+		"--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
+		"--shell", nologin, "--comment", "orgservice embedded PostgreSQL", name,
+	).CombinedOutput()
+
+	if u, lerr := user.Lookup(name); lerr == nil {
+		return u, nil
+	}
+
+	if err == nil {
+		err = errors.New("useradd succeeded, but the user is not found")
+	}
+
+	return nil, fmt.Errorf(
+		"running as root, the embedded PostgreSQL needs the system user %s, which could not be created (%w: %s); "+
+			"create it (useradd --system --user-group --no-create-home --shell /usr/sbin/nologin %s), "+
+			"run as a regular user, or set MONGO_URI", name, err, strings.TrimSpace(string(out)), name,
+	)
+}
+
+// adopt gives an existing cluster made for another user (nobody, before the embedded database
+// had a user of its own) to this account.
+func (a account) adopt(pgData string) error {
+	if a.cred == nil {
+		return nil
+	}
+
+	info, err := os.Stat(pgData)
+	if err != nil {
+		return err
+	}
+
+	if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Uid == a.cred.Uid {
+		return nil
+	}
+
+	return filepath.WalkDir(pgData, func(path string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+
+		return os.Lchown(path, int(a.cred.Uid), int(a.cred.Gid))
+	})
 }
 
 // chown gives path to the account (a no-op when it is this process's own user).
@@ -194,59 +320,49 @@ func (a account) command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// initCluster creates the cluster on first use and returns its role's password.
-func initCluster(ctx context.Context, dir, pgData, pgHome string, noFsync bool, owner account) (string, error) {
+// initCluster creates the cluster on first use, its role's password being `password`.
+func initCluster(ctx context.Context, dir, pgData, pgHome string, noFsync bool, owner account, password string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("cannot create data folder: %w", err)
+		return fmt.Errorf("cannot create data folder: %w", err)
 	}
 
-	passwordFile := filepath.Join(dir, "postgresql.password")
-
 	if _, err := os.Stat(filepath.Join(pgData, "PG_VERSION")); err == nil {
-		b, err := os.ReadFile(passwordFile)
-		if err != nil {
-			return "", fmt.Errorf("cannot read the PostgreSQL password: %w", err)
-		}
-
-		return strings.TrimSpace(string(b)), nil
+		return nil
 	}
 
 	if owner.cred != nil {
 		// The cluster's owner must reach its data folder (search permission only).
 		if err := os.Chmod(dir, 0o711); err != nil {
-			return "", err
+			return err
 		}
 	}
-
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-
-	password := hex.EncodeToString(b)
 
 	// initdb into a fresh folder and rename it when done: an interrupted initdb leaves no
 	// half-made cluster behind.
 	tmp := pgData + ".init"
 	if err := os.RemoveAll(tmp); err != nil {
-		return "", err
+		return err
 	}
 
 	if err := os.Mkdir(tmp, 0o700); err != nil {
-		return "", err
+		return err
 	}
 
 	if err := owner.chown(tmp); err != nil {
-		return "", err
+		return err
 	}
+
+	// initdb reads the password from a file: private to the cluster's owner, in a private
+	// folder, and removed with that folder once initdb is done, whatever happens.
+	defer os.RemoveAll(tmp)
 
 	pwFile := filepath.Join(tmp, "password")
 	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
-		return "", err
+		return err
 	}
 
 	if err := owner.chown(pwFile); err != nil {
-		return "", err
+		return err
 	}
 
 	cluster := filepath.Join(tmp, "cluster")
@@ -266,12 +382,15 @@ func initCluster(ctx context.Context, dir, pgData, pgHome string, noFsync bool, 
 
 	cmd := owner.command(filepath.Join(pgHome, "bin", "initdb"), args...)
 
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("initdb failed (%s): %w", pgHome, err)
+	err := cmd.Run()
+
+	// The password file goes as soon as initdb has read it.
+	if rerr := os.Remove(pwFile); err == nil && rerr != nil {
+		err = rerr
 	}
 
-	if err := os.WriteFile(passwordFile, []byte(password+"\n"), 0o600); err != nil {
-		return "", err
+	if err != nil {
+		return fmt.Errorf("initdb failed (%s): %w", pgHome, err)
 	}
 
 	// Settings that do not change between starts; the port and fsync are given per start.
@@ -293,7 +412,7 @@ func initCluster(ctx context.Context, dir, pgData, pgHome string, noFsync bool, 
 
 	f, err := os.OpenFile(filepath.Join(cluster, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
-		return "", err
+		return err
 	}
 
 	_, err = f.WriteString(conf)
@@ -302,19 +421,15 @@ func initCluster(ctx context.Context, dir, pgData, pgHome string, noFsync bool, 
 	}
 
 	if err != nil {
-		return "", err
+		return err
 	}
 
 	// The rename makes the cluster complete: everything it needs is written before.
 	if err := os.Rename(cluster, pgData); err != nil {
-		return "", err
+		return err
 	}
 
-	if err := os.RemoveAll(tmp); err != nil {
-		return "", err
-	}
-
-	return password, ctx.Err()
+	return ctx.Err()
 }
 
 // waitForStalePostmaster gives a postgres left from a killed run a moment to finish its

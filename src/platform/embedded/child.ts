@@ -21,15 +21,28 @@ export async function terminate(
 
 /**
  * Read `stream` to its end in the background, keeping its last `max` lines: a child's own log for
- * when something goes wrong, without flooding ours.
+ * when something goes wrong, without flooding ours. `each`, if given, sees every line.
  */
-export function keepTail(stream: ReadableStream<Uint8Array>, max: number): () => string[] {
+export function keepTail(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+  each?: (line: string) => void,
+): () => string[] {
   const lines: string[] = [];
   (async () => {
     const decoder = new TextDecoder();
+    let partial = "";
     for await (const chunk of stream) {
-      lines.push(...decoder.decode(chunk, { stream: true }).split("\n").filter(Boolean));
+      const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+      partial = parts.pop()!;
+      const complete = parts.filter(Boolean);
+      for (const line of complete) each?.(line);
+      lines.push(...complete);
       if (lines.length > max) lines.splice(0, lines.length - max);
+    }
+    if (partial) {
+      each?.(partial);
+      lines.push(partial);
     }
   })().catch(() => {});
   return () => [...lines];

@@ -5,6 +5,11 @@
  * `tools/ferretdb/patches` applied to a copy of the module; the program is built once per
  * set of patches into a cache folder outside the checkout and reused by every clone,
  * `deno task start`, the tests and the benchmark.
+ *
+ * Clients must sign in (FerretDB's backend authentication: PostgreSQL checks the user and
+ * password each client sends with MongoDB's PLAIN mechanism). The password is random, made on the
+ * data folder's first start and kept in a file only this process's user can read; the program
+ * gets it on its standard input, and the URI returned carries it (print `redactedUri` instead).
  */
 import { MongoClient } from "mongodb";
 import { keepTail, terminate } from "./child.ts";
@@ -24,7 +29,10 @@ const pathOf = (url: URL) => decodeURIComponent(url.pathname);
 const SOURCES = ["main.go", "go.mod", "go.sum"];
 
 export interface EmbeddedServer {
+  /** The URI to connect with: it carries the user and password. Never log it. */
   uri: string;
+  /** The same without the password, for logs. */
+  redactedUri: string;
   port: number;
   dataDir: string;
   /** The Go program's process id (it runs FerretDB and owns postgres). */
@@ -43,7 +51,46 @@ export interface StartOptions {
   fsync?: boolean;
   /** How long to wait for the first `ping` (ms). */
   readyTimeoutMs?: number;
+  /** Messages of the launcher (a build under way). */
   log?: (line: string) => void;
+  /**
+   * Each line the program writes (FerretDB's and PostgreSQL's log). Default: the last lines are
+   * kept and shown only when it fails to start.
+   */
+  output?: (line: string) => void;
+  /** Started as root: the system user PostgreSQL runs as, created when absent. */
+  clusterUser?: string;
+}
+
+/** The user the service signs in as: the embedded cluster's one role. */
+export const EMBEDDED_USER = "ferretdb";
+
+/** `uri` with its password, if any, replaced by `***`. */
+export function redactUri(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:)[^@/?#]*@/i, "$1***@");
+}
+
+/**
+ * The data folder's password: read from its file, or made (32 random bytes) and written to a
+ * new file that only this process's user can read. The file name is the one the program itself
+ * used before it got the password from us, so existing data folders keep theirs.
+ */
+async function clusterPassword(dataDir: string): Promise<string> {
+  const file = `${dataDir}/postgresql.password`;
+  try {
+    const text = (await Deno.readTextFile(file)).trim();
+    await Deno.chmod(file, 0o600);
+    if (text) return text;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const password = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  // Written under a private name and renamed: a start that dies half-way leaves no empty file.
+  const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(tmp, `${password}\n`, { mode: 0o600, createNew: true });
+  await Deno.rename(tmp, file);
+  return password;
 }
 
 async function sha256Hex(parts: Uint8Array[]): Promise<string> {
@@ -196,6 +243,7 @@ export async function startFerretDB(opts: StartOptions): Promise<EmbeddedServer>
   await Deno.chmod(dataDir, 0o700);
   await openToClusterOwner(dataDir);
   const postgres = await ensurePostgres(dataDir);
+  const password = await clusterPassword(dataDir);
   const port = opts.port ?? freePort();
   const args = [
     "-listen-addr",
@@ -210,14 +258,20 @@ export async function startFerretDB(opts: StartOptions): Promise<EmbeddedServer>
     "-exit-on-stdin-eof",
   ];
   if (opts.fsync === false) args.push("-no-fsync");
+  if (opts.clusterUser) args.push("-cluster-user", opts.clusterUser);
   const child = new Deno.Command(bin, {
     args,
     stdin: "piped",
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const tail = keepTail(child.stderr, 50);
-  const uri = `mongodb://127.0.0.1:${port}/`;
+  const tail = keepTail(child.stderr, 50, opts.output);
+  // The password is the first line of the program's input; the pipe stays open after it.
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(`${password}\n`)).catch(() => {});
+  writer.releaseLock();
+  // The password is hexadecimal: nothing in it needs encoding.
+  const uri = `mongodb://${EMBEDDED_USER}:${password}@127.0.0.1:${port}/?authMechanism=PLAIN`;
   let stopped: Promise<unknown> | undefined;
   const stop = async () => {
     await (stopped ??= (async () => {
@@ -237,5 +291,13 @@ export async function startFerretDB(opts: StartOptions): Promise<EmbeddedServer>
     await stop();
     throw e;
   }
-  return { uri, port, dataDir, pid: child.pid, stop, exited: child.status };
+  return {
+    uri,
+    redactedUri: redactUri(uri),
+    port,
+    dataDir,
+    pid: child.pid,
+    stop,
+    exited: child.status,
+  };
 }

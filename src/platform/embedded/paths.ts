@@ -19,7 +19,8 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * As root, the embedded PostgreSQL runs as nobody, who must be able to reach its data folder:
+ * As root, the embedded PostgreSQL runs as a system user of its own (`orgservice-db`, created
+ * when absent), who must be able to reach its data folder:
  * give the folder itself search permission for others, and fail clearly when a folder above it
  * is private (changing folders we did not make is not ours to do).
  */
@@ -32,7 +33,8 @@ export async function openToClusterOwner(dataDir: string): Promise<void> {
     const { mode } = await Deno.stat(dir);
     if (mode !== null && (mode & 0o001) === 0) {
       throw new Error(
-        `The embedded PostgreSQL refuses to run as root and runs as the user nobody, who cannot ` +
+        `The embedded PostgreSQL refuses to run as root and runs as the system user ` +
+          `orgservice-db, who cannot ` +
           `reach ${dataDir}: ${dir} is private. Set DATA_DIR to a folder others can reach ` +
           `(for example under /var/lib), run as a regular user, or set MONGO_URI`,
       );

@@ -9,7 +9,8 @@ import { cacheRoot, exists } from "./paths.ts";
 
 /** Where the copy goes: a folder the user who runs postgres can read. */
 export function postgresHome(dataDir: string, version: string): string {
-  // As root, initdb and postgres run as nobody, who cannot reach a root home folder's cache:
+  // As root, initdb and postgres run as a system user of their own (orgservice-db), who cannot
+  // reach a root home folder's cache:
   // the copy goes beside the data it serves (hard links where the file system allows).
   return Deno.uid() === 0
     ? `${dataDir}/postgresql-${version}`
