@@ -16,6 +16,7 @@ import { ensureThrottleIndexes } from "./identity/throttle.ts";
 import { ensureUserIndexes } from "./identity/users.ts";
 import { describeError, type Logger } from "./platform/log.ts";
 import { ensureJobIndexes } from "./ops/jobs.ts";
+import { ensureOutboxIndexes } from "./outbox/outbox.ts";
 import { ensureMoveDeletionIndexes } from "./tenants/move-deletions.ts";
 import { ensureOrgIndexes } from "./tenants/orgs.ts";
 import { ensureTombstoneIndexes } from "./tenants/tombstones.ts";
@@ -31,6 +32,7 @@ export async function ensureMasterIndexes(db: Database, log?: Logger): Promise<v
   await ensureJobIndexes(db.master);
   await ensureTombstoneIndexes(db.master, log);
   await ensureMoveDeletionIndexes(db.master);
+  await ensureOutboxIndexes(db.master);
 }
 
 export interface DepsOptions {

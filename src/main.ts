@@ -9,6 +9,9 @@ import { startJobRunner } from "./ops/job-runner.ts";
 import { MOVE_JOB, moveJobHandler } from "./ops/move/mod.ts";
 import { loadConfigOrExit, openService } from "./bootstrap.ts";
 import { prepareConsole } from "./routes/console/console.index.ts";
+import { createMailer } from "./platform/mail.ts";
+import { MAIL_KIND, mailKind } from "./outbox/mail.ts";
+import { startOutboxSender } from "./outbox/sender.ts";
 
 async function main(): Promise<number> {
   const config = loadConfigOrExit(Deno.env.toObject());
@@ -41,6 +44,13 @@ async function main(): Promise<number> {
   }, app.fetch);
   const stopMaintenance = startMaintenance(deps);
   const stopJobs = startJobRunner(deps, { [MOVE_JOB]: moveJobHandler() });
+  const leaseMs = config.outboxLeaseSeconds * 1000;
+  const mailer = createMailer(config.mail, config.dataDir, log, {
+    timeoutMs: Math.min(30_000, leaseMs / 4),
+  });
+  const stopOutbox = startOutboxSender(deps, { [MAIL_KIND]: mailKind(mailer, config.mail) }, {
+    leaseMs,
+  });
   // A failed build is logged here and retried by the first request for the script.
   prepareConsole(deps).catch((e) => log.error("console bundle failed", describeError(e)));
 
@@ -55,6 +65,9 @@ async function main(): Promise<number> {
   await stopMaintenance();
   // A job under way is handed back: another instance (or this one restarted) resumes it.
   await stopJobs();
+  // Sends under way finish and are recorded; the rest stay queued for any instance.
+  await stopOutbox();
+  mailer.close();
   await service.close();
   log.info("stopped");
   return 0;

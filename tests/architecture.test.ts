@@ -9,6 +9,7 @@ const ROOT = new URL("../", import.meta.url);
 /** Layers from the bottom up; a module may import its own layer or one to its left. */
 const ORDER = [
   ["platform"],
+  ["outbox"],
   ["audit"],
   ["identity"],
   ["tenants"],

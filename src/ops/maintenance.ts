@@ -9,6 +9,7 @@ import { deleteExpiredInvitations } from "../identity/invitations.ts";
 import { deleteExpiredSessions } from "../identity/sessions.ts";
 import { deleteExpiredThrottles } from "../identity/throttle.ts";
 import { acquireLease } from "../platform/leases.ts";
+import { deleteFinishedBefore } from "../outbox/outbox.ts";
 import { describeError } from "../platform/log.ts";
 import { upgradeTenant } from "../tenants/provisioning.ts";
 import { activeOrgsAfter } from "../tenants/orgs.ts";
@@ -17,6 +18,9 @@ import { reconcileOrgUsage } from "../tenants/usage.ts";
 import { type OrphanCandidates, reconcileOrgs } from "./reconciler.ts";
 
 const LEASE = "maintenance";
+
+/** Outbox items sent or failed longer ago than this are deleted (their secrets went at once). */
+export const OUTBOX_RETENTION_DAYS = 30;
 
 /**
  * Tenant audit logs swept per pass. Sweeping every org's log on every pass grew with the number
@@ -68,6 +72,10 @@ export async function runMaintenance(
     invitations: await deleteExpiredInvitations(master, now),
     throttles: await deleteExpiredThrottles(master, now),
     tombstones: await deleteExpiredTombstones(master, now),
+    outbox: await deleteFinishedBefore(
+      master,
+      new Date(now.getTime() - OUTBOX_RETENTION_DAYS * 86_400_000),
+    ),
     auditEvents: 0,
   };
   const batch = await activeOrgsAfter(master, state.auditSweptUpTo, auditBatch);

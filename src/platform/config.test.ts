@@ -28,7 +28,12 @@ Deno.test("production needs a strong secret and a bcrypt cost of at least 10", (
     configError({ APP_ENV: "production", JWT_SECRET: secret, BCRYPT_COST: "8" }),
     /BCRYPT_COST/,
   );
-  const ok = loadConfig({ APP_ENV: "production", JWT_SECRET: secret, MONGO_URI: "mongodb://db" });
+  const ok = loadConfig({
+    APP_ENV: "production",
+    JWT_SECRET: secret,
+    MONGO_URI: "mongodb://db",
+    MAIL: "off",
+  });
   assertEquals(ok.bcryptCost, 12);
   assertEquals(ok.jwtSecretGenerated, false);
 });
@@ -42,6 +47,7 @@ Deno.test("production never falls back to the embedded database without being as
     APP_ENV: "production",
     JWT_SECRET: secret,
     EMBEDDED_DATABASE: "1",
+    MAIL: "off",
   });
   assertEquals(embedded.mongoUri, undefined);
   assertMatch(configError({ EMBEDDED_DATABASE: "yes" }), /EMBEDDED_DATABASE/);
@@ -120,4 +126,64 @@ Deno.test("password hashing uses every core by default, and HASH_WORKERS overrid
   const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);
   assertEquals(loadConfig({}).hashWorkers, cores);
   assertEquals(loadConfig({ HASH_WORKERS: "3" }).hashWorkers, 3);
+});
+
+const PRODUCTION = { APP_ENV: "production", JWT_SECRET: "x".repeat(32), MONGO_URI: "mongodb://db" };
+
+Deno.test("production needs SMTP_URL, MAIL_FROM and PUBLIC_URL unless MAIL=off", () => {
+  const message = configError(PRODUCTION);
+  assertMatch(message, /SMTP_URL: must be set in production \(or set MAIL=off/);
+  assertMatch(message, /MAIL_FROM/);
+  assertMatch(message, /PUBLIC_URL/);
+  assertEquals(loadConfig({ ...PRODUCTION, MAIL: "off" }).mail.mode, "off");
+  const smtp = loadConfig({
+    ...PRODUCTION,
+    SMTP_URL: "smtps://mailer:p%40ss@smtp.example.com:465",
+    MAIL_FROM: '"Acme Accounts" <accounts@acme.example>',
+    PUBLIC_URL: "https://orgs.acme.example/",
+  });
+  assertEquals(smtp.mail, {
+    mode: "smtp",
+    smtpUrl: "smtps://mailer:p%40ss@smtp.example.com:465",
+    from: { name: "Acme Accounts", address: "accounts@acme.example" },
+    publicUrl: "https://orgs.acme.example",
+    serviceName: "Org Service",
+  });
+  assertMatch(configError({ MAIL: "maybe" }), /MAIL/);
+});
+
+Deno.test("development without SMTP_URL writes mail to files, with links to this host", () => {
+  const dev = loadConfig({ PORT: "8123" });
+  assertEquals(dev.mail.mode, "files");
+  assertEquals(dev.mail.publicUrl, "http://localhost:8123");
+  assertEquals(dev.mail.from, { address: "noreply@localhost" });
+  assertEquals(loadConfig({ SMTP_URL: "smtp://localhost:1025" }).mail.mode, "smtp");
+  assertEquals(dev.outboxLeaseSeconds, 120);
+});
+
+Deno.test("a bad SMTP_URL is named without echoing it (it holds a password)", () => {
+  for (
+    const bad of ["http://u:hunter2@mail.example.com", "smtp//u:hunter2@x", "smtp://u:hunter2@"]
+  ) {
+    const message = configError({ SMTP_URL: bad });
+    assertMatch(message, /SMTP_URL: must be smtp:\/\//, bad);
+    assert(!message.includes("hunter2"), `the password is not repeated: ${message}`);
+  }
+});
+
+Deno.test("MAIL_FROM, PUBLIC_URL and SERVICE_NAME refuse what could break a header or a link", () => {
+  for (const bad of ["not an address", "a@b.c\r\nBcc: x@y.z", "Name <a@b.c", "<>"]) {
+    assertMatch(configError({ MAIL_FROM: bad }), /MAIL_FROM/, bad);
+  }
+  assertEquals(loadConfig({ MAIL_FROM: "ops@acme.example" }).mail.from, {
+    address: "ops@acme.example",
+  });
+  for (const bad of ["ftp://x", "https://x/?a=1", "https://x/#f", "https://u:p@x", "x"]) {
+    assertMatch(configError({ PUBLIC_URL: bad }), /PUBLIC_URL/, bad);
+  }
+  assertEquals(
+    loadConfig({ PUBLIC_URL: "https://x.example/orgs/" }).mail.publicUrl,
+    "https://x.example/orgs",
+  );
+  assertMatch(configError({ SERVICE_NAME: "Acme\r\nBcc: x@y.z" }), /SERVICE_NAME/);
 });

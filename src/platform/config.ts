@@ -8,6 +8,9 @@ import { invalidProxyEntries } from "./addresses.ts";
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = typeof LOG_LEVELS[number];
 
+/** No control characters (CR and LF above all): such a value could never start a mail header. */
+const NO_CONTROL = /^[^\p{Cc}]*$/u;
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const schema = z.object({
@@ -50,6 +53,14 @@ const schema = z.object({
   DATA_MAX_DOCUMENTS: int(1, 1_000_000_000).default(1_000_000),
   DATA_MAX_DOCUMENT_BYTES: int(1024, 16 * 1024 * 1024).default(256 * 1024),
   DATA_MAX_TIME_MS: int(100, 600_000).default(10_000),
+  MAIL: z.enum(["on", "off"]).default("on"),
+  // Checked in `mailConfig`, so that a bad value is named without being echoed (a password).
+  SMTP_URL: z.string().optional(),
+  MAIL_FROM: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
+  OUTBOX_LEASE_SECONDS: int(1, 3600).default(120),
+  SERVICE_NAME: z.string().regex(NO_CONTROL, "must not hold control characters").max(100)
+    .default("Org Service"),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -103,6 +114,28 @@ export interface Config {
   dataQuotas: DataQuotas;
   /** Server-side time limit of a document query, count or aggregation. */
   dataMaxTimeMs: number;
+  mail: MailConfig;
+  /**
+   * How long an outbox sender holds an item it is sending; an instance that dies holding it
+   * delays it this long. SMTP timeouts are a quarter of it (at most 30 s).
+   */
+  outboxLeaseSeconds: number;
+}
+
+/**
+ * How mail leaves the service (src/platform/mail.ts): `smtp` through `SMTP_URL`; `files`, in
+ * development without `SMTP_URL`, as `.eml` files under `<DATA_DIR>/mail/`; `off` with `MAIL=off`.
+ */
+export interface MailConfig {
+  mode: "smtp" | "files" | "off";
+  /** `smtp://` (STARTTLS when offered) or `smtps://` (TLS from the start); holds a password. */
+  smtpUrl?: string;
+  /** The `From` of every mail. */
+  from: { name?: string; address: string };
+  /** The base of every link in a mail, without a trailing slash. */
+  publicUrl: string;
+  /** The service's name in subjects and bodies. */
+  serviceName: string;
 }
 
 export interface DataQuotas {
@@ -158,6 +191,7 @@ export function loadConfig(env: Env): Config {
       `TRUSTED_PROXIES: not an address, a CIDR range or *: ${badProxies.join(", ").slice(0, 200)}`,
     );
   }
+  const mail = mailConfig(e, problems);
   if (problems.length) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
@@ -200,6 +234,65 @@ export function loadConfig(env: Env): Config {
       documentBytes: e.DATA_MAX_DOCUMENT_BYTES,
     },
     dataMaxTimeMs: e.DATA_MAX_TIME_MS,
+    mail,
+    outboxLeaseSeconds: e.OUTBOX_LEASE_SECONDS,
+  };
+}
+
+/** An address as SMTP takes it: no spaces, no angle brackets, no control characters. */
+const ADDRESS = /^[^\s<>@\p{Cc}]+@[^\s<>@\p{Cc}]+\.[^\s<>@\p{Cc}]+$/u;
+/** `Name <address>` or a bare address. */
+const FROM = /^(?:([^<>\p{Cc}]*?)\s*<([^<>]+)>|([^<>]+))$/u;
+
+/** `MAIL`, `SMTP_URL`, `MAIL_FROM`, `PUBLIC_URL`, `SERVICE_NAME`; problems name the variable. */
+function mailConfig(e: z.infer<typeof schema>, problems: string[]): MailConfig {
+  const production = e.APP_ENV === "production";
+  const off = e.MAIL === "off";
+  let smtpUrl: string | undefined;
+  if (e.SMTP_URL !== undefined) {
+    // Never quote the value: it holds the SMTP password.
+    let url: URL | undefined;
+    try {
+      url = new URL(e.SMTP_URL);
+    } catch { /* reported below */ }
+    if (!url || (url.protocol !== "smtp:" && url.protocol !== "smtps:") || !url.hostname) {
+      problems.push("SMTP_URL: must be smtp://[user:password@]host[:port] or smtps://...");
+    } else smtpUrl = e.SMTP_URL;
+  } else if (production && !off) {
+    problems.push("SMTP_URL: must be set in production (or set MAIL=off to send no mail)");
+  }
+  let from: MailConfig["from"] = { address: "noreply@localhost" };
+  if (e.MAIL_FROM !== undefined) {
+    const m = FROM.exec(e.MAIL_FROM.trim());
+    const address = (m?.[2] ?? m?.[3] ?? "").trim();
+    const name = m?.[1]?.trim().replace(/^"(.*)"$/, "$1");
+    if (!m || !ADDRESS.test(address) || !NO_CONTROL.test(e.MAIL_FROM)) {
+      problems.push('MAIL_FROM: must be an address or "Name <address>"');
+    } else from = { ...(name ? { name } : {}), address };
+  } else if (production && !off) {
+    problems.push("MAIL_FROM: must be set in production (the sender of every mail)");
+  }
+  let publicUrl = `http://localhost:${e.PORT}`;
+  if (e.PUBLIC_URL !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(e.PUBLIC_URL);
+    } catch { /* reported below */ }
+    if (
+      !url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash ||
+      url.username || url.password
+    ) {
+      problems.push("PUBLIC_URL: must be an http(s) URL without query, fragment or credentials");
+    } else publicUrl = url.href.replace(/\/+$/, "");
+  } else if (production && !off) {
+    problems.push("PUBLIC_URL: must be set in production (the base of every link in a mail)");
+  }
+  return {
+    mode: off ? "off" : smtpUrl ? "smtp" : "files",
+    ...(smtpUrl ? { smtpUrl } : {}),
+    from,
+    publicUrl,
+    serviceName: e.SERVICE_NAME,
   };
 }
 

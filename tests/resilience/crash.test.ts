@@ -13,6 +13,10 @@
  *   left in `provisioning` or `deleting`.
  *
  * CRASH_SEED replays a run (the seed is printed); CRASH_CYCLES sets the number of kills.
+ *
+ * The outbox has its own test below: mail is queued while the service sends it to a real SMTP
+ * server and is killed; every queued mail must arrive, and a mail may arrive twice only across a
+ * kill (the outbox is at-least-once, see src/outbox/outbox.ts). CRASH_MAIL_CYCLES sets its kills.
  */
 import { type Db, type MongoClient, ObjectId } from "mongodb";
 import { slugify } from "../../src/tenants/names.ts";
@@ -20,6 +24,9 @@ import type { ProvisioningStep } from "../../src/platform/deps.ts";
 import { rollbackProvisioning } from "../../src/tenants/provisioning.ts";
 import { findOrgBySlug } from "../../src/tenants/orgs.ts";
 import { reconcileOrgs } from "../../src/ops/reconciler.ts";
+import { queueMail } from "../../src/outbox/mail.ts";
+import { DEFAULT_SENDER_OPTIONS } from "../../src/outbox/sender.ts";
+import { startSmtpServer } from "../support/smtp.ts";
 import { assert, assertEquals, assertProblem } from "../support/assert.ts";
 import { createTestApp, dbTest, json, type TestApp } from "../support/app.ts";
 import {
@@ -34,6 +41,7 @@ import {
   sleep,
   spawnService,
   tenantDatabases,
+  waitUntil,
 } from "../support/service.ts";
 
 type Role = "owner" | "admin" | "member";
@@ -441,6 +449,111 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
     await client.close();
   }
 });
+
+const MAIL_CYCLES = param("CRASH_MAIL_CYCLES", 8, 40);
+
+Deno.test(
+  "crash safety: every mail queued in the outbox arrives despite SIGKILLs while sending, twice only across a kill",
+  {
+    ...dbTest,
+  },
+  async () => {
+    const rng = prng(SEED);
+    await using smtp = await startSmtpServer();
+    // Each message is in flight for a while, so that kills land in the middle of conversations.
+    smtp.delayMs = 20;
+    const env = serviceEnv({
+      SMTP_URL: smtp.url,
+      MAIL_FROM: "Org Service <noreply@orgs.example.com>",
+      PUBLIC_URL: "https://orgs.example.com",
+      // A killed instance's claims are due again after this: short, so the test stays short.
+      OUTBOX_LEASE_SECONDS: "2",
+    });
+    const client: MongoClient = dbClient();
+    const master: Db = client.db(env.MASTER_DB);
+    const outbox = master.collection("outbox");
+    /** Acknowledged (queueMail resolved): n → its address. */
+    const queued = new Map<number, string>();
+    let counter = 0;
+    let kills = 0;
+    let service: Service | undefined;
+    console.log(
+      `mail crash test: seed ${SEED}, ${MAIL_CYCLES} kill cycles ` +
+        `(replay with CRASH_SEED=${SEED} CRASH_MAIL_CYCLES=${MAIL_CYCLES})`,
+    );
+    const queueOne = async (n: number) => {
+      const to = `m${n}@example.com`;
+      await queueMail(master, {
+        key: `crash:${n}`,
+        to,
+        template: "email_verification",
+        vars: { token: `token-${n}-${crypto.randomUUID()}`, orgName: "Crash Co" },
+      });
+      queued.set(n, to);
+    };
+    try {
+      for (let cycle = 0; cycle <= MAIL_CYCLES; cycle++) {
+        service = await spawnService(env);
+        if (cycle === MAIL_CYCLES) break;
+        // Queue while the service sends; queue some keys again (nothing is queued twice).
+        const until = Date.now() + 100 + Math.floor(rng() * 1400);
+        while (Date.now() < until) {
+          const n = queued.size && rng() < 0.1 ? 1 + Math.floor(rng() * counter) : ++counter;
+          await queueOne(n);
+          await sleep(Math.floor(rng() * 30));
+        }
+        service.kill("SIGKILL");
+        await service.exited;
+        kills++;
+      }
+      // The last instance delivers the rest: items held by the last killed one after their lease.
+      await waitUntil(
+        async () => await outbox.countDocuments({ status: "sent" }) === queued.size,
+        `all ${queued.size} queued mails recorded sent`,
+        { timeoutMs: 60_000 },
+      );
+      const status = await service!.stop();
+      assert(status.code === 0, `the last instance exited with ${status.code}`);
+
+      const items = await outbox.find({}).toArray();
+      assertEquals(items.length, queued.size, "one item per key");
+      assertEquals(items.filter((i) => i.status !== "sent").length, 0, "none failed");
+      assertEquals(items.filter((i) => i.secret !== undefined).length, 0, "no token kept");
+      const arrived = new Map<string, number>();
+      for (const r of smtp.received) {
+        for (const to of r.envelopeTo) arrived.set(to, (arrived.get(to) ?? 0) + 1);
+      }
+      const missing = [...queued.values()].filter((to) => !arrived.has(to));
+      assertEquals(missing, [], "every acknowledged mail arrived");
+      const attemptsOf = new Map(items.map((i) => [i.key as string, i.attempts as number]));
+      const twice = [...queued].filter(([, to]) => (arrived.get(to) ?? 0) > 1);
+      for (const [n, to] of twice) {
+        // A second delivery needs a second claim: the first holder was killed after the server
+        // took the message and before `sent` was recorded.
+        const attempts = attemptsOf.get(`mail:crash:${n}`) ?? 0;
+        assert(attempts >= 2, `${to} arrived ${arrived.get(to)} times after ${attempts} claim(s)`);
+        assert(arrived.get(to)! <= attempts, `${to} arrived more often than it was claimed`);
+      }
+      // Each kill can cut at most the sends under way in that instance.
+      assert(
+        twice.length <= kills * DEFAULT_SENDER_OPTIONS.concurrency,
+        `${twice.length} mails arrived twice over ${kills} kills`,
+      );
+      console.log(
+        `mail crash test: ${queued.size} mails queued, ${smtp.received.length} deliveries over ` +
+          `${kills} SIGKILLs; every one arrived, ${twice.length} twice (a kill between the ` +
+          `server's acceptance and the "sent" record), none lost`,
+      );
+    } finally {
+      if (service) {
+        service.kill("SIGKILL");
+        await service.exited;
+      }
+      await dropService(client, env);
+      await client.close();
+    }
+  },
+);
 
 /** A hook that holds provisioning after `step` until released (a slow instance, not a dead one). */
 function holdAfter(step: ProvisioningStep) {

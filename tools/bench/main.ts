@@ -100,6 +100,8 @@ async function main(flags: Flags): Promise<number> {
       TENANT_DB_PREFIX: "org_",
       // Org creation from one address is what scenarios 8 and 10 do: no per-address limit.
       ORG_CREATE_LIMIT: "0",
+      // Production needs an SMTP server otherwise; no scenario sends mail yet.
+      MAIL: "off",
     };
     // The child inherits this environment too, so this is exactly the service's configuration.
     const config = loadConfig({ ...Deno.env.toObject(), ...env, MONGO_URI: ferret.uri });
