@@ -8,7 +8,7 @@
  */
 import { setOperator } from "../../../src/access/operators.ts";
 import { createClient } from "../../../src/client.ts";
-import { assert, assertEquals } from "../../support/assert.ts";
+import { assert, assertEquals, assertProblem } from "../../support/assert.ts";
 import { addMember, bearer, createOrgAndLogin, createTestApp, dbTest } from "../../support/app.ts";
 import { openapi, operations, pathParameters, sample } from "../../support/openapi.ts";
 
@@ -193,5 +193,38 @@ Deno.test(
     const org = await app.request(`/v1/orgs/${slug}`, auth);
     assertEquals(org.status, 200);
     assertEquals((await org.json()).status, "active");
+  },
+);
+
+Deno.test(
+  "a path parameter holding a character no slug, id or name has is 400 validation_failed",
+  dbTest,
+  async (t) => {
+    await using app = await createTestApp();
+    const a = await createOrgAndLogin(app, "Strict Org");
+    await setOperator(app.deps, a.email, true);
+    const created = await app.client(a.token).v1.orgs[":slug"].collections.$post({
+      param: { slug: a.org.slug },
+      json: { name: "target" },
+    });
+    assertEquals(created.status, 201);
+    const org = `/v1/orgs/${a.org.slug}`;
+    const cases: [string, string][] = [
+      ["GET", `${org}/collections/target/documents/x%2F..`],
+      ["DELETE", `${org}/collections/target/documents/6745f1c2a9e4b1d2c3f4a5b6%3Fx`],
+      ["GET", `${org}/collections/a%2Fb/documents`],
+      ["DELETE", `${org}/collections/a%23b`],
+      ["DELETE", `${org}/members/x%2F..%2F..`],
+      ["DELETE", `${org}/invitations/a%3Fb`],
+      ["GET", `/v1/admin/jobs/x%2F..`],
+      ["GET", `/v1/admin/orgs/x%2F..%2F${a.org.slug}`],
+      ["GET", `/v1/admin/orgs/${a.org.slug.toUpperCase()}`],
+    ];
+    for (const [method, path] of cases) {
+      await t.step(`${method} ${path}`, async () => {
+        const res = await app.request(path, { method, headers: bearer(a.token) });
+        await assertProblem(res, 400, "validation_failed");
+      });
+    }
   },
 );
