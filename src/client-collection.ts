@@ -10,7 +10,12 @@
  * await customers.update(ada._id, { tags: ["vip"] });
  * const { items, nextCursor } = await customers.list({ filter: { tags: "vip" }, sort: "name" });
  */
-import type { Client } from "./client.ts";
+import type { hc } from "hono/client";
+import type { AppType } from "./app.ts";
+import { parseProblem, type ResponseLike } from "./client-problem.ts";
+
+/** The typed client (the type `createClient` in `src/client.ts` returns), named without it. */
+type Client = ReturnType<typeof hc<AppType>>;
 
 /** A stored document: the caller's fields plus the server's `_id`. */
 export type Stored<T> = T & { _id: string };
@@ -23,19 +28,14 @@ export class CollectionError extends Error {
   }
 }
 
-/** The typed client types only successes; an error response is read as a problem. */
-interface AnyResponse {
-  status: number;
-  statusText: string;
-  json(): Promise<unknown>;
-}
-
-async function fail(res: AnyResponse): Promise<never> {
-  let body: { code?: string; detail?: string } = {};
-  try {
-    body = await res.json() as typeof body;
-  } catch { /* not a problem+json body */ }
-  throw new CollectionError(res.status, body.code ?? "unknown", body.detail ?? res.statusText);
+/** An unexpected answer as a CollectionError: its problem's code, or `unknown` without one. */
+async function fail(res: ResponseLike): Promise<never> {
+  const problem = parseProblem(await res.text().catch(() => ""));
+  throw new CollectionError(
+    res.status,
+    problem?.code ?? "unknown",
+    problem?.detail || res.statusText,
+  );
 }
 
 export interface ListOptions {

@@ -32,7 +32,50 @@ export function createClient(baseUrl: string, opts: ClientOptions = {}) {
   });
   // A fixed token builds its headers once; a getter is asked on every request.
   const headers = typeof token === "function" ? () => withToken(token()) : withToken(token);
-  return hc<AppType>(baseUrl, { headers, fetch: opts.fetch });
+  return encodingPaths(hc<AppType>(baseUrl, { headers, fetch: opts.fetch }));
+}
+
+/**
+ * One path parameter as one path segment. `hc` puts `param` values into the URL as they are, so
+ * `x/../../<slug>` would climb to another route; encoded, no value can change the path. The
+ * values no URL can carry as one segment are refused before anything is sent: the empty one
+ * (`hc` would drop the segment) and `.` and `..` (every URL parser, `fetch`'s too, resolves them,
+ * even as `%2E`).
+ */
+function encodePathParameter(name: string, value: unknown): string {
+  const text = value === undefined || value === null ? "" : String(value);
+  if (text === "" || text === "." || text === "..") {
+    throw new TypeError(`The path parameter ${name} cannot be ${JSON.stringify(text)}`);
+  }
+  return encodeURIComponent(text);
+}
+
+/**
+ * `client` with every `param` value encoded exactly once, on every call (`$get`, `$post`, ...,
+ * `$url`, `$path`); the types stay `hc`'s. `hc`'s client is a proxy of path keys whose calls
+ * read their first argument's `param`: this proxy follows the same keys and encodes it.
+ */
+function encodingPaths<T extends object>(client: T): T {
+  return new Proxy(client, {
+    get(target, key) {
+      const next = Reflect.get(target, key);
+      return typeof key === "string" && typeof next === "function" ? encodingPaths(next) : next;
+    },
+    apply(target, self, args: unknown[]) {
+      const [first, ...rest] = args;
+      if (typeof first !== "object" || first === null || !("param" in first)) {
+        return Reflect.apply(target as (...a: unknown[]) => unknown, self, args);
+      }
+      const { param } = first as { param?: Record<string, unknown> };
+      const encoded = param && Object.fromEntries(
+        Object.entries(param).map(([name, value]) => [name, encodePathParameter(name, value)]),
+      );
+      return Reflect.apply(target as (...a: unknown[]) => unknown, self, [
+        { ...first, param: encoded },
+        ...rest,
+      ]);
+    },
+  });
 }
 
 export type Client = ReturnType<typeof createClient>;

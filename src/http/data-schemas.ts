@@ -1,17 +1,21 @@
 /** Schemas of the document API (API.md, "Tenant data"); they also make its OpenAPI document. */
 import { z } from "@hono/zod-openapi";
-import { Slug } from "./schemas.ts";
+import { pathParam, Slug } from "./schemas.ts";
 
-export const CollectionName = z.string().min(1).max(128).openapi({
+/**
+ * Letters, digits, `_`, `-` and `.` (a reserved name such as `system.indexes` is read, and found
+ * not to be the org's, rather than refused as malformed), but never `.` or `..` alone.
+ */
+export const CollectionName = z.string().min(1).max(128).regex(
+  /^(?!\.{1,2}$)[A-Za-z0-9_.-]+$/,
+  "Use letters, digits, _, - or . only",
+).openapi({
   param: { name: "name", in: "path" },
   description: "`^[A-Za-z][A-Za-z0-9_-]{0,63}$`; names starting with `system` or `_` are reserved",
   example: "customers",
 });
 
-export const DocumentId = z.string().min(1).max(64).openapi({
-  param: { name: "documentId", in: "path" },
-  example: "6745f1c2a9e4b1d2c3f4a5b6",
-});
+export const DocumentId = pathParam("documentId", 64, "6745f1c2a9e4b1d2c3f4a5b6");
 
 export const CollectionParams = z.object({ slug: Slug, name: CollectionName });
 export const DocumentParams = z.object({

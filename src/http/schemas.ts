@@ -34,10 +34,25 @@ export const OrgName = z.string().trim().min(3).max(50).openapi({
     "have at least 3 characters",
   example: "Acme Corp",
 });
-export const Slug = z.string().min(1).max(64).openapi({
-  param: { name: "slug", in: "path" },
-  example: "acme-corp",
-});
+/**
+ * A path parameter is one URL segment of plain characters: letters, digits, `_` and `-`, never
+ * `/`, `.`, `%`, `?` or `#`, so no value can be read as another path (or climb to one) however a
+ * client or proxy decodes it. Anything else is 400 `validation_failed`; a well-formed id that
+ * names nothing stays 404.
+ */
+export const PATH_SEGMENT = /^[A-Za-z0-9_-]+$/;
+const SEGMENT_MESSAGE = "Use letters, digits, _ or - only";
+
+/** The path parameter `name`: at most `max` characters of PATH_SEGMENT. */
+export const pathParam = (name: string, max: number, example: string) =>
+  z.string().min(1).max(max).regex(PATH_SEGMENT, SEGMENT_MESSAGE).openapi({
+    param: { name, in: "path" },
+    example,
+  });
+
+export const Slug = z.string().min(1).max(64)
+  .regex(/^[a-z0-9-]+$/, "A slug is lower-case letters, digits and hyphens")
+  .openapi({ param: { name: "slug", in: "path" }, example: "acme-corp" });
 export const Role = z.enum(ROLES);
 /** The path parameters of a route under `/v1/orgs/{slug}`. */
 export const SlugParams = z.object({ slug: Slug });

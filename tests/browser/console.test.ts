@@ -5,7 +5,13 @@
  * console and Swagger UI are shown to work with no internet. Screenshots at 1280 and 375 px go
  * to results/screenshots/ (git-ignored).
  */
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Dialog,
+  type Page,
+} from "playwright-core";
 import { assert, assertEquals } from "../support/assert.ts";
 import { createTestApp, dbTest } from "../support/app.ts";
 import {
@@ -484,6 +490,45 @@ Deno.test("the console: sign up, invite, accept, roles, rename, audit, data, sig
       await b.page.locator(`li[data-collection="${things}"]`).waitFor();
       await shot(b.page, "data");
     });
+
+    await t.step(
+      "a link to the document <id>/../../../../../<slug>: its Delete never reaches the org",
+      async () => {
+        const sent: string[] = [];
+        const record = (r: { method(): string; url(): string }) =>
+          sent.push(`${r.method()} ${new URL(r.url()).pathname}`);
+        // From another page, so that the document page starts with nothing read.
+        await a.page.getByRole("link", { name: "Data", exact: true }).first().click();
+        await heading(a.page, "Data").waitFor();
+        a.page.on("request", record);
+        const climbing = `${docId}/../../../../../${slug}`;
+        await a.page.goto(`${base}/console#/data/${things}/${encodeURIComponent(climbing)}`);
+        await heading(a.page, `Document ${climbing}`).waitFor();
+        // Were the "document" shown, its Delete is pressed and confirmed like any other.
+        const del = a.page.getByRole("button", { name: "Delete", exact: true });
+        const problem = a.page.locator('[role="alert"][data-code]');
+        await del.or(problem).first().waitFor();
+        if (await del.isVisible()) {
+          const accept = (d: Dialog) => void d.accept();
+          a.page.once("dialog", accept);
+          await del.click().finally(() => a.page.off("dialog", accept));
+          await a.page.waitForTimeout(1000);
+        }
+        a.page.off("request", record);
+        const api = sent.filter((s) => s.includes(" /v1/orgs/"));
+        assert(!api.includes(`DELETE /v1/orgs/${slug}`), api.join("\n"));
+        // The id went out as one path segment, and the server refused it as an id.
+        const one = `/v1/orgs/${slug}/collections/${things}/documents/` +
+          encodeURIComponent(climbing);
+        assert(api.includes(`GET ${one}`), api.join("\n"));
+        assertEquals(await problem.getAttribute("data-code"), "validation_failed");
+        const org = await call(base, "GET", `/v1/orgs/${slug}`, { token });
+        assertEquals(org.status, 200);
+        assertEquals((org.body as { status: string }).status, "active");
+        assert(a.errors.every((e) => e.includes("status of 400")), a.errors.join("\n"));
+        a.errors.length = 0;
+      },
+    );
 
     await t.step("drop a collection after typing its name", async () => {
       await a.page.goto(`${base}/console#/data/${things}`);

@@ -1,7 +1,17 @@
 /** Operator routes (API.md, "Operators"): every one is for operators only, anyone else 403. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, operator } from "../../http/access.ts";
-import { bearer, errors, Id, json, jsonBody, pageOf, PageQuery, Slug } from "../../http/schemas.ts";
+import {
+  bearer,
+  errors,
+  Id,
+  json,
+  jsonBody,
+  pageOf,
+  PageQuery,
+  pathParam,
+  Slug,
+} from "../../http/schemas.ts";
 import { JOB_STATUSES } from "../../ops/jobs.ts";
 import { ORG_STATUSES } from "../../tenants/org-status.ts";
 
@@ -183,12 +193,7 @@ export const getJob = createRoute({
   security: bearer,
   middleware: [auth, operator] as const,
   request: {
-    params: z.object({
-      id: z.string().max(64).openapi({
-        param: { name: "id", in: "path" },
-        example: "6745f1c2a9e4b1d2c3f4a5b6",
-      }),
-    }),
+    params: z.object({ id: pathParam("id", 64, "6745f1c2a9e4b1d2c3f4a5b6") }),
   },
   responses: { 200: json(JobSchema, "The job"), ...errors(400, 401, 403, 404) },
 });

@@ -13,13 +13,17 @@ import {
   pageOf,
   PageQuery,
   Password,
+  pathParam,
   Role,
   Slug,
   SlugParams,
   TokenPairSchema,
 } from "../../http/schemas.ts";
 
-const InvitationParams = z.object({ slug: Slug, id: z.string().max(64) });
+const InvitationParams = z.object({
+  slug: Slug,
+  id: pathParam("id", 64, "6745f1c2a9e4b1d2c3f4a5b6"),
+});
 
 export const InvitationSchema = z.object({
   id: Id,

@@ -10,12 +10,16 @@ import {
   jsonBody,
   pageOf,
   PageQuery,
+  pathParam,
   Role,
   Slug,
   SlugParams,
 } from "../../http/schemas.ts";
 
-const MemberParams = z.object({ slug: Slug, userId: z.string().max(64) });
+const MemberParams = z.object({
+  slug: Slug,
+  userId: pathParam("userId", 64, "6745f1c2a9e4b1d2c3f4a5b6"),
+});
 
 export const MemberSchema = z.object({
   userId: Id,
