@@ -86,7 +86,7 @@ async function main(flags: Flags): Promise<number> {
   const profileDir = flags.profile ? `${RESULTS}/prof/${stamp}` : undefined;
 
   try {
-    // The database's folder must let PostgreSQL's owner through (nobody, when we are root).
+    // The database's folder must let PostgreSQL's owner through (orgservice-db, when we are root).
     await Deno.chmod(tmp, 0o711);
     const ferret = await startFerretDB({ dataDir: `${tmp}/db`, fsync: false, log: () => {} });
     cleanups.push(ferret.stop);

@@ -59,7 +59,7 @@ export async function measureMigrate(
   const orgs = opts.orgs ?? 1000;
   const say = opts.log ?? (() => {});
   const tmp = await Deno.makeTempDir({ prefix: "orgservice-bench-migrate-" });
-  // The embedded PostgreSQL runs as `nobody` when we are root: it must pass through this folder.
+  // The embedded PostgreSQL runs as its own user (`orgservice-db`) when we are root: it must pass through this folder.
   if (Deno.uid() === 0) await Deno.chmod(tmp, 0o711);
   const server = await startFerretDB({ dataDir: `${tmp}/db`, log: () => {} });
   const env = {

@@ -156,7 +156,7 @@ export async function measureMove(
   const documents = opts.documents ?? 20_000;
   const say = opts.log ?? (() => {});
   const tmp = await Deno.makeTempDir({ prefix: "orgservice-bench-move-" });
-  // As root the embedded PostgreSQL runs as nobody, who must reach the servers' folders in it.
+  // As root the embedded PostgreSQL runs as its own user (orgservice-db), who must reach the servers' folders in it.
   if (Deno.uid() === 0) await Deno.chmod(tmp, 0o711);
   const a = await startFerretDB({ dataDir: `${tmp}/a`, log: () => {} });
   const b = await startFerretDB({ dataDir: `${tmp}/b`, log: () => {} });
