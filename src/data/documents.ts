@@ -27,12 +27,16 @@ import { keysetPage, keysetQuery, type Page } from "../platform/paging.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { ownCollection } from "./collections.ts";
 import {
+  conflict,
   documentNotFound,
   duplicateKey,
   invalidField,
   preconditionFailed,
   quotaExceeded,
+  resultTooLarge,
 } from "../platform/errors.ts";
+import { planPatch } from "./patch.ts";
+import { databaseRefusal, isNotImplemented, isTimedOut } from "./refusals.ts";
 import {
   isPlainObject,
   parseFields,
@@ -50,6 +54,12 @@ import { adjustUsage, quotasOf, releaseUsage } from "../tenants/usage.ts";
 export const MAX_BATCH = 500;
 export const MAX_AGGREGATE_RESULTS = 1000;
 export const MAX_PAGE = 100;
+/** Bytes (BSON, as the driver hands them) of one aggregation's results. */
+export const MAX_AGGREGATE_BYTES = 16 * 1024 * 1024;
+/** Results a cursor batch of an aggregation holds, so its byte count is checked as it goes. */
+const AGGREGATE_BATCH = 100;
+/** Reads and conditional writes of one PATCH without `If-Match` before 409 `conflict`. */
+const PATCH_ATTEMPTS = 10;
 
 /** A document as clients see it: `_id` a 24-hex string, no stamp. */
 export type WireDocument = Record<string, unknown> & { _id: string };
@@ -111,18 +121,17 @@ function checkSize(deps: Deps, org: Org, bytes: number, path = ""): void {
 /** Write errors that mean "the document cannot take this change" rather than a fault. */
 function refusedWrite(e: unknown): Error | null {
   if (isDuplicateKey(e)) return duplicateKey();
-  // BadValue, TypeMismatch, PathNotViable, ConflictingUpdateOperators, DottedFieldName...
-  if (e instanceof MongoServerError && [2, 14, 28, 40, 52, 56, 57].includes(Number(e.code))) {
-    // A server may refuse a value the sanitizer lets through: the caller's input, not a fault.
-    return invalidField("", "The database cannot store this document");
-  }
+  // A server may refuse a value the sanitizer lets through: the caller's input, not a fault.
+  const reason = databaseRefusal(e);
+  if (reason) return invalidField("", `The database cannot store this document: ${reason}`);
   return null;
 }
 
 /**
  * Run a query or pipeline; what the server will not run is the caller's to change: 400 with
- * `code`. A server without some allowed part (FerretDB has no `$avg`, `$min`, `$max`, `$first`,
- * `$last` or `$push`) answers NotImplemented; one past the time limit, MaxTimeMSExpired.
+ * `code` and the server's reason (./refusals.ts tells refusals from faults). A server without
+ * some allowed part (FerretDB has no `$avg`, `$min`, `$max`, `$first`, `$last` or `$push`)
+ * answers NotImplemented; one past the time limit, MaxTimeMSExpired.
  */
 async function runQuery<T>(
   code: "invalid_filter" | "invalid_pipeline",
@@ -135,14 +144,18 @@ async function runQuery<T>(
     if (!(e instanceof MongoServerError)) throw e;
     const path = code === "invalid_filter" ? "filter" : "pipeline";
     const refuse = code === "invalid_filter" ? invalidFilter : invalidPipeline;
-    if (e.code === 238 || e.codeName === "NotImplemented") {
+    if (isNotImplemented(e)) {
       throw refuse("The database server does not support part of this query", [
         { path, message: "Not supported by this database server" },
       ]);
     }
-    if (e.code === 50 || e.codeName === "MaxTimeMSExpired") {
+    if (isTimedOut(e)) {
       const message = `Took longer than ${maxTimeMs} ms: narrow it, or index the fields it uses`;
       throw refuse(message, [{ path, message }]);
+    }
+    const reason = databaseRefusal(e);
+    if (reason) {
+      throw refuse(`The database refused the ${path}: ${reason}`, [{ path, message: reason }]);
     }
     throw e;
   }
@@ -317,9 +330,12 @@ export async function replaceDocument(
 }
 
 /**
- * Set fields (dotted paths set nested ones) and unset those given as `null`. The result is
- * checked against the per-document quota after the conditional write; a document it would make
- * too large is put back as it was (under a new stamp) and the answer is 403.
+ * Set fields (dotted paths set nested ones) and unset those given as `null`. The document the
+ * patch makes is computed from the one read (./patch.ts) and checked like an insert (keys,
+ * depth, values, the per-document quota) before anything is written; the write is conditional
+ * on the stamp of the document read, so nothing written meanwhile is overwritten unchecked.
+ * With `If-Match`, a document changed meanwhile is 412; without, the patch is computed again
+ * over the new version, and 409 `conflict` after `PATCH_ATTEMPTS` tries.
  */
 export async function patchDocument(
   scope: DataScope,
@@ -328,26 +344,32 @@ export async function patchDocument(
 ): Promise<Tagged> {
   scope = await forWriting(scope);
   const { deps, org } = scope;
-  const { set, unset } = sanitizePatch(input.body);
+  const patch = sanitizePatch(input.body);
   const col = await ownCollection(deps, org, name);
   const _id = parseId(input.id);
   const ifMatch = stampOfTag(input.ifMatch);
-  const stamp = new ObjectId();
-  const update: Document = { $set: { ...set, [STAMP]: stamp } };
-  if (unset.length) update.$unset = Object.fromEntries(unset.map((p) => [p, ""]));
-  const before = await write(() =>
-    col.findOneAndUpdate(target(_id, ifMatch), update, { returnDocument: "before" })
-  );
-  if (!before) throw await missed(col, _id, ifMatch);
-  const after = await col.findOne({ _id, [STAMP]: stamp });
-  const limit = quotasOf(deps, org).documentBytes;
-  if (after && BSON.calculateObjectSize(after) > limit) {
-    const { _id: _, ...restored } = before;
-    await col.replaceOne({ _id, [STAMP]: stamp }, { ...restored, [STAMP]: new ObjectId() });
-    throw quotaExceeded("bytes per document", limit);
+  for (let attempt = 1;; attempt++) {
+    const [current] = await findBounded(col, { filter: { _id }, limit: 1 });
+    if (!current) throw documentNotFound();
+    const { _id: _, [STAMP]: version, ...fields } = current;
+    if (
+      ifMatch !== undefined && !(ifMatch && version instanceof ObjectId && ifMatch.equals(version))
+    ) {
+      throw preconditionFailed();
+    }
+    const plan = planPatch(fields, patch);
+    const stamp = new ObjectId();
+    const { bytes } = sanitizeDocument(plan.fields, { stamp });
+    checkSize(deps, org, bytes);
+    const update: Document = { $set: { ...plan.set, [STAMP]: stamp } };
+    if (plan.unset.length) update.$unset = Object.fromEntries(plan.unset.map((p) => [p, ""]));
+    const after = await write(() =>
+      col.findOneAndUpdate({ _id, [STAMP]: version }, update, { returnDocument: "after" })
+    );
+    if (after) return tagged(after);
+    if (ifMatch !== undefined) throw await missed(col, _id, ifMatch);
+    if (attempt >= PATCH_ATTEMPTS) throw conflict();
   }
-  // A write by someone else between the two reads: answer with what this write made.
-  return after ? tagged(after) : { document: view({ ...before, _id }), etag: etagOf(stamp) };
 }
 
 export async function deleteDocument(
@@ -460,7 +482,11 @@ export async function listDocuments(
     );
   } else {
     projection = { [STAMP]: 0 };
-    for (const p of fields.fields) {
+    // A path inside another one left out is left out with it (MongoDB refuses both named).
+    const left = fields.fields.filter((p) =>
+      !fields.fields.some((o) => o !== p && p.startsWith(`${o}.`))
+    );
+    for (const p of left) {
       if (p !== "_id" && !needed.some((n) => related(n, p))) projection[p] = 0;
     }
   }
@@ -486,7 +512,12 @@ export async function listDocuments(
   return { items: page.items.map(shape), nextCursor: page.nextCursor };
 }
 
-/** Run an allowed pipeline; at most 1,000 results, within the configured time limit. */
+/**
+ * Run an allowed pipeline; at most 1,000 results and `MAX_AGGREGATE_BYTES` of them, within the
+ * configured time limit. The results are read through a cursor in batches of
+ * `AGGREGATE_BATCH` and counted in bytes as the driver hands them; past the bound the cursor
+ * is closed (the server stops) and the answer is 400 `result_too_large`.
+ */
 export async function aggregate(
   scope: DataScope,
   name: string,
@@ -496,11 +527,24 @@ export async function aggregate(
   const stages = sanitizePipeline(pipeline);
   const col = await ownCollection(scope.deps, scope.org, name);
   const maxTimeMS = scope.deps.config.dataMaxTimeMs;
-  const rows = await runQuery(
-    "invalid_pipeline",
-    maxTimeMS,
-    () => col.aggregate([...stages, { $limit: MAX_AGGREGATE_RESULTS }], { maxTimeMS }).toArray(),
-  );
+  const rows = await runQuery("invalid_pipeline", maxTimeMS, async () => {
+    const cursor = col.aggregate([...stages, { $limit: MAX_AGGREGATE_RESULTS }], {
+      maxTimeMS,
+      batchSize: AGGREGATE_BATCH,
+    });
+    try {
+      const rows: Document[] = [];
+      let bytes = 0;
+      for await (const row of cursor) {
+        bytes += BSON.calculateObjectSize(row);
+        if (bytes > MAX_AGGREGATE_BYTES) throw resultTooLarge(MAX_AGGREGATE_BYTES);
+        rows.push(row);
+      }
+      return rows;
+    } finally {
+      await cursor.close();
+    }
+  });
   return {
     items: rows.map((r) => {
       const { [STAMP]: _, ...rest } = r;

@@ -27,6 +27,10 @@ export const MAX_NODES = 10_000;
 export const MAX_PATH_LENGTH = 256;
 export const MAX_STAGES = 50;
 export const MAX_PROJECTION_FIELDS = 50;
+/** The largest array index a PATCH path may name: setting past an array's end pads it. */
+export const MAX_ARRAY_INDEX = 10_000;
+/** Fields of one `$sort`: MongoDB's and FerretDB's own limit, refused here by name. */
+export const MAX_SORT_KEYS = 32;
 const MAX_IN_VALUES = 1_000;
 const MAX_BRANCHES = 100;
 
@@ -368,7 +372,12 @@ export function sanitizeDocument(
   });
 }
 
-/** A PATCH body: dotted paths set nested fields, `null` unsets. */
+/**
+ * A PATCH body: dotted paths set nested fields, `null` unsets. A path part that is a number is
+ * an array index, at most `MAX_ARRAY_INDEX` however it is spelled (leading zeros included),
+ * since setting one past an array's end makes the server pad the array up to it. What the
+ * patch makes of the document is checked by `planPatch` (./patch.ts) and `sanitizeDocument`.
+ */
 export function sanitizePatch(value: unknown): { set: Document; unset: string[] } {
   return run("validation_failed", () => {
     if (!isPlainObject(value)) throw new Refused("", "A patch is a JSON object");
@@ -377,7 +386,6 @@ export function sanitizePatch(value: unknown): { set: Document; unset: string[] 
     const budget = new Budget();
     const set: Document = {};
     const unset: string[] = [];
-    const paths = entries.map(([k]) => k).sort();
     for (const [key, v] of entries) {
       checkPath(key, key);
       if (key === "_id" || key.startsWith("_id.")) throw new Refused(key, "_id cannot change");
@@ -385,13 +393,20 @@ export function sanitizePatch(value: unknown): { set: Document; unset: string[] 
       for (const part of key.split(".")) {
         const problem = keyProblem(part);
         if (problem) throw new Refused(key, problem);
+        if (/^\d+$/.test(part) && Number(part) > MAX_ARRAY_INDEX) {
+          throw new Refused(key, `An array index is at most ${MAX_ARRAY_INDEX}`);
+        }
       }
       if (v === null) unset.push(key);
       else set[key] = (literal(v, new Trail(key), key.split(".").length, budget), v);
     }
-    for (let i = 1; i < paths.length; i++) {
-      if (paths[i].startsWith(`${paths[i - 1]}.`)) {
-        throw new Refused(paths[i], `Conflicts with ${paths[i - 1]}`);
+    // No path may lie inside another (MongoDB refuses such an update as a conflict).
+    const keys = new Set(entries.map(([k]) => k));
+    for (const key of keys) {
+      const parts = key.split(".");
+      for (let i = 1; i < parts.length; i++) {
+        const outer = parts.slice(0, i).join(".");
+        if (keys.has(outer)) throw new Refused(key, `Conflicts with ${outer}`);
       }
     }
     return { set, unset };
@@ -545,6 +560,9 @@ function stage(value: unknown, path: string, budget: Budget): Document {
       if (!isPlainObject(arg) || Object.keys(arg).length === 0) {
         throw new Refused(at, "$sort takes an object of fields");
       }
+      if (Object.keys(arg).length > MAX_SORT_KEYS) {
+        throw new Refused(at, `$sort takes at most ${MAX_SORT_KEYS} fields`);
+      }
       for (const [field, dir] of Object.entries(arg)) {
         checkPath(join(at, field), field);
         if (dir !== 1 && dir !== -1) throw new Refused(join(at, field), "1 or -1");
@@ -575,7 +593,8 @@ function stage(value: unknown, path: string, budget: Budget): Document {
         } else if (k === "includeArrayIndex") outputName(v, join(at, k));
         else throw new Refused(join(at, k), `${k} is not allowed`);
       }
-      return { $unwind: spec };
+      // As written: FerretDB runs `"$field"` but has no `{ path }` form.
+      return { $unwind: arg };
     }
     case "$count":
       outputName(arg, at);

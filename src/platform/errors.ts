@@ -126,6 +126,14 @@ export const invalidFilter = (detail: string, errors: FieldError[]) =>
 /** 400 for a pipeline the service or the database server will not run; `errors` say where. */
 export const invalidPipeline = (detail: string, errors: FieldError[]) =>
   new AppError(400, "invalid_pipeline", detail, { errors });
+/** 400: an aggregation's results pass `limit` bytes; the server's cursor is closed there. */
+export const resultTooLarge = (limit: number) =>
+  new AppError(
+    400,
+    "result_too_large",
+    `The results are larger than ${limit} bytes: narrow them ($match, $project, $limit)`,
+    { limit, errors: [{ path: "pipeline", message: `Results larger than ${limit} bytes` }] },
+  );
 export const collectionNotFound = make(404, "collection_not_found", "Collection not found");
 export const documentNotFound = make(404, "document_not_found", "Document not found");
 export const collectionExists = (name: string) =>

@@ -121,8 +121,9 @@ export const aggregate = createRoute({
   summary: "Run an aggregation pipeline (members)",
   description: "Stages `$match $group $sort $skip $limit $project $unwind $count`; `$group` " +
     "accumulators `$sum $avg $min $max $first $last $push $count`; expressions are field " +
-    "references and literals. Anything else is 400 `invalid_pipeline`. At most 1,000 results " +
-    "(the rest is cut off) within the server's time limit.",
+    "references and literals. Anything else, or what the database refuses, is 400 " +
+    "`invalid_pipeline` with the reason. At most 1,000 results (the rest is cut off) within the " +
+    "server's time limit, and at most 16 MiB of them (400 `result_too_large` past it).",
   security: bearer,
   middleware: [auth, orgScope] as const,
   request: {
@@ -178,7 +179,11 @@ export const patch = createRoute({
   path: "/v1/orgs/{slug}/collections/{name}/documents/{documentId}",
   tags,
   summary: "Set fields of a document; `null` unsets, dotted paths set nested fields (members)",
-  description: "With `If-Match`, 412 `precondition_failed` unless the tag is current.",
+  description: "A numeric path part is an array index of at most 10,000 (400 " +
+    "`validation_failed`). The document it makes is checked like an insert (403 " +
+    "`quota_exceeded` past the per-document quota) before it is written over the version " +
+    "read. With `If-Match`, 412 `precondition_failed` unless the tag is current; without, " +
+    "409 `conflict` if other writes kept changing the document.",
   security: bearer,
   middleware: [auth, orgScope] as const,
   request: { params: DocumentParams, headers: IfMatch, ...jsonBody(DocumentBody) },
