@@ -12,7 +12,7 @@ import {
   manages,
   parseObject,
   preview,
-} from "../data.ts";
+} from "../data-api.ts";
 import { failed, ok, useLoad } from "../load.ts";
 import { ProblemNote, useAction } from "../problems.tsx";
 import { go, href } from "../router.ts";

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from "hono/jsx/dom";
 import { type Problem, problemOf } from "../../src/client.ts";
-import { type Doc, documents, editable, parseObject } from "../data.ts";
+import { type Doc, documents, editable, parseObject } from "../data-api.ts";
 import { networkProblem, ProblemNote, useAction } from "../problems.tsx";
 import { go } from "../router.ts";
 import { send, type Session } from "../session.ts";

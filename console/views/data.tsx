@@ -3,7 +3,7 @@
  * `#/data/<collection>` browses its documents; `#/data/<collection>/<id>` shows one document.
  */
 import { problemOf } from "../../src/client.ts";
-import { collections, manages } from "../data.ts";
+import { collections, manages } from "../data-api.ts";
 import { failed, ok, useLoad } from "../load.ts";
 import { ProblemNote, useAction } from "../problems.tsx";
 import { href } from "../router.ts";

@@ -3,13 +3,18 @@
  * process, and cached on disk under a hash of everything it is built from, so a restart with
  * unchanged sources serves the cached file and a changed source rebuilds it. The bundle holds
  * its npm dependencies (hono's client and `hono/jsx/dom`): nothing is fetched from a CDN.
+ *
+ * What it is built from is read from the module graph (`deno info --json`), not kept by hand:
+ * every local module the entry reaches through code imports (type-only imports, such as the
+ * client's `AppType`, put nothing into the bundle), and the configuration that decides how they
+ * are resolved and compiled.
  */
 import type { Logger } from "../platform/log.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const ENTRY = "console/main.tsx";
-/** Files outside `console/` that the bundle is built from (its dependencies are locked). */
-const INPUTS = ["src/client.ts", "src/client-problem.ts", "deno.json", "deno.lock"];
+/** The configuration the bundle is compiled under: import map, JSX settings, locked packages. */
+const CONFIG = ["deno.json", "deno.lock", "console/deno.json"];
 
 export interface ConsoleBundleOptions {
   /** Where built bundles are kept (`<DATA_DIR>/console`). */
@@ -34,7 +39,7 @@ export function consoleBundle(opts: ConsoleBundleOptions): Promise<Uint8Array<Ar
 }
 
 async function buildOrReuse({ cacheDir, log }: ConsoleBundleOptions) {
-  const hash = await sourceHash();
+  const hash = await consoleSourceKey();
   const file = `${cacheDir}/console-${hash}.js`;
   try {
     return await Deno.readFile(file);
@@ -79,15 +84,62 @@ async function build(): Promise<Uint8Array<ArrayBuffer>> {
   }
 }
 
-/** SHA-256 over the console's sources and the files listed in INPUTS, and Deno's version. */
-async function sourceHash(): Promise<string> {
-  const paths = [...INPUTS];
-  for await (const path of walk("console")) paths.push(path);
-  paths.sort();
+interface GraphModule {
+  specifier: string;
+  dependencies?: { code?: { specifier: string } }[];
+}
+
+/**
+ * The files the bundle of `console/main.tsx` under `root` is built from, relative to `root` and
+ * sorted: the local modules its code imports reach, then CONFIG. npm and remote modules are not
+ * resolved here (`--no-npm --no-remote`: no cache or network needed); deno.lock pins them.
+ */
+export async function consoleInputs(root: URL = ROOT): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--no-npm", "--no-remote", "--no-lock", ENTRY],
+    cwd: root,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const stderr = new TextDecoder().decode(out.stderr).slice(-2000);
+    throw new Error(`deno info ${ENTRY} failed (exit ${out.code}): ${stderr}`);
+  }
+  const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    modules: GraphModule[];
+  };
+  // The root as deno reports it (with symbolic links resolved): the base of every local path.
+  const entry = graph.roots[0] ?? "";
+  if (!entry.startsWith("file:") || !entry.endsWith(`/${ENTRY}`)) {
+    throw new Error(`deno info reported ${entry || "no root"} for ${ENTRY}`);
+  }
+  const base = entry.slice(0, -ENTRY.length);
+  const modules = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const local = new Set<string>();
+  const visit = (specifier: string) => {
+    if (local.has(specifier) || !specifier.startsWith(base)) return;
+    local.add(specifier);
+    for (const d of modules.get(specifier)?.dependencies ?? []) {
+      if (d.code) visit(d.code.specifier);
+    }
+  };
+  visit(entry);
+  const files = [...local].map((s) => decodeURIComponent(s.slice(base.length))).sort();
+  return [...files, ...CONFIG];
+}
+
+/**
+ * The bundle's cache key: SHA-256 over Deno's version and the path and content of every file in
+ * consoleInputs, so a change to any of them builds a new bundle.
+ */
+export async function consoleSourceKey(root: URL = ROOT): Promise<string> {
+  const paths = await consoleInputs(root);
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [enc.encode(`deno ${Deno.version.deno}\n`)];
   for (const path of paths) {
-    parts.push(enc.encode(`${path}\n`), await Deno.readFile(new URL(path, ROOT)));
+    parts.push(enc.encode(`${path}\n`), await Deno.readFile(new URL(path, root)));
   }
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length + 1, 0));
   let at = 0;
@@ -97,14 +149,6 @@ async function sourceHash(): Promise<string> {
   }
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
   return Array.from(digest.slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function* walk(dir: string): AsyncGenerator<string> {
-  for await (const entry of Deno.readDir(new URL(`${dir}/`, ROOT))) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) yield* walk(path);
-    else if (entry.isFile) yield path;
-  }
 }
 
 async function removeStale(cacheDir: string, keep: string) {

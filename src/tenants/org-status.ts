@@ -3,29 +3,40 @@
  * Also the checks before serving an org's own database: its schema must be one this code knows
  * (a rolling upgrade can leave an older instance behind a newer `deno task migrate`), and writes
  * wait while a move switches the org to another cluster.
+ *
+ * The rules read only the fields they name, so this module does not import `./orgs.ts`: the
+ * `orgs` collection imports its statuses from here, and the arrow points one way.
  */
 import type { Deps } from "../platform/deps.ts";
 import { orgMaintenance, orgSchemaTooNew, orgSuspended } from "../platform/errors.ts";
 import { LATEST_SCHEMA_VERSION } from "./migrations/mod.ts";
-import type { Org } from "./orgs.ts";
 
 export const ORG_STATUSES = ["provisioning", "active", "suspended", "deleting"] as const;
 export type OrgStatus = typeof ORG_STATUSES[number];
+
+/** The fields of an org (`Org` in ./orgs.ts) that the checks below read. */
+interface OrgFields {
+  id: string;
+  slug: string;
+  status: OrgStatus;
+  maintenance?: { reason: string; since: Date };
+  schemaVersion: number;
+}
 
 /** The statuses of an org whose database is in use: clients see it, members sign into it. */
 export const VISIBLE_STATUSES: OrgStatus[] = ["active", "suspended"];
 
 /** Clients may see the org (it is neither being provisioned nor deleted). */
-export const isVisible = (org: Pick<Org, "status">): boolean =>
+export const isVisible = (org: Pick<OrgFields, "status">): boolean =>
   org.status === "active" || org.status === "suspended";
 
 /** 403 `org_suspended` for a suspended org: its members are refused until it is resumed. */
-export function assertNotSuspended(org: Pick<Org, "status">): void {
+export function assertNotSuspended(org: Pick<OrgFields, "status">): void {
   if (org.status === "suspended") throw orgSuspended();
 }
 
 /** 503 `org_maintenance` with `Retry-After` while the org refuses writes. */
-export function assertWritable(org: Pick<Org, "maintenance">): void {
+export function assertWritable(org: Pick<OrgFields, "maintenance">): void {
   if (org.maintenance) throw orgMaintenance();
 }
 
@@ -35,7 +46,7 @@ export function assertWritable(org: Pick<Org, "maintenance">): void {
  */
 export async function assertSchemaKnown(
   deps: Pick<Deps, "cache" | "log">,
-  org: Pick<Org, "id" | "slug" | "schemaVersion">,
+  org: Pick<OrgFields, "id" | "slug" | "schemaVersion">,
   known = LATEST_SCHEMA_VERSION,
 ): Promise<void> {
   if (org.schemaVersion <= known) return;
