@@ -24,15 +24,6 @@ const ORDER = [
 /** Siblings of one rank that must not import each other. */
 const SEALED = new Set(["access", "data", "ops"]);
 
-/**
- * Import cycles known and being removed, each as its files in any order. Only while
- * `src/client.ts` ⇄ `src/client-collection.ts` is undone on its own branch: when that lands this
- * list is emptied (a listed cycle that no longer exists fails the test, so it cannot linger).
- */
-const KNOWN_CYCLES: readonly (readonly string[])[] = [
-  ["src/client.ts", "src/client-collection.ts"],
-];
-
 /** The layer of a path relative to the repository, or null outside src/ and console/. */
 export function layerOf(path: string): string | null {
   if (path.startsWith("console/")) return "console";
@@ -214,13 +205,8 @@ Deno.test("layers: no import cycle between files of src/ and console/", async ()
   const edges = (await importGraph())
     .filter((e) => layerOf(e.from) && layerOf(e.to))
     .map((e) => [e.from, e.to] as const);
-  const key = (files: readonly string[]) => [...new Set(files)].sort().join(" ");
-  const cycles = importCycles(edges);
-  const found = cycles.filter((c) => !KNOWN_CYCLES.some((k) => key(k) === key(c)))
-    .map((c) => `import cycle: ${c.join(" → ")}`);
-  const gone = KNOWN_CYCLES.filter((k) => !cycles.some((c) => key(c) === key(k)))
-    .map((k) => `KNOWN_CYCLES lists ${k.join(" ⇄ ")}, which is no longer a cycle: remove it`);
-  assertEquals([...found, ...gone], []);
+  const found = importCycles(edges).map((c) => `import cycle: ${c.join(" → ")}`);
+  assertEquals(found, []);
 });
 
 Deno.test("layers: the rule itself refuses upward, sibling and client imports", () => {
