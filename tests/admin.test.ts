@@ -56,7 +56,7 @@ async function codeOfError(p: Promise<unknown>): Promise<string> {
 async function newOrg(app: TestApp, cluster?: string) {
   return (await createOrg(app.deps, {
     name: `Admin ${rand()}`,
-    admin: { email: `${rand()}@example.com`, password: PASSWORD },
+    owner: { kind: "new-user", email: `${rand()}@example.com`, password: PASSWORD },
     cluster,
   }, { ip: "127.0.0.1" })).org;
 }

@@ -19,7 +19,7 @@ Deno.test(
     const create = (cluster?: string) =>
       createOrg(app.deps, {
         name: `Placed ${rand()}`,
-        admin: { email: `${rand()}@example.com`, password: PASSWORD },
+        owner: { kind: "new-user", email: `${rand()}@example.com`, password: PASSWORD },
         cluster,
       }, CTX);
     // Ties go to `default`, then each new org to the emptier one.
@@ -73,7 +73,7 @@ Deno.test(
     // Orgs are still created on the deployment that is up.
     const created = await createOrg(app.deps, {
       name: `Named ${rand()}`,
-      admin: { email: `${rand()}@example.com`, password: PASSWORD },
+      owner: { kind: "new-user", email: `${rand()}@example.com`, password: PASSWORD },
       cluster: "default",
     }, CTX);
     assertEquals(created.org.cluster, "default");

@@ -26,7 +26,7 @@ async function createOrgs(app: TestApp, n: number): Promise<Org[]> {
       Array.from({ length: Math.min(5, n - i) }, () =>
         createOrg(app.deps, {
           name: `Migrated ${rand()}`,
-          admin: { email: `${rand()}@example.com`, password: PASSWORD },
+          owner: { kind: "new-user", email: `${rand()}@example.com`, password: PASSWORD },
         }, { ip: "127.0.0.1" })),
     );
     orgs.push(...batch.map((b) => b.org));

@@ -3,7 +3,8 @@ import { waitUntil } from "./support/wait.ts";
 import type { DeletionStep, ProvisioningStep } from "../src/platform/deps.ts";
 import { ORPHAN_SEARCH_EVERY, runMaintenance } from "../src/ops/maintenance.ts";
 import { deleteOrg } from "../src/tenants/deletion.ts";
-import { createOrg, rollbackProvisioning } from "../src/tenants/provisioning.ts";
+import { createOrg } from "../src/tenants/provisioning.ts";
+import { rollbackProvisioning } from "../src/tenants/provisioning-rollback.ts";
 import { LATEST_SCHEMA_VERSION, schemaVersion } from "../src/tenants/migrations/mod.ts";
 import { findOrgBySlug, type Org } from "../src/tenants/orgs.ts";
 import { writeMarker } from "../src/tenants/meta.ts";
@@ -45,7 +46,7 @@ for (const step of ["claimed", "database", "owner"] as ProvisioningStep[]) {
       // Started and never finished, like a process killed at that point.
       abandon(createOrg(crashed.deps, {
         name: "Half Made",
-        admin: { email: "half@example.com", password: PASSWORD },
+        owner: { kind: "new-user", email: "half@example.com", password: PASSWORD },
       }, CTX));
       await waitFor(async () => {
         const org = await findOrgBySlug(app.deps.db.master, "half-made");
@@ -87,7 +88,7 @@ Deno.test(
     await using app = await createTestApp({ sameDatabaseAs: crashed });
     abandon(createOrg(crashed.deps, {
       name: "Nearly Done",
-      admin: { email: "nearly@example.com", password: PASSWORD },
+      owner: { kind: "new-user", email: "nearly@example.com", password: PASSWORD },
     }, CTX));
     await waitFor(
       async () =>
@@ -175,7 +176,7 @@ Deno.test(
     });
     abandon(createOrg(crashed.deps, {
       name: "Still Going",
-      admin: { email: "s@example.com", password: PASSWORD },
+      owner: { kind: "new-user", email: "s@example.com", password: PASSWORD },
     }, CTX));
     await waitFor(async () => (await app.tenantDatabases()).length === 1, "the database");
     assertEquals((await reconcileOrgs(app.deps)).rolledBack, 0);
@@ -192,7 +193,7 @@ for (const step of ["marked", "database", "references"] as DeletionStep[]) {
       await using app = await createTestApp({ sameDatabaseAs: crashed });
       const { org } = await createOrg(app.deps, {
         name: "Doomed Co",
-        admin: { email: "d@example.com", password: PASSWORD },
+        owner: { kind: "new-user", email: "d@example.com", password: PASSWORD },
       }, CTX);
       await app.client().v1.auth.login.$post({
         json: { email: "d@example.com", password: PASSWORD },
@@ -226,7 +227,7 @@ Deno.test(
     await using app = await createTestApp({ now: () => new Date(clock) });
     await createOrg(app.deps, {
       name: "Kept Co",
-      admin: { email: "k@example.com", password: PASSWORD },
+      owner: { kind: "new-user", email: "k@example.com", password: PASSWORD },
     }, CTX);
     const id = "a".repeat(24);
     const orphan = `${app.config.tenantDbPrefix}${id}`;
@@ -260,7 +261,11 @@ Deno.test(
     for (const name of ["Sweep One", "Sweep Two", "Sweep Three"]) {
       const email = `${name.replace(" ", ".").toLowerCase()}@example.com`;
       orgs.push(
-        (await createOrg(app.deps, { name, admin: { email, password: PASSWORD } }, CTX)).org,
+        (await createOrg(
+          app.deps,
+          { name, owner: { kind: "new-user", email, password: PASSWORD } },
+          CTX,
+        )).org,
       );
     }
     const now = app.deps.now();

@@ -6,12 +6,8 @@ import type { Deps } from "../platform/deps.ts";
 import { forbidden, invalidField } from "../platform/errors.ts";
 import { countMembers, type Role } from "../identity/memberships.ts";
 import { deleteOrg } from "../tenants/deletion.ts";
-import {
-  createInvitedOrg,
-  createOrg,
-  type CreateOrgInput,
-  type OwnerInvitation,
-} from "../tenants/provisioning.ts";
+import type { Created, Owner } from "../tenants/new-owner.ts";
+import { createOrg } from "../tenants/provisioning.ts";
 import { renameOrg } from "../tenants/rename.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { visibleOrg, visibleOrgByName } from "../tenants/visibility.ts";
@@ -25,11 +21,6 @@ export interface MemberView {
   memberCount: number;
 }
 
-/** The answer to a creation: the owner, or (an operator's org) the first owner's invitation. */
-export type Created =
-  | { org: Org; admin: { id: string; email: string }; invitation?: undefined }
-  | { org: Org; invitation: OwnerInvitation; admin?: undefined };
-
 /**
  * Create an org. Signed in, the caller owns it and names no `admin`, unless the caller is an
  * operator naming `admin: { email }` alone: then the org has no owner yet and `admin` gets an
@@ -42,35 +33,36 @@ export async function createOrgAs(
   { actor, request }: CallerScope,
   input: { name: string; admin?: { email: string; password?: string }; cluster?: string },
 ): Promise<Created> {
-  const invalid = (message: string) => invalidField("admin", message);
   const operator = actor ? await isOperator(deps, actor.userId) : false;
   if (input.cluster !== undefined && !operator) {
     throw forbidden("Only operators choose the deployment of a new organization");
   }
-  const { name, cluster } = input;
-  if (actor && operator && input.admin) {
-    if (input.admin.password !== undefined) {
+  const owner = newOwner(actor && { userId: actor.userId, operator }, input.admin);
+  return await createOrg(deps, { name: input.name, owner, cluster: input.cluster }, request);
+}
+
+/** Who will own the new org, from who asks (`creator`, when signed in) and the `admin` sent. */
+function newOwner(
+  creator: { userId: string; operator: boolean } | undefined,
+  admin: { email: string; password?: string } | undefined,
+): Owner {
+  if (creator?.operator && admin) {
+    if (admin.password !== undefined) {
       throw invalidField("admin.password", "An operator invites the owner: send { email } alone");
     }
-    return await createInvitedOrg(deps, {
-      name,
-      cluster,
-      invite: { email: input.admin.email, invitedBy: actor.userId },
-    }, request);
+    return { kind: "invitee", email: admin.email, invitedBy: creator.userId };
   }
-  let owner: CreateOrgInput;
-  if (actor) {
-    if (input.admin) throw invalid("Signed in, you own the new organization: send { name } alone");
-    owner = { name, cluster, ownerId: actor.userId };
-  } else {
-    if (!input.admin) throw invalid("Required without a bearer token (the new owner)");
-    if (input.admin.password === undefined) {
-      throw invalidField("admin.password", "Required: the new owner's password");
+  if (creator) {
+    if (admin) {
+      throw invalidField("admin", "Signed in, you own the new organization: send { name } alone");
     }
-    owner = { name, admin: { email: input.admin.email, password: input.admin.password } };
+    return { kind: "signed-in", ...creator };
   }
-  // An operator passes ORG_CREATION=operators and is not counted per user.
-  return await createOrg(deps, owner, request, { byOperator: operator });
+  if (!admin) throw invalidField("admin", "Required without a bearer token (the new owner)");
+  if (admin.password === undefined) {
+    throw invalidField("admin.password", "Required: the new owner's password");
+  }
+  return { kind: "new-user", email: admin.email, password: admin.password };
 }
 
 /** An org by slug, from the cache; with the member fields when the caller is its member. */

@@ -18,7 +18,7 @@ import { deleteOrgInvitations, orgIdsOfInvitations } from "../identity/invitatio
 import { orgIdsOfMemberships, removeOrgMemberships } from "../identity/memberships.ts";
 import { deleteOrgSessions, orgIdsOfSessions } from "../identity/sessions.ts";
 import { finishDeletion } from "../tenants/deletion.ts";
-import { rollbackProvisioning } from "../tenants/provisioning.ts";
+import { rollbackProvisioning } from "../tenants/provisioning-rollback.ts";
 import { readMarker } from "../tenants/meta.ts";
 import { forgetOutcome, orgIdsOfOutcomes } from "../tenants/outcomes.ts";
 import { allOrgIds, findStuckOrgs, orgExists } from "../tenants/orgs.ts";

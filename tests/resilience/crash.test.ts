@@ -21,7 +21,7 @@
 import { type Db, type MongoClient, ObjectId } from "mongodb";
 import { slugify } from "../../src/tenants/names.ts";
 import type { ProvisioningStep } from "../../src/platform/deps.ts";
-import { rollbackProvisioning } from "../../src/tenants/provisioning.ts";
+import { rollbackProvisioning } from "../../src/tenants/provisioning-rollback.ts";
 import { findOrgBySlug } from "../../src/tenants/orgs.ts";
 import { reconcileOrgs } from "../../src/ops/reconciler.ts";
 import { queueMail } from "../../src/outbox/mail.ts";

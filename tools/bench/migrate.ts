@@ -83,7 +83,11 @@ export async function measureMigrate(
         Array.from({ length: Math.min(8, orgs - i) }, (_, j) =>
           createOrg(deps, {
             name: `Bench Org ${i + j}`,
-            admin: { email: `owner-${i + j}@example.com`, password: "bench-password-1234567" },
+            owner: {
+              kind: "new-user",
+              email: `owner-${i + j}@example.com`,
+              password: "bench-password-1234567",
+            },
           }, { ip: "127.0.0.1" })),
       );
       ids.push(...batch.map((b) => b.org.id));

@@ -175,7 +175,7 @@ export async function measureMove(
     await ensureMasterIndexes(deps.db);
     const { org } = await createOrg(deps, {
       name: "Moving Bench",
-      admin: { email: "mover@example.com", password: "bench-password-1234567" },
+      owner: { kind: "new-user", email: "mover@example.com", password: "bench-password-1234567" },
       cluster: "default",
     }, { ip: "127.0.0.1" });
     const source = deps.db.tenantDb(org);
