@@ -5,7 +5,7 @@
 import type { Deps } from "./platform/deps.ts";
 import { noRoute } from "./platform/errors.ts";
 import { provideDeps, publicAccess } from "./http/access.ts";
-import { accessLog, baseHeaders, bodyLimit } from "./http/middleware.ts";
+import { accessLog, baseHeaders, bodyLimit, cors } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
 import { adminRouter } from "./routes/admin/admin.index.ts";
@@ -30,6 +30,9 @@ export function createApp(deps: Deps) {
   // Handlers and the access middleware declared on routes (src/http/access.ts) read `c.get("deps")`.
   app.use(provideDeps(deps));
   if (deps.log.enabled("info")) app.use(accessLog(deps.log));
+  // Before anything that can answer (the body limit, the routes, the error handlers), so that
+  // every answer to an allowed origin carries its CORS headers.
+  if (deps.config.corsOrigins.length) app.use(cors(deps.config.corsOrigins));
   app.on(["POST", "PUT", "PATCH", "DELETE"], "*", bodyLimit(deps.config.bodyLimitBytes));
   app.onError((err, c) => problem(c, toAppError(err, deps.log, c.get("requestId"))));
   app.notFound((c) => problem(c, noRoute(c.req.method, c.req.path)));

@@ -6,9 +6,31 @@
  */
 import { startFerretDB } from "../src/platform/embedded/ferretdb.ts";
 import { ensureSchemathesis } from "../tools/schemathesis.ts";
+import { ensureChromium, runsBrowserTests } from "../tools/chromium.ts";
+
+// By default: the suite, and the unit tests beside their modules (the console's too, when it
+// exists). A folder without test files is no error.
+const defaultPaths = async () => {
+  const paths = ["tests/", "src/"];
+  if (await Deno.stat("console/").then((s) => s.isDirectory, () => false)) paths.push("console/");
+  return paths;
+};
+const args = Deno.args.length ? Deno.args : await defaultPaths();
+const env: Record<string, string> = {};
+
+// The browser tests need Chromium: installed here when it is missing and this process can
+// (root, apt-get). When it cannot, the reason and the command to run go to those tests, which
+// fail with it; the others run as usual.
+if (runsBrowserTests(args)) {
+  try {
+    await ensureChromium();
+  } catch (e) {
+    env.CHROMIUM_ERROR = (e as Error).message;
+    console.error(env.CHROMIUM_ERROR);
+  }
+}
 
 const tmp = await Deno.makeTempDir({ prefix: "orgservice-test-" });
-const env: Record<string, string> = {};
 let stop = async () => {};
 if (!Deno.env.get("MONGO_URI")) {
   // The database's folder sits inside this one, which must let its owner through when that
@@ -22,14 +44,6 @@ if (!Deno.env.get("MONGO_URI")) {
 }
 
 const junit = `${tmp}/junit.xml`;
-// By default: the suite, and the unit tests beside their modules (the console's too, when it
-// exists). A folder without test files is no error.
-const defaultPaths = async () => {
-  const paths = ["tests/", "src/"];
-  if (await Deno.stat("console/").then((s) => s.isDirectory, () => false)) paths.push("console/");
-  return paths;
-};
-const args = Deno.args.length ? Deno.args : await defaultPaths();
 
 // The fuzz test needs Schemathesis (a pinned Python venv in the cache folder). A failure to
 // install it is handed to the test, which fails with the reason instead of being skipped.

@@ -5,6 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
+import { cors as honoCors } from "hono/cors";
 import type { Logger } from "../platform/log.ts";
 import type { AppEnv } from "./env.ts";
 import { payloadTooLarge } from "../platform/errors.ts";
@@ -45,6 +46,39 @@ export function baseHeaders(): MiddlewareHandler<AppEnv> {
     const headers = c.res.headers;
     headers.set("X-Request-Id", id);
     for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
+  };
+}
+
+/** What a page on an allowed origin may send and read (API.md, "Conventions", CORS). */
+const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match"];
+const CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "X-Request-Id"];
+const CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+const CORS_MAX_AGE_SECONDS = 600;
+
+/**
+ * CORS for the origins of `CORS_ORIGINS` (exact origins, or `*` for any): Hono's middleware,
+ * run only for a request whose `Origin` is allowed. A preflight from one answers 204; every
+ * other answer (errors included) carries `Access-Control-Allow-Origin` with that origin and
+ * the exposed headers. Any other request, a disallowed origin's included, gets no CORS headers
+ * and is answered as usual. Every answer says `Vary: Origin`, as it depends on it. No
+ * credentials: the API takes bearer tokens, never cookies.
+ */
+export function cors(origins: string[]): MiddlewareHandler<AppEnv> {
+  const any = origins.includes("*");
+  const allowed = new Set(origins);
+  const handler = honoCors({
+    origin: (origin) => origin,
+    allowMethods: CORS_METHODS,
+    allowHeaders: CORS_ALLOW_HEADERS,
+    exposeHeaders: CORS_EXPOSE_HEADERS,
+    maxAge: CORS_MAX_AGE_SECONDS,
+    credentials: false,
+  });
+  return async function cors(c, next) {
+    const origin = c.req.header("Origin");
+    if (origin && (any || allowed.has(origin))) return await handler(c, next);
+    await next();
+    c.res.headers.append("Vary", "Origin");
   };
 }
 

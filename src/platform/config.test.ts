@@ -62,6 +62,35 @@ Deno.test("TRUSTED_PROXIES takes addresses, CIDR ranges (IPv4, IPv6) and *", () 
   }
 });
 
+Deno.test("CORS_ORIGINS takes exact origins (scheme://host[:port]) or * alone; default none", () => {
+  assertEquals(loadConfig({}).corsOrigins, []);
+  assertEquals(
+    loadConfig({ CORS_ORIGINS: "https://app.example.com, http://localhost:5173" }).corsOrigins,
+    ["https://app.example.com", "http://localhost:5173"],
+  );
+  assertEquals(loadConfig({ CORS_ORIGINS: "http://[::1]:8080" }).corsOrigins, [
+    "http://[::1]:8080",
+  ]);
+  assertEquals(loadConfig({ CORS_ORIGINS: "*" }).corsOrigins, ["*"]);
+  for (
+    const bad of [
+      "app.example.com",
+      "https://app.example.com/",
+      "https://app.example.com/path",
+      "https://app.example.com?x=1",
+      "https://user@app.example.com",
+      "https://APP.example.com",
+      "https://app.example.com:443",
+      "ftp://app.example.com",
+      "https://*.example.com",
+      "null",
+      "*, https://app.example.com",
+    ]
+  ) {
+    assertMatch(configError({ CORS_ORIGINS: bad }), /CORS_ORIGINS/, bad);
+  }
+});
+
 Deno.test("development generates a secret for the process and has working defaults", () => {
   const a = loadConfig({});
   const b = loadConfig({});

@@ -48,6 +48,7 @@ const schema = z.object({
   AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
   INVITATION_TTL_DAYS: int(1, 90).default(7),
   TRUSTED_PROXIES: z.string().default(""),
+  CORS_ORIGINS: z.string().default(""),
   EMBEDDED_DATABASE: z.enum(["0", "1"]).default("0"),
   DATA_MAX_COLLECTIONS: int(1, 100_000).default(100),
   DATA_MAX_DOCUMENTS: int(1, 1_000_000_000).default(1_000_000),
@@ -110,6 +111,11 @@ export interface Config {
   invitationTtlDays: number;
   /** Addresses and CIDR ranges of proxies whose X-Forwarded-For is believed ("*": any peer). */
   trustedProxies: string[];
+  /**
+   * Origins whose browser pages may call the API (`CORS_ORIGINS`): exact origins such as
+   * `https://app.example.com`, or `["*"]` for any; empty: none (same-origin pages only).
+   */
+  corsOrigins: string[];
   /** Default quotas of an org's own database; an org may carry its own (`Org.quotas`). */
   dataQuotas: DataQuotas;
   /** Server-side time limit of a document query, count or aggregation. */
@@ -192,6 +198,16 @@ export function loadConfig(env: Env): Config {
     );
   }
   const mail = mailConfig(e, problems);
+  const corsOrigins = e.CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
+  const badOrigins = corsOrigins.filter((o) => !isExactOrigin(o) && o !== "*");
+  if (badOrigins.length) {
+    problems.push(
+      "CORS_ORIGINS: not an origin (scheme://host[:port], no path or trailing slash): " +
+        badOrigins.join(", ").slice(0, 200),
+    );
+  } else if (corsOrigins.includes("*") && corsOrigins.length > 1) {
+    problems.push("CORS_ORIGINS: * stands alone (it allows every origin)");
+  }
   if (problems.length) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
@@ -228,6 +244,7 @@ export function loadConfig(env: Env): Config {
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     invitationTtlDays: e.INVITATION_TTL_DAYS,
     trustedProxies,
+    corsOrigins,
     dataQuotas: {
       collections: e.DATA_MAX_COLLECTIONS,
       documents: e.DATA_MAX_DOCUMENTS,
@@ -294,6 +311,17 @@ function mailConfig(e: z.infer<typeof schema>, problems: string[]): MailConfig {
     publicUrl,
     serviceName: e.SERVICE_NAME,
   };
+}
+
+/** `https://app.example.com` or `http://localhost:5173`: an origin as a browser sends it. */
+function isExactOrigin(value: string): boolean {
+  // Host names of letters, digits, dots and hyphens, or a bracketed IPv6 address; no wildcard.
+  if (!/^https?:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/.test(value)) return false;
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
 }
 
 const CLUSTER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;

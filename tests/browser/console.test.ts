@@ -5,15 +5,10 @@
  * console and Swagger UI are shown to work with no internet. Screenshots at 1280 and 375 px go
  * to results/screenshots/ (git-ignored).
  */
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Dialog,
-  type Page,
-} from "playwright-core";
+import type { Browser, BrowserContext, Dialog, Page } from "playwright-core";
 import { assert, assertEquals } from "../support/assert.ts";
 import { createTestApp, dbTest } from "../support/app.ts";
+import { launchChromium } from "../support/browser.ts";
 import {
   call,
   dbClient,
@@ -25,7 +20,6 @@ import {
 } from "../support/service.ts";
 import { waitUntil } from "../support/wait.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = `${ROOT}results/screenshots`;
 const WIDE = { width: 1280, height: 860 };
 const NARROW = { width: 375, height: 760 };
@@ -91,17 +85,7 @@ Deno.test("the console: sign up, invite, accept, roles, rename, audit, data, sig
   const base = service.url;
   await Deno.mkdir(SHOTS, { recursive: true });
   // launch() gives the browser a fresh, temporary user-data folder of its own.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchChromium();
   const outside: string[] = [];
   const id = crypto.randomUUID().slice(0, 8);
   const orgName = `Acme ${id}`;
