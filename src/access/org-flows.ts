@@ -15,7 +15,10 @@ import {
 import { renameOrg } from "../tenants/rename.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { visibleOrg, visibleOrgByName } from "../tenants/visibility.ts";
+import { findInvitationById } from "../identity/invitations.ts";
 import { isOperator } from "./operators.ts";
+import { mailInvitation } from "./invitation-flows.ts";
+import { sendVerificationMail } from "./verification.ts";
 import type { ActorScope, CallerScope, Scope } from "./scope.ts";
 
 /** An org with what only its members see: the caller's role and the member count. */
@@ -52,11 +55,15 @@ export async function createOrgAs(
     if (input.admin.password !== undefined) {
       throw invalidField("admin.password", "An operator invites the owner: send { email } alone");
     }
-    return await createInvitedOrg(deps, {
+    const made = await createInvitedOrg(deps, {
       name,
       cluster,
       invite: { email: input.admin.email, invitedBy: actor.userId },
     }, request);
+    const { mailToken, ...invitation } = made.invitation;
+    const stored = await findInvitationById(deps.db.master, invitation.id);
+    if (stored) await mailInvitation(deps, stored, mailToken, made.org.name);
+    return { org: made.org, invitation };
   }
   let owner: CreateOrgInput;
   if (actor) {
@@ -70,7 +77,12 @@ export async function createOrgAs(
     owner = { name, admin: { email: input.admin.email, password: input.admin.password } };
   }
   // An operator passes ORG_CREATION=operators and is not counted per user.
-  return await createOrg(deps, owner, request, { byOperator: operator });
+  const created = await createOrg(deps, owner, request, { byOperator: operator });
+  // Sign-up: the new owner starts unverified and is sent a verification mail.
+  if (!actor) {
+    await sendVerificationMail(deps, created.admin, { orgName: created.org.name, onLimit: "skip" });
+  }
+  return created;
 }
 
 /** An org by slug, from the cache; with the member fields when the caller is its member. */

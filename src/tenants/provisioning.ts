@@ -70,6 +70,9 @@ export interface OwnerInvitation {
   token: string;
 }
 
+/** The invitation's token for the invitee's mail: never in a response. */
+export type MailedOwnerInvitation = OwnerInvitation & { mailToken: string };
+
 /**
  * The creation policy, for every route that creates an org: `ORG_CREATION=operators` closes
  * creation to all but operators, and creation is counted before any work is done
@@ -112,8 +115,8 @@ export async function createInvitedOrg(
   deps: Deps,
   input: InvitedOrgInput,
   ctx: RequestContext,
-): Promise<{ org: Org; invitation: OwnerInvitation }> {
-  return await provisionOrg(deps, input, ctx) as { org: Org; invitation: OwnerInvitation };
+): Promise<{ org: Org; invitation: MailedOwnerInvitation }> {
+  return await provisionOrg(deps, input, ctx) as { org: Org; invitation: MailedOwnerInvitation };
 }
 
 async function provisionOrg(
@@ -122,7 +125,8 @@ async function provisionOrg(
   ctx: RequestContext,
   byOperator = "invite" in input,
 ): Promise<
-  { org: Org; admin: { id: string; email: string } } | { org: Org; invitation: OwnerInvitation }
+  | { org: Org; admin: { id: string; email: string } }
+  | { org: Org; invitation: MailedOwnerInvitation }
 > {
   const { db, hasher, hooks } = deps;
   const { name, slug } = checkName(input.name);
@@ -197,7 +201,7 @@ async function provisionOrg(
 
     // Step 3: the owner, new or signed in, and the owner membership; or, for an operator's
     // org, the invitation of its first owner (an org without members until it is accepted).
-    let invitation: OwnerInvitation | undefined;
+    let invitation: MailedOwnerInvitation | undefined;
     if ("invite" in input) {
       const made = await createInvitation(
         db.master,
@@ -216,6 +220,7 @@ async function provisionOrg(
         role: "owner",
         expiresAt: made.invitation.expiresAt,
         token: made.token,
+        mailToken: made.mailToken,
       };
     } else if (!user) {
       try {
