@@ -143,7 +143,10 @@ export const MAIL_LIMIT = 3;
  */
 export async function countMail(db: Db, kind: string, email: string, now: Date) {
   const doc = await hit(db, `mail:${kind}:${email}`, CREATE_WINDOW_MS, now);
-  return { allowed: doc.count <= MAIL_LIMIT, retryAfterSeconds: (doc.expiresAt.getTime() - now.getTime()) / 1000 };
+  return {
+    allowed: doc.count <= MAIL_LIMIT,
+    retryAfterSeconds: (doc.expiresAt.getTime() - now.getTime()) / 1000,
+  };
 }
 
 /** Count one creation on `key`; 429 past `limit` per hour (0: no limit). */

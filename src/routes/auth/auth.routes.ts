@@ -77,7 +77,9 @@ export const switchOrg = createRoute({
 });
 
 /** A reset or verification token from a mail's link. */
-const MailToken = z.string().min(1).max(200).openapi({ description: "The token of the mail's link" });
+const MailToken = z.string().min(1).max(200).openapi({
+  description: "The token of the mail's link",
+});
 
 export const AcceptedSchema = z.object({ status: z.literal("accepted") });
 
