@@ -9,6 +9,7 @@ import { go, href, type Route, useRoute } from "./router.ts";
 import {
   api,
   getState,
+  loadMe,
   type Me,
   replace,
   resume,
@@ -97,6 +98,45 @@ function Header({ session, me, view }: { session: Session | null; me: Me | null;
   );
 }
 
+/** Until the address is confirmed: a banner, with a new mail on demand. */
+function VerifyBanner({ me }: { me: Me }) {
+  const action = useAction();
+  const [sent, setSent] = useState(false);
+  if (me.user.emailVerified) return null;
+  return (
+    <div class="banner" role="region" aria-label="Email confirmation" data-testid="verify-banner">
+      <p>
+        Confirm your email address <strong>{me.user.email}</strong>: open the link we mailed you.
+      </p>
+      {sent ? <p role="status">A new mail is on its way.</p> : (
+        <button
+          type="button"
+          disabled={action.busy}
+          onClick={() =>
+            void action.run(async () => {
+              const res = await send(() => api.v1.me.email.verification.$post());
+              if (res.ok) {
+                return void setSent(true);
+              }
+              const problem = await problemOf(res);
+              // Confirmed meanwhile (in another tab): the banner goes.
+              if (problem?.code === "already_verified") {
+                return void await loadMe();
+              }
+              return problem;
+            })}
+        >
+          Send again
+        </button>
+      )}
+      <ProblemNote
+        problem={action.problem}
+        messages={{ rate_limited: "Three mails an hour at most: try again later." }}
+      />
+    </div>
+  );
+}
+
 function App() {
   const route = useRoute();
   const { session, me } = useSyncExternalStore(subscribe, getState);
@@ -125,6 +165,7 @@ function App() {
         Skip to content
       </a>
       <Header session={session} me={me} view={view} />
+      {session && me ? <VerifyBanner me={me} /> : null}
       <main id="main">{view.render({ route, session, me })}</main>
     </>
   );

@@ -1,7 +1,8 @@
 /**
  * Hash routes (`#/members`, `#/accept/<token>`): the page is one document at `/console`, and
  * what follows `#` never reaches the server, so an invitation token in a link stays out of
- * its logs.
+ * its logs. The links of mails read `#/<view>?token=<token>`: the token is then the view's
+ * first parameter, as in `#/<view>/<token>`.
  */
 import { useEffect, useState } from "hono/jsx/dom";
 
@@ -13,7 +14,12 @@ export interface Route {
 }
 
 export function parseHash(hash: string): Route {
-  const [name = "", ...params] = hash.replace(/^#\/?/, "").split("/").filter(Boolean)
+  const [path, query = ""] = hash.replace(/^#\/?/, "").split("?", 2);
+  const token = new URLSearchParams(query).get("token");
+  const [name = "", ...params] = [
+    ...path.split("/").filter(Boolean),
+    ...(token ? [encodeURIComponent(token)] : []),
+  ]
     .map((s) => {
       try {
         return decodeURIComponent(s);

@@ -8,6 +8,7 @@ import { createOrgView } from "./create-org.tsx";
 import { dataView } from "./data.tsx";
 import { membersView } from "./members.tsx";
 import { overviewView } from "./overview.tsx";
+import { forgotView, resetView, verifyView } from "./recovery.tsx";
 import { signInView } from "./sign-in.tsx";
 import type { View } from "./view.ts";
 
@@ -18,6 +19,9 @@ export const VIEWS: readonly View[] = [
   auditView,
   createOrgView,
   acceptView,
+  forgotView,
+  resetView,
+  verifyView,
   signInView,
 ];
 

@@ -79,7 +79,13 @@ export function SignInForm() {
           />
         </label>
         <button type="submit" class="primary" disabled={action.busy}>Sign in</button>
-        <ProblemNote problem={action.problem} />
+        <ProblemNote
+          problem={action.problem}
+          messages={{
+            email_unverified: "Confirm your email address first: we mailed you a new link.",
+          }}
+        />
+        <a href={href("forgot")}>Forgot password?</a>
       </form>
     );
 }

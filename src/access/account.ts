@@ -22,7 +22,9 @@ export async function me(deps: Deps, { actor: p }: Pick<ActorScope, "actor">) {
       usableOrgs(deps, p.userId),
     ]);
     return {
-      value: user ? { user: { id: user.id, email: user.email }, orgs } : null,
+      value: user
+        ? { user: { id: user.id, email: user.email, emailVerified: user.emailVerified }, orgs }
+        : null,
       tags: [tag.user(p.userId), ...orgs.map(({ org }) => tag.org(org.id))],
     };
   });

@@ -25,12 +25,37 @@ import {
 } from "../identity/invitations.ts";
 import { addMembership, findMembership, type Role, ROLES } from "../identity/memberships.ts";
 import { assertStrongPassword } from "../identity/passwords.ts";
-import { countInvitation } from "../identity/throttle.ts";
+import { countInvitation, countMail } from "../identity/throttle.ts";
+import { mailEnabled, queueMail } from "../outbox/mail.ts";
 import { findUserByEmail, insertUser, normalizeEmail, type User } from "../identity/users.ts";
 import { findOrgById, type Org } from "../tenants/orgs.ts";
 import { isOperator } from "./operators.ts";
 import type { CallerScope, Scope } from "./scope.ts";
 import { type OrgTokenPair, startSession } from "./sign-in.ts";
+import { sendVerificationMail } from "./verification.ts";
+
+/**
+ * Mail an invitation's own token to the invitee, right after the invitation is stored, keyed by
+ * it; at most 3 invitation mails per address per hour (the invitation is made either way, and
+ * its other token is shown to the inviter). Nothing with `MAIL=off`.
+ */
+export async function mailInvitation(
+  deps: Deps,
+  invitation: Invitation,
+  mailToken: string,
+  orgName: string,
+): Promise<void> {
+  if (!mailEnabled(deps.config)) return;
+  const db = deps.db.master;
+  const now = deps.now();
+  if (!(await countMail(db, "invitation", invitation.email, now)).allowed) return;
+  await queueMail(db, {
+    key: `invitation:${invitation.id}`,
+    to: invitation.email,
+    template: "invitation",
+    vars: { token: mailToken, orgName, role: invitation.role },
+  }, now);
+}
 
 /** The roles a member with `role` may invite people to (owners: any; admins: not owner). */
 function grantable(role: Role): readonly Role[] {
@@ -72,12 +97,13 @@ export async function invite(
     throw alreadyMember();
   }
   const now = deps.now();
-  const { invitation, token } = await createInvitation(
+  const { invitation, token, mailToken } = await createInvitation(
     deps.db.master,
     { orgId: org.id, email, role: input.role, invitedBy: actor.userId },
     now,
     deps.config.invitationTtlDays * 86_400_000,
   );
+  await mailInvitation(deps, invitation, mailToken, org.name);
   await recordEvent(deps, org, "member.invited", request, {
     invitationId: invitation.id,
     email,
@@ -160,16 +186,20 @@ export async function acceptInvitation(
   // Set when the invitation turns out to be used by a concurrent acceptance of it (FerretDB's
   // non-atomic conditional update lets several mark it): it must then stay used.
   let used = false;
+  let createdUser = false;
   try {
     if (!user) {
       try {
         // The new user's id is the invitation's: a concurrent acceptance of the same
         // invitation is then told apart from an unrelated sign-up of the same email.
+        // Through the mailed token, the mail proved the address; through the inviter's, not.
         user = await insertUser(db, {
           id: inv.id,
           email: inv.email,
           passwordHash: newHash!,
+          emailVerified: inv.mailed,
         }, deps.now());
+        createdUser = true;
       } catch (e) {
         if (!isDuplicateKey(e)) throw e;
         used = (await findUserByEmail(db, inv.email))?.id === inv.id;
@@ -190,6 +220,9 @@ export async function acceptInvitation(
     throw e;
   }
   deps.cache.forget(tag.user(user.id));
+  if (createdUser && !user.emailVerified) {
+    await sendVerificationMail(deps, user, { orgName: org.name, onLimit: "skip" });
+  }
   await recordEvent(deps, org, "member.joined", {
     ...ctx,
     actor: { userId: user.id, email: user.email },

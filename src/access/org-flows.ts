@@ -6,12 +6,15 @@ import type { Deps } from "../platform/deps.ts";
 import { forbidden, invalidField } from "../platform/errors.ts";
 import { countMembers, type Role } from "../identity/memberships.ts";
 import { deleteOrg } from "../tenants/deletion.ts";
-import type { Created, Owner } from "../tenants/new-owner.ts";
+import type { Created, Owner, OwnerInvitation } from "../tenants/new-owner.ts";
 import { createOrg } from "../tenants/provisioning.ts";
 import { renameOrg } from "../tenants/rename.ts";
 import type { Org } from "../tenants/orgs.ts";
 import { visibleOrg, visibleOrgByName } from "../tenants/visibility.ts";
+import { findInvitationById } from "../identity/invitations.ts";
 import { isOperator } from "./operators.ts";
+import { mailInvitation } from "./invitation-flows.ts";
+import { sendVerificationMail } from "./verification.ts";
 import type { ActorScope, CallerScope, Scope } from "./scope.ts";
 
 /** An org with what only its members see: the caller's role and the member count. */
@@ -32,13 +35,32 @@ export async function createOrgAs(
   deps: Deps,
   { actor, request }: CallerScope,
   input: { name: string; admin?: { email: string; password?: string }; cluster?: string },
-): Promise<Created> {
+): Promise<
+  | { org: Org; admin: { id: string; email: string }; invitation?: undefined }
+  | { org: Org; invitation: OwnerInvitation; admin?: undefined }
+> {
   const operator = actor ? await isOperator(deps, actor.userId) : false;
   if (input.cluster !== undefined && !operator) {
     throw forbidden("Only operators choose the deployment of a new organization");
   }
   const owner = newOwner(actor && { userId: actor.userId, operator }, input.admin);
-  return await createOrg(deps, { name: input.name, owner, cluster: input.cluster }, request);
+  const created: Created = await createOrg(
+    deps,
+    { name: input.name, owner, cluster: input.cluster },
+    request,
+  );
+  if (created.invitation) {
+    // An operator's org: its first owner's invitation is mailed with a token of its own.
+    const { mailToken, ...invitation } = created.invitation;
+    const stored = await findInvitationById(deps.db.master, invitation.id);
+    if (stored) await mailInvitation(deps, stored, mailToken, created.org.name);
+    return { org: created.org, invitation };
+  }
+  // Sign-up: the new owner starts unverified and is sent a verification mail.
+  if (owner.kind === "new-user") {
+    await sendVerificationMail(deps, created.admin, { orgName: created.org.name, onLimit: "skip" });
+  }
+  return created;
 }
 
 /** Who will own the new org, from who asks (`creator`, when signed in) and the `admin` sent. */

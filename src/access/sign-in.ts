@@ -4,7 +4,13 @@
  */
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import type { Deps } from "../platform/deps.ts";
-import { invalidCredentials, noMembership, orgNotFound, orgRequired } from "../platform/errors.ts";
+import {
+  emailUnverified,
+  invalidCredentials,
+  noMembership,
+  orgNotFound,
+  orgRequired,
+} from "../platform/errors.ts";
 import { describeError } from "../platform/log.ts";
 import { type Membership, membershipsOfUser, type Role } from "../identity/memberships.ts";
 import { createSession, type Session } from "../identity/sessions.ts";
@@ -14,6 +20,7 @@ import { findUserByEmail, normalizeEmail, type User } from "../identity/users.ts
 import { assertNotSuspended, isVisible } from "../tenants/org-status.ts";
 import { findOrgsByIds, type Org } from "../tenants/orgs.ts";
 import type { CallerScope } from "./scope.ts";
+import { sendVerificationMail } from "./verification.ts";
 
 /** 404 detail for an org the user names but is not a member of. */
 export const NOT_YOURS = "You are not a member of that organization";
@@ -125,6 +132,11 @@ export async function login(
     throw invalidCredentials();
   }
   await undoPasswordAttempt(db, email, ctx.ip);
+  // REQUIRE_VERIFIED_EMAIL: only after the throttle and the right password, so no oracle.
+  if (deps.config.requireVerifiedEmail && !user.emailVerified) {
+    await sendVerificationMail(deps, user, { onLimit: "skip" });
+    throw emailUnverified();
+  }
   const orgs = await usableOrgs(deps, user.id);
 
   let chosen: { org: Org; m: Membership } | undefined;

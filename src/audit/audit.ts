@@ -24,6 +24,8 @@ export const AUDIT_EVENTS = [
   "login.failed",
   "session.revoked",
   "password.changed",
+  "user.password_reset",
+  "user.email_verified",
   "collection.created",
   "collection.dropped",
   "document.deleted",

@@ -1,6 +1,8 @@
 /**
- * The `invitations` collection. The token is shown once; only its sha256 is stored. An
- * invitation is pending until accepted, revoked or expired.
+ * The `invitations` collection. An invitation has two tokens: one shown once to the inviter,
+ * one mailed to the invitee (API.md, "Email"); only their sha256 is stored. Either accepts it,
+ * and accepting spends both (they name one document). An invitation is pending until accepted,
+ * revoked or expired.
  */
 import { type Db, ObjectId, ReadPreference } from "mongodb";
 import { isId } from "../platform/ids.ts";
@@ -16,6 +18,8 @@ interface InvitationDoc {
   email: string;
   role: Role;
   tokenHash: string;
+  /** The mailed token's hash (absent on invitations made before invitations were mailed). */
+  mailTokenHash?: string;
   invitedBy: ObjectId;
   createdAt: Date;
   expiresAt: Date;
@@ -48,20 +52,28 @@ const toInvitation = (d: InvitationDoc): Invitation => ({
 
 export async function ensureInvitationIndexes(db: Db, log?: Logger): Promise<void> {
   await invitations(db).createIndex({ tokenHash: 1 }, { unique: true, name: "token_unique" });
+  // Not unique: older invitations have none (256 random bits never collide anyway).
+  await invitations(db).createIndex({ mailTokenHash: 1 }, { name: "mail_token" });
   await invitations(db).createIndex({ orgId: 1, _id: 1 }, { name: "org_page" });
   await ensureTtlIndex(invitations(db), "expiresAt", log);
 }
 
 const pending = (now: Date) => ({ acceptedAt: null, revokedAt: null, expiresAt: { $gt: now } });
 
-/** Create an invitation, revoking earlier pending ones for the same email (a re-send). */
+const newToken = () => `inv_${encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)))}`;
+
+/**
+ * Create an invitation, revoking earlier pending ones for the same email (a re-send). `token`
+ * is the inviter's, `mailToken` the one for the invitee's mail.
+ */
 export async function createInvitation(
   db: Db,
   inv: { orgId: string; email: string; role: Role; invitedBy: string },
   now: Date,
   ttlMs: number,
-): Promise<{ invitation: Invitation; token: string }> {
-  const token = `inv_${encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)))}`;
+): Promise<{ invitation: Invitation; token: string; mailToken: string }> {
+  const token = newToken();
+  const mailToken = newToken();
   const orgId = new ObjectId(inv.orgId);
   await invitations(db).updateMany(
     { orgId, email: inv.email, ...pending(now) },
@@ -73,6 +85,7 @@ export async function createInvitation(
     email: inv.email,
     role: inv.role,
     tokenHash: await sha256Hex(token),
+    mailTokenHash: await sha256Hex(mailToken),
     invitedBy: new ObjectId(inv.invitedBy),
     createdAt: now,
     expiresAt: new Date(now.getTime() + ttlMs),
@@ -80,13 +93,26 @@ export async function createInvitation(
     revokedAt: null,
   };
   await invitations(db).insertOne(doc);
-  return { invitation: toInvitation(doc), token };
+  return { invitation: toInvitation(doc), token, mailToken };
 }
 
-/** The pending invitation a token names, or null (unknown, used, revoked or expired). */
+/**
+ * The pending invitation a token names, or null (unknown, used, revoked or expired); `mailed`
+ * when the token is the one mailed to the invitee.
+ */
 export async function findPendingByToken(db: Db, token: string, now: Date) {
   if (token.length > 100) return null;
-  const d = await invitations(db).findOne({ tokenHash: await sha256Hex(token), ...pending(now) });
+  const hash = await sha256Hex(token);
+  const d = await invitations(db).findOne({
+    $or: [{ tokenHash: hash }, { mailTokenHash: hash }],
+    ...pending(now),
+  });
+  return d ? { ...toInvitation(d), mailed: d.mailTokenHash === hash } : null;
+}
+
+export async function findInvitationById(db: Db, id: string): Promise<Invitation | null> {
+  if (!isId(id)) return null;
+  const d = await invitations(db).findOne({ _id: new ObjectId(id) });
   return d ? toInvitation(d) : null;
 }
 

@@ -115,6 +115,40 @@ export async function undoPasswordAttempt(db: Db, email: string, ip: string): Pr
   await Promise.all([throttle(db).deleteOne({ _id: k.email }), giveBack(db, k.ip)]);
 }
 
+/**
+ * Count a token check (a password reset) from `ip` on the address throttle before it is made:
+ * 429 past `limit` within the window, the count given back. A valid token gives it back too
+ * (`undoAddressAttempt`), so only wrong tokens fill a window.
+ */
+export async function countAddressAttempt(db: Db, ip: string, now: Date, limit: number) {
+  const key = passwordKeys("", ip).ip;
+  const doc = await hit(db, key, WINDOW_MS, now);
+  if (doc.count > limit) {
+    await giveBack(db, key);
+    refuse([doc], now, "Too many failed attempts from this address; try again later");
+  }
+}
+
+/** Give back an address's counted attempt (its token was valid). */
+export async function undoAddressAttempt(db: Db, ip: string): Promise<void> {
+  await giveBack(db, passwordKeys("", ip).ip);
+}
+
+/** Mails of one kind to one address per hour (API.md: at most 3, against mail bombing). */
+export const MAIL_LIMIT = 3;
+
+/**
+ * Count one mail of `kind` to `email`; false past `MAIL_LIMIT` within the hour (then send none).
+ * One write whatever the answer, so a caller's work does not tell whether the address is known.
+ */
+export async function countMail(db: Db, kind: string, email: string, now: Date) {
+  const doc = await hit(db, `mail:${kind}:${email}`, CREATE_WINDOW_MS, now);
+  return {
+    allowed: doc.count <= MAIL_LIMIT,
+    retryAfterSeconds: (doc.expiresAt.getTime() - now.getTime()) / 1000,
+  };
+}
+
 /** Count one creation on `key`; 429 past `limit` per hour (0: no limit). */
 async function countCreation(db: Db, key: string, limit: number, now: Date, message: string) {
   if (limit === 0) return;

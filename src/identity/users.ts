@@ -8,6 +8,8 @@ interface UserDoc {
   passwordHash: string;
   /** Platform staff (API.md, "Operators"); granted only by `deno task operator`. */
   platformRole?: PlatformRole;
+  /** Set when a mail sent to `email` proved the address; absent (users from before): false. */
+  emailVerifiedAt?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -19,6 +21,7 @@ export interface User {
   email: string;
   passwordHash: string;
   platformRole?: PlatformRole;
+  emailVerified: boolean;
   createdAt: Date;
 }
 
@@ -28,6 +31,7 @@ const toUser = (d: UserDoc): User => ({
   email: d.email,
   passwordHash: d.passwordHash,
   ...(d.platformRole ? { platformRole: d.platformRole } : {}),
+  emailVerified: d.emailVerifiedAt instanceof Date,
   createdAt: d.createdAt,
 });
 
@@ -54,16 +58,20 @@ export async function findUsersByIds(db: Db, ids: string[]): Promise<User[]> {
   return docs.map(toUser);
 }
 
-/** Insert a user with a chosen id; throws the driver's duplicate-key error when the email exists. */
+/**
+ * Insert a user with a chosen id; throws the driver's duplicate-key error when the email exists.
+ * `emailVerified`: a mail to the address proved it already (an invitation's mailed link).
+ */
 export async function insertUser(
   db: Db,
-  user: { id: string; email: string; passwordHash: string },
+  user: { id: string; email: string; passwordHash: string; emailVerified?: boolean },
   now: Date,
 ): Promise<User> {
   const doc: UserDoc = {
     _id: new ObjectId(user.id),
     email: normalizeEmail(user.email),
     passwordHash: user.passwordHash,
+    ...(user.emailVerified ? { emailVerifiedAt: now } : {}),
     createdAt: now,
     updatedAt: now,
   };
@@ -75,6 +83,42 @@ export async function setPasswordHash(db: Db, id: string, hash: string, now: Dat
   await users(db).updateOne({ _id: new ObjectId(id) }, {
     $set: { passwordHash: hash, updatedAt: now },
   });
+}
+
+/**
+ * A password reset: the new hash, and the email verified (the reset mail proved the address).
+ * Conditional on `email`, so that a changed address is not marked by a mail to the old one.
+ */
+export async function resetPasswordHash(
+  db: Db,
+  id: string,
+  email: string,
+  hash: string,
+  now: Date,
+): Promise<boolean> {
+  const r = await users(db).updateOne({ _id: new ObjectId(id), email }, {
+    $set: { passwordHash: hash, updatedAt: now },
+    $min: { emailVerifiedAt: now },
+  });
+  return r.matchedCount === 1;
+}
+
+/**
+ * Mark the email verified, when it is still `email` (the address the mail went to); false when
+ * it was verified before or the user or address is gone.
+ */
+export async function markEmailVerified(
+  db: Db,
+  id: string,
+  email: string,
+  now: Date,
+): Promise<boolean> {
+  if (!isId(id)) return false;
+  const r = await users(db).updateOne(
+    { _id: new ObjectId(id), email, emailVerifiedAt: { $exists: false } },
+    { $set: { emailVerifiedAt: now, updatedAt: now } },
+  );
+  return r.modifiedCount === 1;
 }
 
 /** Grant (`role`) or revoke (`null`) a platform role; null when no user has this email. */

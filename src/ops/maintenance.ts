@@ -5,6 +5,7 @@
  */
 import type { Deps } from "../platform/deps.ts";
 import { deleteExpiredEvents } from "../audit/audit.ts";
+import { deleteExpiredAccountTokens } from "../identity/account-tokens.ts";
 import { deleteExpiredInvitations } from "../identity/invitations.ts";
 import { deleteExpiredSessions } from "../identity/sessions.ts";
 import { deleteExpiredThrottles } from "../identity/throttle.ts";
@@ -70,6 +71,7 @@ export async function runMaintenance(
   const swept = {
     sessions: await deleteExpiredSessions(master, now),
     invitations: await deleteExpiredInvitations(master, now),
+    accountTokens: await deleteExpiredAccountTokens(master, now),
     throttles: await deleteExpiredThrottles(master, now),
     tombstones: await deleteExpiredTombstones(master, now),
     outbox: await deleteFinishedBefore(

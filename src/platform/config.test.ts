@@ -216,3 +216,12 @@ Deno.test("MAIL_FROM, PUBLIC_URL and SERVICE_NAME refuse what could break a head
   );
   assertMatch(configError({ SERVICE_NAME: "Acme\r\nBcc: x@y.z" }), /SERVICE_NAME/);
 });
+
+Deno.test("password reset links last 60 minutes and verified emails are not required by default", () => {
+  const d = loadConfig({});
+  assertEquals([d.passwordResetTtlMinutes, d.requireVerifiedEmail], [60, false]);
+  const set = loadConfig({ PASSWORD_RESET_TTL_MINUTES: "15", REQUIRE_VERIFIED_EMAIL: "1" });
+  assertEquals([set.passwordResetTtlMinutes, set.requireVerifiedEmail], [15, true]);
+  assertMatch(configError({ PASSWORD_RESET_TTL_MINUTES: "0" }), /PASSWORD_RESET_TTL_MINUTES/);
+  assertMatch(configError({ REQUIRE_VERIFIED_EMAIL: "yes" }), /REQUIRE_VERIFIED_EMAIL/);
+});

@@ -47,6 +47,8 @@ const schema = z.object({
   PROVISIONING_GRACE_SECONDS: int(0, 3600).default(60),
   AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
   INVITATION_TTL_DAYS: int(1, 90).default(7),
+  PASSWORD_RESET_TTL_MINUTES: int(5, 1440).default(60),
+  REQUIRE_VERIFIED_EMAIL: z.enum(["0", "1"]).default("0"),
   TRUSTED_PROXIES: z.string().default(""),
   CORS_ORIGINS: z.string().default(""),
   EMBEDDED_DATABASE: z.enum(["0", "1"]).default("0"),
@@ -109,6 +111,10 @@ export interface Config {
   provisioningGraceSeconds: number;
   auditRetentionDays: number;
   invitationTtlDays: number;
+  /** How long a password reset link works (minutes). */
+  passwordResetTtlMinutes: number;
+  /** Unverified users' right passwords answer 403 `email_unverified` instead of tokens. */
+  requireVerifiedEmail: boolean;
   /** Addresses and CIDR ranges of proxies whose X-Forwarded-For is believed ("*": any peer). */
   trustedProxies: string[];
   /**
@@ -243,6 +249,8 @@ export function loadConfig(env: Env): Config {
     provisioningGraceSeconds: e.PROVISIONING_GRACE_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     invitationTtlDays: e.INVITATION_TTL_DAYS,
+    passwordResetTtlMinutes: e.PASSWORD_RESET_TTL_MINUTES,
+    requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL === "1",
     trustedProxies,
     corsOrigins,
     dataQuotas: {

@@ -56,6 +56,12 @@ export function weakPassword(weakness: string): AppError {
     errors: [{ path: "password", message: `Password ${weakness}` }],
   });
 }
+/** 400: a reset or verification token that is unknown, spent, expired or altered. */
+export const invalidToken = make(
+  400,
+  "invalid_token",
+  "The link is unknown, used or expired; ask for a new one",
+);
 export const invalidCursor = () =>
   new AppError(400, "invalid_cursor", "The cursor is not one this API returned", {
     errors: [{ path: "cursor", message: "Not a cursor this API returned for this query" }],
@@ -81,6 +87,11 @@ export const invalidCredentials = make(
 export const forbidden = make(403, "forbidden", "This action is not allowed");
 export const orgSuspended = make(403, "org_suspended", "The organization is suspended");
 export const noMembership = make(403, "no_membership", "This user belongs to no organization");
+export const emailUnverified = make(
+  403,
+  "email_unverified",
+  "Confirm your email address first: a new confirmation mail is on its way",
+);
 export const notFound = make(404, "not_found", "Not found");
 export const orgNotFound = make(404, "org_not_found", "Organization not found");
 export const memberNotFound = make(404, "member_not_found", "Member not found");
@@ -105,6 +116,7 @@ export const moveInProgress = make(
 );
 export const alreadyMember = make(409, "already_member", "This user is already a member");
 export const lastOwner = make(409, "last_owner", "An organization must keep at least one owner");
+export const alreadyVerified = make(409, "already_verified", "The email address is verified");
 export const payloadTooLarge = make(413, "payload_too_large", "The request body is too large");
 export const unsupportedMediaType = make(
   415,
@@ -179,6 +191,8 @@ export const overloaded = retryAfter(
   "Too many password checks at once; try again shortly",
   1,
 );
+/** 503: this installation sends no mail (`MAIL=off`); not passing, so no Retry-After. */
+export const mailDisabled = make(503, "mail_disabled", "This service sends no mail");
 /** 503 while the org refuses writes (a move's switch); reads continue. */
 export const orgMaintenance = retryAfter(
   503,

@@ -44,10 +44,13 @@ export interface OwnerInvitation {
   token: string;
 }
 
+/** The invitation's token for the invitee's mail: never in a response. */
+export type MailedOwnerInvitation = OwnerInvitation & { mailToken: string };
+
 /** The answer to a creation: the owner, or (an operator's org) the first owner's invitation. */
 export type Created =
   | { org: Org; admin: { id: string; email: string }; invitation?: undefined }
-  | { org: Org; invitation: OwnerInvitation; admin?: undefined };
+  | { org: Org; invitation: MailedOwnerInvitation; admin?: undefined };
 
 /** The owner's part in each step of provisioning, once the checks before the claim passed. */
 export interface PreparedOwner {
@@ -192,7 +195,7 @@ function invitee(
   owner: Extract<Owner, { kind: "invitee" }>,
   ctx: RequestContext,
 ): PreparedOwner {
-  let invitation: OwnerInvitation | undefined;
+  let invitation: MailedOwnerInvitation | undefined;
   return {
     ownerId: new ObjectId(),
     userCreated: true, // no user has this id: a rollback finds none to remove
@@ -204,7 +207,14 @@ function invitee(
         deps.config.invitationTtlDays * 86_400_000,
       );
       const { id, email, expiresAt } = made.invitation;
-      invitation = { id, email, role: "owner", expiresAt, token: made.token };
+      invitation = {
+        id,
+        email,
+        role: "owner",
+        expiresAt,
+        token: made.token,
+        mailToken: made.mailToken,
+      };
     },
     async announce(org) {
       await recordEvent(deps, org, "org.created", ctx, { name: org.name, slug: org.slug });

@@ -12,7 +12,8 @@
  * --only=    scenario numbers to run (their ceilings run too), e.g. --only=3,4
  *
  * Each scenario group is a module of tools/bench/ (see GROUPS); 9 and 10 measure the embedded
- * database itself, 11 and 12 start embedded servers of their own.
+ * database itself, 11 and 12 start embedded servers of their own; 13 (tools/bench/scenarios/
+ * mail.ts) starts an SMTP server and a service of its own that mails to it.
  */
 import { loadConfig } from "../../src/platform/config.ts";
 import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
@@ -23,6 +24,7 @@ import { logins } from "./logins.ts";
 import { summarizeProfiles } from "./measure.ts";
 import { orgCreation } from "./org-creation.ts";
 import { migrateTask } from "./migrate.ts";
+import { mail } from "./scenarios/mail.ts";
 import { orgMove } from "./move.ts";
 import { startService } from "./processes.ts";
 import { markdown, type Report, type Row, writeReport } from "./report.ts";
@@ -44,6 +46,7 @@ const GROUPS: ScenarioGroup[] = [
   scale, // 10
   orgMove, // 11
   migrateTask, // 12
+  mail, // 13 (starts a service and an SMTP server of its own)
 ];
 const RSS_BAR_MIB = 256;
 

@@ -6,4 +6,7 @@ export const authRouter = createRouter()
   .openapi(routes.login, handlers.login)
   .openapi(routes.refresh, handlers.refresh)
   .openapi(routes.logout, handlers.logout)
-  .openapi(routes.switchOrg, handlers.switchOrg);
+  .openapi(routes.switchOrg, handlers.switchOrg)
+  .openapi(routes.forgotPassword, handlers.forgotPassword)
+  .openapi(routes.resetPassword, handlers.resetPassword)
+  .openapi(routes.verifyEmail, handlers.verifyEmail);

@@ -9,6 +9,7 @@ import {
   errors,
   json,
   jsonBody,
+  Password,
   SignInPairSchema,
   TokenPairSchema,
 } from "../../http/schemas.ts";
@@ -30,7 +31,8 @@ export const login = createRoute({
     "throttled per email (LOGIN_EMAIL_LIMIT, default 5) and per client address " +
     "(LOGIN_ADDRESS_LIMIT, default 50; IPv6 per /64) within 15 minutes: 429 with Retry-After. " +
     "A refused attempt checks no password and is not counted; a right password undoes its " +
-    "count.",
+    "count. With REQUIRE_VERIFIED_EMAIL=1, an unverified user's right password answers 403 " +
+    "`email_unverified` (and a new verification mail, at most 3 an hour) instead of tokens.",
   request: jsonBody(
     z.strictObject({ email: Email, password: AnyPassword, org: OrgRef.optional() }),
   ),
@@ -74,7 +76,58 @@ export const switchOrg = createRoute({
   },
 });
 
+/** A reset or verification token from a mail's link. */
+const MailToken = z.string().min(1).max(200).openapi({
+  description: "The token of the mail's link",
+});
+
+export const AcceptedSchema = z.object({ status: z.literal("accepted") });
+
+export const forgotPassword = createRoute({
+  method: "post",
+  path: "/v1/auth/password/forgot",
+  tags: ["auth"],
+  summary: "Mail a password reset link",
+  middleware: [publicAccess, noStore] as const,
+  description: "Always 202 with the same body, whether or not the email has an account (and in " +
+    "about the same time). If it has, a mail with a link to " +
+    "`<PUBLIC_URL>/console/#/reset?token=...` is sent; at most 3 such mails per email per hour " +
+    "(further requests: still 202, no mail). 503 `mail_disabled` when the service sends no mail.",
+  request: jsonBody(z.strictObject({ email: Email })),
+  responses: { 202: json(AcceptedSchema, "Accepted"), ...errors(400) },
+});
+
+export const resetPassword = createRoute({
+  method: "post",
+  path: "/v1/auth/password/reset",
+  tags: ["auth"],
+  summary: "Choose a new password with the token of a reset mail",
+  middleware: [publicAccess, noStore] as const,
+  description: "Replaces the password (the usual rules: 400 `weak_password`, the token stays " +
+    "usable), revokes every session of the user, spends every other reset token and marks the " +
+    "email verified. A token works once, for PASSWORD_RESET_TTL_MINUTES (default 60). Unknown, " +
+    "spent, expired or altered: 400 `invalid_token`, nothing changed. Counted by the client " +
+    "address's throttle (LOGIN_ADDRESS_LIMIT per 15 minutes; 429 with Retry-After).",
+  request: jsonBody(z.strictObject({ token: MailToken, newPassword: Password })),
+  responses: { 204: { description: "The password is replaced" }, ...errors(400, 429) },
+});
+
+export const verifyEmail = createRoute({
+  method: "post",
+  path: "/v1/auth/email/verify",
+  tags: ["auth"],
+  summary: "Verify an email address with the token of a verification mail",
+  middleware: [publicAccess, noStore] as const,
+  description: "A token works once, for 24 hours; a newer verification mail replaces it. " +
+    "Unknown, spent, expired or altered: 400 `invalid_token`, nothing changed.",
+  request: jsonBody(z.strictObject({ token: MailToken })),
+  responses: { 204: { description: "The email address is verified" }, ...errors(400) },
+});
+
 export type LoginRoute = typeof login;
+export type ForgotPasswordRoute = typeof forgotPassword;
+export type ResetPasswordRoute = typeof resetPassword;
+export type VerifyEmailRoute = typeof verifyEmail;
 export type RefreshRoute = typeof refresh;
 export type LogoutRoute = typeof logout;
 export type SwitchRoute = typeof switchOrg;

@@ -4,4 +4,5 @@ import * as routes from "./me.routes.ts";
 
 export const meRouter = createRouter()
   .openapi(routes.me, handlers.me)
-  .openapi(routes.password, handlers.password);
+  .openapi(routes.password, handlers.password)
+  .openapi(routes.emailVerification, handlers.emailVerification);

@@ -23,7 +23,13 @@ export const me = createRoute({
   responses: {
     200: json(
       z.object({
-        user: z.object({ id: Id, email: z.string() }),
+        user: z.object({
+          id: Id,
+          email: z.string(),
+          emailVerified: z.boolean().openapi({
+            description: "Whether a mail proved the address (verification link or password reset)",
+          }),
+        }),
         org: OrgSchema.nullable().openapi({
           description: "The token's org; null for an operator signed in outside any org",
         }),
@@ -49,5 +55,22 @@ export const password = createRoute({
   responses: { 204: { description: "Changed" }, ...errors(400, 401, 429) },
 });
 
+export const emailVerification = createRoute({
+  method: "post",
+  path: "/v1/me/email/verification",
+  tags: ["auth"],
+  summary: "Mail a new verification link to the signed-in user's address",
+  description: "Earlier verification links stop working. 409 `already_verified`; at most 3 " +
+    "such mails per hour (429 with Retry-After); 503 `mail_disabled` when the service sends no " +
+    "mail.",
+  security: bearer,
+  middleware: [auth] as const,
+  responses: {
+    202: json(z.object({ status: z.literal("accepted") }), "A verification mail is on its way"),
+    ...errors(401, 409, 429),
+  },
+});
+
 export type MeRoute = typeof me;
+export type EmailVerificationRoute = typeof emailVerification;
 export type PasswordRoute = typeof password;
