@@ -26,6 +26,8 @@ export const AUDIT_EVENTS = [
   "password.changed",
   "collection.created",
   "collection.dropped",
+  "index.created",
+  "index.dropped",
   "document.deleted",
 ] as const;
 export type AuditEventType = typeof AUDIT_EVENTS[number];
