@@ -1,5 +1,5 @@
 /**
- * Hash routes (`#/members`, `#/accept/<token>`): the page is one document at `/console`, and
+ * Hash routes (`#/members`, `#/accept/<token>` or `#/accept?token=<token>`): the page is one document at `/console`, and
  * what follows `#` never reaches the server, so an invitation token in a link stays out of
  * its logs.
  */
@@ -12,8 +12,15 @@ export interface Route {
   params: string[];
 }
 
+/** The `?key=value` part of a hash (`#/accept?token=…`), or an empty one. */
+export function hashQuery(hash: string): URLSearchParams {
+  const at = hash.indexOf("?");
+  return new URLSearchParams(at < 0 ? "" : hash.slice(at + 1));
+}
+
 export function parseHash(hash: string): Route {
-  const [name = "", ...params] = hash.replace(/^#\/?/, "").split("/").filter(Boolean)
+  const path = hash.split("?")[0];
+  const [name = "", ...params] = path.replace(/^#\/?/, "").split("/").filter(Boolean)
     .map((s) => {
       try {
         return decodeURIComponent(s);
