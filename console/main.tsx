@@ -2,7 +2,7 @@
  * The web console: a single page on the typed client (src/client.ts). The hash names the view
  * (views/index.ts); a view that needs a session shows sign-in until there is one.
  */
-import { render, useEffect, useState, useSyncExternalStore } from "hono/jsx/dom";
+import { render, useEffect, useRef, useState, useSyncExternalStore } from "hono/jsx/dom";
 import { problemOf } from "../src/client.ts";
 import { ProblemNote, useAction } from "./problems.tsx";
 import { go, href, type Route, useRoute } from "./router.ts";
@@ -30,10 +30,31 @@ function pick(route: Route, session: Session | null): View {
   return named;
 }
 
+/**
+ * The org switcher: the current org's name in full, cut with an ellipsis (and then given a
+ * `title`) only when the header has no room for it; a native select laid over it does the
+ * choosing, so keyboards and screen readers get the usual control.
+ */
 function OrgSwitcher({ session, me }: { session: Session; me: Me }) {
   const action = useAction();
+  const nameRef = useRef<HTMLSpanElement>(null);
+  const [cut, setCut] = useState(false);
+  const current = me.orgs.find((o) => o.id === session.org.id);
+  const name = current?.name ?? session.org.slug;
+  useEffect(() => {
+    const measure = () => {
+      const el = nameRef.current;
+      if (el) setCut(el.scrollWidth > el.clientWidth + 1);
+    };
+    measure();
+    addEventListener("resize", measure);
+    return () => removeEventListener("resize", measure);
+  }, [name]);
   return (
-    <div class="switcher">
+    <div class="switcher" title={cut ? name : undefined} data-testid="org-switcher">
+      <span class="org-name" ref={nameRef} data-testid="org-name">{name}</span>
+      {current ? <span class="badge role">{ROLE_LABELS[current.role]}</span> : null}
+      <span class="caret" aria-hidden="true">▾</span>
       <select
         name="org"
         aria-label="Switch organization"
@@ -65,12 +86,33 @@ function OrgSwitcher({ session, me }: { session: Session; me: Me }) {
   );
 }
 
+/**
+ * The header: the brand, the org switcher and the main navigation; the account (email, API
+ * docs, sign out) sits at the right on a wide screen and behind the Menu button on a narrow one,
+ * where the navigation is one row of its own.
+ */
 function Header({ session, me, view }: { session: Session | null; me: Me | null; view: View }) {
   const out = useAction();
+  const [open, setOpen] = useState(false);
+  // A new page closes the menu.
+  useEffect(() => setOpen(false), [view]);
   return (
-    <header class="top">
+    <header class={`top${session ? " signed-in" : ""}${open ? " open" : ""}`}>
       <a class="brand" href={href(session ? "overview" : "sign-in")}>Org console</a>
       {session && me ? <OrgSwitcher session={session} me={me} /> : null}
+      {session
+        ? (
+          <button
+            type="button"
+            class="menu-button"
+            aria-expanded={open ? "true" : "false"}
+            aria-controls="account-menu"
+            onClick={() => setOpen(!open)}
+          >
+            Menu
+          </button>
+        )
+        : null}
       {session
         ? (
           <nav aria-label="Main" class="main-nav">
@@ -79,14 +121,14 @@ function Header({ session, me, view }: { session: Session | null; me: Me | null;
                 {v.title}
               </a>
             ))}
-            <a href="/docs">API docs</a>
           </nav>
         )
         : null}
       {session
         ? (
-          <div class="account">
+          <div class="account" id="account-menu">
             <span class="muted" data-testid="user-email">{me?.user.email}</span>
+            <a href="/docs">API docs</a>
             <button type="button" disabled={out.busy} onClick={() => void out.run(signOut)}>
               Sign out
             </button>

@@ -1,5 +1,6 @@
 /**
- * Hash routes (`#/members`, `#/accept/<token>`): the page is one document at `/console`, and
+ * Hash routes (`#/members`, `#/accept/<token>` or `#/accept?token=<token>`): the page is one
+ * document at `/console`, and
  * what follows `#` never reaches the server, so an invitation token in a link stays out of
  * its logs. The links of mails read `#/<view>?token=<token>`: the token is then the view's
  * first parameter, as in `#/<view>/<token>`.
@@ -11,6 +12,12 @@ export interface Route {
   name: string;
   /** The remaining segments, decoded. */
   params: string[];
+}
+
+/** The `?key=value` part of a hash (`#/accept?token=…`), or an empty one. */
+export function hashQuery(hash: string): URLSearchParams {
+  const at = hash.indexOf("?");
+  return new URLSearchParams(at < 0 ? "" : hash.slice(at + 1));
 }
 
 export function parseHash(hash: string): Route {

@@ -18,6 +18,7 @@ import { membersRouter } from "./routes/members/members.index.ts";
 import { orgsRouter } from "./routes/orgs/orgs.index.ts";
 import { docsRouter, platformRouter } from "./routes/platform/platform.index.ts";
 import { collectionRoutes } from "./routes/collections/collections.index.ts";
+import { indexRoutes } from "./routes/indexes/indexes.index.ts";
 import { consoleRoutes } from "./routes/console/console.index.ts";
 import { documentRoutes } from "./routes/documents/documents.index.ts";
 
@@ -65,6 +66,7 @@ export function createApp(deps: Deps) {
     .route("/", adminRouter)
     .route("/", compatRouter)
     .route("/", collectionRoutes())
+    .route("/", indexRoutes())
     .route("/", documentRoutes());
   app.route("/", docsRouter);
   app.route("/", consoleRoutes(deps));

@@ -1,6 +1,7 @@
 /**
  * One collection: its documents a page at a time (keyset cursors, the earlier ones kept here so
- * Previous needs no offset), filtered by a JSON filter; add a document; drop the collection.
+ * Previous needs no offset), filtered by a JSON filter and sorted by up to three fields; its
+ * indexes (added and dropped by owners and admins); add a document; drop the collection.
  */
 import { useState } from "hono/jsx/dom";
 import { problemOf } from "../../src/client.ts";
@@ -18,6 +19,7 @@ import { ProblemNote, useAction } from "../problems.tsx";
 import { go, href } from "../router.ts";
 import { send, type Session } from "../session.ts";
 import { ConfirmName, Heading, Pager, usePages } from "../ui.tsx";
+import { IndexManager } from "./data-indexes.tsx";
 
 const PAGE_SIZES = [10, 20, 50, 100];
 
@@ -40,6 +42,88 @@ export function Indexes({ indexes }: { indexes: Collection["indexes"] }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+/** One key of the documents' order: a field path, ascending or descending. */
+interface SortKey {
+  field: string;
+  desc: boolean;
+}
+
+const MAX_SORT = 3;
+
+/** `-createdAt,name`: the API's `?sort=` for these keys (empty fields left out). */
+const sortParam = (keys: SortKey[]) =>
+  keys.filter((k) => k.field.trim()).map((k) => `${k.desc ? "-" : ""}${k.field.trim()}`).join(",");
+
+/** Up to three sort fields, each ascending or descending; a change applies at once. */
+function SortFields(
+  { keys, known, onEdit, onChange }: {
+    keys: SortKey[];
+    known: string[];
+    /** A field being typed: kept, applied by its change (or the form's submit). */
+    onEdit: (keys: SortKey[]) => void;
+    onChange: (keys: SortKey[]) => void;
+  },
+) {
+  const with_ = (i: number, k: Partial<SortKey>) =>
+    keys.map((old, j) => j === i ? { ...old, ...k } : old);
+  const at = (i: number, k: Partial<SortKey>) => onChange(with_(i, k));
+  return (
+    <fieldset class="sort" data-testid="sort">
+      <legend>Sort</legend>
+      <datalist id="known-fields">
+        {known.map((f) => <option key={f} value={f} />)}
+      </datalist>
+      {keys.length === 0 ? <p class="muted hint">Oldest first (by _id).</p> : null}
+      {keys.map((k, i) => (
+        <div class="row sort-key" key={i}>
+          <label class="grow">
+            <span class="visually-hidden">Sort field {i + 1}</span>
+            <input
+              name={`sort-${i}`}
+              class="code"
+              list="known-fields"
+              autocomplete="off"
+              spellcheck={false}
+              placeholder="field, e.g. createdAt"
+              aria-label={`Sort field ${i + 1}`}
+              value={k.field}
+              onInput={(e: Event) =>
+                onEdit(with_(i, { field: (e.target as HTMLInputElement).value }))}
+              onChange={(e: Event) => at(i, { field: (e.target as HTMLInputElement).value })}
+            />
+          </label>
+          <select
+            aria-label={`Order of sort field ${i + 1}`}
+            onChange={(e: Event) =>
+              at(i, { desc: (e.target as HTMLSelectElement).value === "desc" })}
+          >
+            <option value="asc" selected={!k.desc}>Asc ↑</option>
+            <option value="desc" selected={k.desc}>Desc ↓</option>
+          </select>
+          <button
+            type="button"
+            aria-label={`Remove sort field ${i + 1}`}
+            onClick={() => onChange(keys.filter((_, j) => j !== i))}
+          >
+            ✕
+          </button>
+        </div>
+      ))}
+      {keys.length < MAX_SORT
+        ? (
+          <button
+            type="button"
+            class="link-button"
+            onClick={() => onChange([...keys, { field: "", desc: false }])}
+          >
+            + Sort by a field
+          </button>
+        )
+        : null}
+    </fieldset>
   );
 }
 
@@ -147,6 +231,8 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
   const [draft, setDraft] = useState("");
   const [filter, setFilter] = useState("");
   const [limit, setLimit] = useState(20);
+  const [sortDraft, setSortDraft] = useState<SortKey[]>([]);
+  const [sort, setSort] = useState("");
   const pages = usePages();
   const cursor = pages.cursor;
   // Applying a filter (even the same one) reads the documents and the count again.
@@ -166,16 +252,36 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
     const res = await send(() =>
       documents.$get({
         param: { slug, name },
-        query: { limit: String(limit), cursor, ...(filter ? { filter } : {}) },
+        query: {
+          limit: String(limit),
+          cursor,
+          ...(filter ? { filter } : {}),
+          ...(sort ? { sort } : {}),
+        },
       })
     );
     return res.ok ? ok(await res.json()) : failed(await problemOf(res));
-  }, [slug, name, filter, limit, cursor, generation]);
+  }, [slug, name, filter, sort, limit, cursor, generation]);
   const docs = page.data?.items ?? [];
   const reload = () => {
     info.reload();
     page.reload();
   };
+  // The sort is applied as it changes: its cursor pages start again from the first.
+  const applySort = (keys: SortKey[]) => {
+    setSortDraft(keys);
+    const next = sortParam(keys);
+    if (next !== sort) {
+      setSort(next);
+      pages.first();
+    }
+  };
+  const known = [
+    ...new Set([
+      ...docs.flatMap((d) => Object.keys(d)),
+      ...(collection?.indexes ?? []).flatMap((i) => Object.keys(i.fields)),
+    ]),
+  ].sort();
 
   return (
     <>
@@ -188,10 +294,6 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
             <dl class="facts">
               <dt>Documents</dt>
               <dd data-field="count">{collection.count.toLocaleString()}</dd>
-              <dt>Indexes</dt>
-              <dd>
-                <Indexes indexes={collection.indexes} />
-              </dd>
             </dl>
           </section>
         )
@@ -205,6 +307,7 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
           onSubmit={(e: Event) => {
             e.preventDefault();
             setFilter(draft.trim());
+            setSort(sortParam(sortDraft));
             first();
           }}
         >
@@ -241,6 +344,7 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
               </select>
             </div>
           </div>
+          <SortFields keys={sortDraft} known={known} onEdit={setSortDraft} onChange={applySort} />
           <p class="muted hint" id="filter-hint">
             Field paths and the operators{" "}
             <code>
@@ -278,6 +382,18 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
           : null}
         <Pager pages={pages} page={page} label="Document pages" labels={["Previous", "Next"]} />
       </section>
+      {collection
+        ? (
+          <IndexManager
+            slug={slug}
+            name={name}
+            indexes={collection.indexes}
+            manages={manages(session.role)}
+            known={known}
+            onChanged={info.reload}
+          />
+        )
+        : null}
       <AddDocument slug={slug} name={name} onAdded={reload} />
       {manages(session.role) && collection ? <DropCollection slug={slug} name={name} /> : null}
     </>

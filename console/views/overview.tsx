@@ -1,16 +1,56 @@
-/** The org's overview: name, slug, status, member count; rename (owner or admin) and delete (owner). */
+/**
+ * The org's overview: name, slug, status, member count; first steps while it is empty; rename
+ * (owner or admin) and delete (owner).
+ */
 import { useState } from "hono/jsx/dom";
 import { problemOf } from "../../src/client.ts";
 import { failed, ok, useLoad } from "../load.ts";
 import { ProblemNote, useAction } from "../problems.tsx";
+import { href } from "../router.ts";
 import { api, end, loadMe, renamed, send } from "../session.ts";
 import { ConfirmName, date, formValues, Heading, ROLE_LABELS } from "../ui.tsx";
 import { sessionView, type SessionViewProps } from "./view.ts";
+
+/** An empty org's first steps: invite a colleague, create a collection, call the API. */
+function FirstSteps({ slug, manages }: { slug: string; manages: boolean }) {
+  const curl = `curl -s ${location.origin}/v1/orgs/${slug}/collections \\\n` +
+    `  -H "authorization: Bearer $TOKEN"`;
+  return (
+    <section class="card first-steps" aria-labelledby="first-steps-title">
+      <h2 id="first-steps-title">First steps</h2>
+      <ol class="steps">
+        {manages
+          ? (
+            <li>
+              <a href={href("members")}>Invite a colleague</a>
+              <span class="muted">: they get a link to join as a member or an admin.</span>
+            </li>
+          )
+          : null}
+        <li>
+          <a href={href("data")}>Create a collection</a>
+          <span class="muted">: your organization's own database, with indexes and documents.</span>
+        </li>
+        <li>
+          <a href="/docs">Read the API docs</a>
+          <span class="muted">
+            : every route, with <code>{slug}</code> as the <code>slug</code>. For example:
+          </span>
+          <pre class="code snippet" data-testid="curl"><code>{curl}</code></pre>
+        </li>
+      </ol>
+    </section>
+  );
+}
 
 function Overview({ session }: SessionViewProps) {
   const slug = session.org.slug;
   const org = useLoad(async () => {
     const res = await send(() => api.v1.orgs[":slug"].$get({ param: { slug } }));
+    return res.ok ? ok(await res.json()) : failed(await problemOf(res));
+  }, [slug]);
+  const cols = useLoad(async () => {
+    const res = await send(() => api.v1.orgs[":slug"].collections.$get({ param: { slug } }));
     return res.ok ? ok(await res.json()) : failed(await problemOf(res));
   }, [slug]);
   const rename = useAction();
@@ -50,6 +90,9 @@ function Overview({ session }: SessionViewProps) {
         )
         : org.loading
         ? <p class="muted">Loading…</p>
+        : null}
+      {o && cols.data && cols.data.items.length === 0 && (o.memberCount ?? 0) <= 1
+        ? <FirstSteps slug={o.slug} manages={canRename} />
         : null}
       {o && canRename
         ? (

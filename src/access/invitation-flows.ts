@@ -27,7 +27,13 @@ import { addMembership, findMembership, type Role, ROLES } from "../identity/mem
 import { assertStrongPassword } from "../identity/passwords.ts";
 import { countInvitation, countMail } from "../identity/throttle.ts";
 import { mailEnabled, queueMail } from "../outbox/mail.ts";
-import { findUserByEmail, insertUser, normalizeEmail, type User } from "../identity/users.ts";
+import {
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  normalizeEmail,
+  type User,
+} from "../identity/users.ts";
 import { findOrgById, type Org } from "../tenants/orgs.ts";
 import { isOperator } from "./operators.ts";
 import type { CallerScope, Scope } from "./scope.ts";
@@ -136,22 +142,19 @@ export async function cancelInvitation(
   });
 }
 
+const notFound = () => invitationNotFound("The invitation is unknown, used, revoked or expired");
+
 /**
- * Accept an invitation. A new email: `password` creates the user. An email that belongs to a
- * user: the request must carry that user's own token (401 `sign_in_required` without one, 403
- * with another user's); no password is checked here, so an invitation cannot be used to guess
- * one. With neither a token nor a password the answer is 401 `sign_in_required` whether the
- * email has an account or not, and another user's token is 403 either way. The invitation works once, and only while its inviter may still grant its role. Returns a
- * token pair for the org.
+ * The invitation a token names while it can be accepted, with its org: pending, its org active,
+ * its inviter still allowed to grant its role. Else 404 `invitation_not_found`, the same for
+ * every reason. An unknown token costs one hash and one indexed read.
  */
-export async function acceptInvitation(
+async function usableInvitation(
   deps: Deps,
-  { actor: principal, request: ctx }: CallerScope,
-  input: { token: string; password?: string },
-): Promise<OrgTokenPair> {
+  token: string,
+): Promise<{ inv: Invitation & { mailed: boolean }; org: Org }> {
   const db = deps.db.master;
-  const notFound = () => invitationNotFound("The invitation is unknown, used, revoked or expired");
-  const inv = await findPendingByToken(db, input.token, deps.now());
+  const inv = await findPendingByToken(db, token, deps.now());
   if (!inv) throw notFound();
   const [org, inviter] = await Promise.all([
     findOrgById(db, inv.orgId),
@@ -163,6 +166,55 @@ export async function acceptInvitation(
     ? grantable(inviter.role).includes(inv.role)
     : await isOperator(deps, inv.invitedBy);
   if (!mayGrant) throw notFound();
+  return { inv, org };
+}
+
+export interface InvitationPreview {
+  org: { name: string; slug: string };
+  role: Role;
+  email: string;
+  invitedBy: { email: string };
+  expiresAt: Date;
+}
+
+/**
+ * What an invitation is, for the page that opens its link: the org, the role, the invited email
+ * and who invited. Only to the token's holder, and only while it can be accepted (404
+ * `invitation_not_found` otherwise, whatever the reason); nothing about whether the invited
+ * email has an account.
+ */
+export async function previewInvitation(
+  deps: Deps,
+  input: { token: string },
+): Promise<InvitationPreview> {
+  const { inv, org } = await usableInvitation(deps, input.token);
+  const inviter = await findUserById(deps.db.master, inv.invitedBy);
+  if (!inviter) throw notFound();
+  return {
+    org: { name: org.name, slug: org.slug },
+    role: inv.role,
+    email: inv.email,
+    invitedBy: { email: inviter.email },
+    expiresAt: inv.expiresAt,
+  };
+}
+
+/**
+ * Accept an invitation. A new email: `password` creates the user. An email that belongs to a
+ * user: the request must carry that user's own token (401 `sign_in_required` without one, 403
+ * with another user's); no password is checked here, so an invitation cannot be used to guess
+ * one. With neither a token nor a password the answer is 401 `sign_in_required` whether the
+ * email has an account or not, and another user's token is 403 either way.
+ * The invitation works once, and only while its inviter may still grant its role. Returns a token
+ * pair for the org.
+ */
+export async function acceptInvitation(
+  deps: Deps,
+  { actor: principal, request: ctx }: CallerScope,
+  input: { token: string; password?: string },
+): Promise<OrgTokenPair> {
+  const db = deps.db.master;
+  const { inv, org } = await usableInvitation(deps, input.token);
 
   // The inviter holds the token: no answer here may tell whether the email has an account.
   // Without a token or a password, and with another user's token, the answer is the same

@@ -28,6 +28,8 @@ export const AUDIT_EVENTS = [
   "user.email_verified",
   "collection.created",
   "collection.dropped",
+  "index.created",
+  "index.dropped",
   "document.deleted",
 ] as const;
 export type AuditEventType = typeof AUDIT_EVENTS[number];

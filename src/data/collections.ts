@@ -91,20 +91,47 @@ export async function ownCollection(deps: Deps, org: Org, name: string): Promise
   return collectionOf(deps.db.tenantDb(org), name);
 }
 
+/**
+ * Index names starting with `_` are the service's: `_id_`, shown and never dropped, and those a
+ * move makes for a while at the source, neither shown nor counted. Names the API gives start
+ * with a letter.
+ */
+export const isServiceIndex = (name: string) => name.startsWith("_") && name !== "_id_";
+
+/** An index as the API shows it. */
+export function indexView(i: Document): IndexView {
+  return {
+    name: String(i.name),
+    fields: i.key as Record<string, number>,
+    unique: i.unique === true || i.name === "_id_",
+  };
+}
+
+/** The collection's indexes that the API shows: `_id_` first, then by name; not the service's. */
+export async function shownIndexes(col: Collection): Promise<Document[]> {
+  const rank = (i: Document) => i.name === "_id_" ? "" : `~${i.name}`;
+  return (await col.listIndexes().toArray()).filter((i) => !isServiceIndex(String(i.name)))
+    .sort((a, b) => rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0);
+}
+
+/**
+ * The name the API gives an index over `fields` when none is asked for: the server's own
+ * convention (`email_1`, `lastName_1_firstName_-1`) in the characters a path segment may carry
+ * (others become `_`), starting with a letter (`ix_` is put before one that does not), at most
+ * 128 characters, so every index it makes can be named in `DELETE .../indexes/{index}`.
+ */
+export function defaultIndexName(fields: Record<string, number>): string {
+  const name = Object.entries(fields).map(([f, d]) => `${f}_${d}`).join("_")
+    .replace(/[^A-Za-z0-9_.-]/g, "_");
+  return (/^[A-Za-z]/.test(name) ? name : `ix_${name}`).slice(0, 128);
+}
+
 async function viewOf(col: Collection): Promise<CollectionView> {
   const [count, indexes] = await Promise.all([
     col.estimatedDocumentCount(),
-    col.listIndexes().toArray(),
+    shownIndexes(col),
   ]);
-  return {
-    name: col.collectionName,
-    count,
-    indexes: indexes.map((i: Document) => ({
-      name: String(i.name),
-      fields: i.key as Record<string, number>,
-      unique: i.unique === true || i.name === "_id_",
-    })),
-  };
+  return { name: col.collectionName, count, indexes: indexes.map(indexView) };
 }
 
 export async function listCollections(scope: DataScope): Promise<{ items: CollectionView[] }> {
@@ -114,18 +141,21 @@ export async function listCollections(scope: DataScope): Promise<{ items: Collec
   return { items: await Promise.all(names.map((n) => viewOf(db.collection(n)))) };
 }
 
+/** Check an index's fields (1–5 field paths as documents name them, each 1 or -1); 400 if not. */
+export function checkIndexFields(fields: Record<string, number>, at: string): void {
+  const entries = Object.entries(fields);
+  if (entries.length === 0 || entries.length > MAX_INDEX_FIELDS) {
+    throw invalidField(at, `An index has 1–${MAX_INDEX_FIELDS} fields`);
+  }
+  for (const [field, dir] of entries) {
+    const problem = pathProblem(field);
+    if (problem) throw invalidField(`${at}.${field}`, problem);
+    if (dir !== 1 && dir !== -1) throw invalidField(`${at}.${field}`, "1 or -1");
+  }
+}
+
 function checkIndexes(indexes: IndexSpec[]): void {
-  indexes.forEach((ix, i) => {
-    const fields = Object.entries(ix.fields);
-    if (fields.length === 0 || fields.length > MAX_INDEX_FIELDS) {
-      throw invalidField(`indexes.${i}.fields`, `An index has 1–${MAX_INDEX_FIELDS} fields`);
-    }
-    for (const [field, dir] of fields) {
-      const problem = pathProblem(field);
-      if (problem) throw invalidField(`indexes.${i}.fields.${field}`, problem);
-      if (dir !== 1 && dir !== -1) throw invalidField(`indexes.${i}.fields.${field}`, "1 or -1");
-    }
-  });
+  indexes.forEach((ix, i) => checkIndexFields(ix.fields, `indexes.${i}.fields`));
 }
 
 /** Create a collection and its indexes; 409 `collection_exists`, 403 `quota_exceeded`. */
@@ -157,7 +187,10 @@ export async function createCollection(
   }
   const col = db.collection(input.name);
   for (const ix of indexes) {
-    await col.createIndex(ix.fields, { unique: ix.unique === true });
+    await col.createIndex(ix.fields, {
+      name: defaultIndexName(ix.fields),
+      unique: ix.unique === true,
+    });
   }
   await recordEvent(deps, org, "collection.created", scope.request, { collection: input.name });
   return await viewOf(col);

@@ -106,6 +106,15 @@ export function isDuplicateKey(e: unknown): boolean {
 }
 
 /**
+ * A unique index build refused because documents repeat a key: MongoDB's 11000, and FerretDB
+ * v1's InternalError carrying PostgreSQL's unique violation (SQLSTATE 23505).
+ */
+export function isUniqueBuildRefused(e: unknown): boolean {
+  return isDuplicateKey(e) ||
+    (e instanceof MongoServerError && e.code === 1 && /\bSQLSTATE 23505\b/.test(e.message));
+}
+
+/**
  * Create a TTL index where the server supports it. FerretDB v1 answers NotImplemented; there
  * the sweeper (src/ops/maintenance.ts) deletes expired documents, and every query ignores them anyway.
  */

@@ -150,9 +150,14 @@ export const collectionNotFound = make(404, "collection_not_found", "Collection 
 export const documentNotFound = make(404, "document_not_found", "Document not found");
 export const collectionExists = (name: string) =>
   new AppError(409, "collection_exists", `A collection named ${name} exists`);
+export const indexNotFound = make(404, "index_not_found", "Index not found");
+/** 409: an index of that name, or over the same fields in the same order, exists. */
+export const indexExists = (detail: string) => new AppError(409, "index_exists", detail);
 /** A unique index refused the write; `extra` says where a batch stopped. */
-export const duplicateKey = (extra: { index?: number; insertedIds?: string[] } = {}) =>
-  new AppError(409, "duplicate_key", "A unique index already has this value", extra);
+export const duplicateKey = (
+  extra: { index?: number; insertedIds?: string[] } = {},
+  detail = "A unique index already has this value",
+) => new AppError(409, "duplicate_key", detail, extra);
 export const preconditionFailed = make(
   412,
   "precondition_failed",

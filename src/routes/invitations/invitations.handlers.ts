@@ -3,11 +3,18 @@ import {
   cancelInvitation,
   invite,
   listInvitations,
+  previewInvitation,
 } from "../../access/invitation-flows.ts";
 import type { Invitation } from "../../identity/invitations.ts";
 import { callerOf, scopeOf } from "../../http/context.ts";
 import type { AppRouteHandler } from "../../http/router.ts";
-import type { AcceptRoute, CreateRoute, ListRoute, RemoveRoute } from "./invitations.routes.ts";
+import type {
+  AcceptRoute,
+  CreateRoute,
+  ListRoute,
+  PreviewRoute,
+  RemoveRoute,
+} from "./invitations.routes.ts";
 
 const invitationView = (i: Invitation) => ({
   id: i.id,
@@ -34,4 +41,9 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
 
 export const accept: AppRouteHandler<AcceptRoute> = async (c) => {
   return c.json(await acceptInvitation(c.get("deps"), callerOf(c), c.req.valid("json")), 200);
+};
+
+export const preview: AppRouteHandler<PreviewRoute> = async (c) => {
+  const p = await previewInvitation(c.get("deps"), c.req.valid("json"));
+  return c.json({ ...p, expiresAt: p.expiresAt.toISOString() }, 200);
 };

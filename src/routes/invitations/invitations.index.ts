@@ -6,4 +6,5 @@ export const invitationsRouter = createRouter()
   .openapi(routes.create, handlers.create)
   .openapi(routes.list, handlers.list)
   .openapi(routes.remove, handlers.remove)
+  .openapi(routes.preview, handlers.preview)
   .openapi(routes.accept, handlers.accept);

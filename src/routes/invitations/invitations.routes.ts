@@ -1,6 +1,6 @@
 /** Invitations to an org, and accepting one (API.md, "Members and invitations"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, optionalAuth, orgScope, role } from "../../http/access.ts";
+import { auth, optionalAuth, orgScope, publicAccess, role } from "../../http/access.ts";
 import { noStore } from "../../http/middleware.ts";
 import {
   bearer,
@@ -74,6 +74,35 @@ export const remove = createRoute({
   responses: { 204: { description: "Revoked" }, ...errors(400, 401, 403, 404) },
 });
 
+const InvitationToken = z.string().min(1).max(100);
+
+export const InvitationPreviewSchema = z.object({
+  org: z.object({ name: z.string(), slug: z.string() }),
+  role: Role,
+  email: z.string(),
+  invitedBy: z.object({ email: z.string() }),
+  expiresAt: DateTime,
+}).openapi("InvitationPreview");
+
+export const preview = createRoute({
+  method: "post",
+  path: "/v1/invitations/preview",
+  operationId: "previewInvitation",
+  tags: ["members"],
+  summary: "What an invitation is: the org, the role, the invited email and who invited",
+  description: "For the page that opens an invitation's link, before it asks for anything. " +
+    "Only a valid pending invitation answers 200; an unknown, used, revoked or expired token, " +
+    "or one whose inviter may no longer grant its role, is 404 `invitation_not_found`, the " +
+    "same for every reason. Nothing is said about whether the invited email has an account. " +
+    "The token goes in the body, never in a URL the server logs.",
+  middleware: [publicAccess, noStore] as const,
+  request: jsonBody(z.strictObject({ token: InvitationToken })),
+  responses: {
+    200: json(InvitationPreviewSchema, "The pending invitation"),
+    ...errors(400, 404, 413, 415),
+  },
+});
+
 export const accept = createRoute({
   method: "post",
   path: "/v1/invitations/accept",
@@ -90,7 +119,7 @@ export const accept = createRoute({
   security: [{}, ...bearer],
   middleware: [optionalAuth, noStore] as const,
   request: jsonBody(z.strictObject({
-    token: z.string().min(1).max(100),
+    token: InvitationToken,
     password: Password.optional().openapi({ description: "A new user's password" }),
   })),
   responses: {
@@ -103,3 +132,4 @@ export type CreateRoute = typeof create;
 export type ListRoute = typeof list;
 export type RemoveRoute = typeof remove;
 export type AcceptRoute = typeof accept;
+export type PreviewRoute = typeof preview;
