@@ -112,7 +112,7 @@ Deno.test(
     const me = await app.request("/v1/me", { headers: bearer(ops.token) });
     assertEquals(me.status, 200);
     const view = await me.json();
-    // API.md, "Email": /v1/me shows whether the email is verified (the operator never was).
+    // /v1/me shows whether the email is verified (the operator never was).
     assertEquals(view.user, { id: ops.userId, email: ops.email, emailVerified: false });
     assertEquals(view.org, null);
     assertEquals(view.role, null);
