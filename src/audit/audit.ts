@@ -27,6 +27,9 @@ export const AUDIT_EVENTS = [
   "collection.created",
   "collection.dropped",
   "document.deleted",
+  "webhook.created",
+  "webhook.deleted",
+  "webhook.disabled",
 ] as const;
 export type AuditEventType = typeof AUDIT_EVENTS[number];
 
