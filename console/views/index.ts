@@ -9,6 +9,7 @@ import { dataView } from "./data.tsx";
 import { membersView } from "./members.tsx";
 import { overviewView } from "./overview.tsx";
 import { signInView } from "./sign-in.tsx";
+import { webhooksView } from "./webhooks.tsx";
 import type { View } from "./view.ts";
 
 export const VIEWS: readonly View[] = [
@@ -16,6 +17,7 @@ export const VIEWS: readonly View[] = [
   membersView,
   dataView,
   auditView,
+  webhooksView,
   createOrgView,
   acceptView,
   signInView,

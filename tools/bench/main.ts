@@ -30,6 +30,7 @@ import { scale } from "./scale.ts";
 import { smallGets } from "./small-gets.ts";
 import { createAccount, login } from "./seed.ts";
 import { ensureWrk } from "./wrk.ts";
+import { webhooks } from "./scenarios/webhooks.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RESULTS = `${ROOT}/results`;
@@ -44,6 +45,7 @@ const GROUPS: ScenarioGroup[] = [
   scale, // 10
   orgMove, // 11
   migrateTask, // 12
+  webhooks, // 15
 ];
 const RSS_BAR_MIB = 256;
 
