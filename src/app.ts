@@ -21,6 +21,7 @@ import { collectionRoutes } from "./routes/collections/collections.index.ts";
 import { indexRoutes } from "./routes/indexes/indexes.index.ts";
 import { consoleRoutes } from "./routes/console/console.index.ts";
 import { documentRoutes } from "./routes/documents/documents.index.ts";
+import { webhooksRouter } from "./routes/webhooks/webhooks.index.ts";
 
 export const API_VERSION = "1.0.0";
 
@@ -63,6 +64,7 @@ export function createApp(deps: Deps) {
     .route("/", membersRouter)
     .route("/", invitationsRouter)
     .route("/", auditRouter)
+    .route("/", webhooksRouter)
     .route("/", adminRouter)
     .route("/", compatRouter)
     .route("/", collectionRoutes())

@@ -18,6 +18,7 @@ import { ensureUserIndexes } from "./identity/users.ts";
 import { describeError, type Logger } from "./platform/log.ts";
 import { ensureJobIndexes } from "./ops/jobs.ts";
 import { ensureOutboxIndexes } from "./outbox/outbox.ts";
+import { ensureEndpointIndexes } from "./events/endpoints.ts";
 import { ensureMoveDeletionIndexes } from "./tenants/move-deletions.ts";
 import { ensureOrgIndexes } from "./tenants/orgs.ts";
 import { ensureTombstoneIndexes } from "./tenants/tombstones.ts";
@@ -35,6 +36,7 @@ export async function ensureMasterIndexes(db: Database, log?: Logger): Promise<v
   await ensureTombstoneIndexes(db.master, log);
   await ensureMoveDeletionIndexes(db.master);
   await ensureOutboxIndexes(db.master);
+  await ensureEndpointIndexes(db.master);
 }
 
 export interface DepsOptions {

@@ -12,6 +12,8 @@ import { prepareConsole } from "./routes/console/console.index.ts";
 import { createMailer } from "./platform/mail.ts";
 import { MAIL_KIND, mailKind } from "./outbox/mail.ts";
 import { startOutboxSender } from "./outbox/sender.ts";
+import { WEBHOOK_KIND } from "./events/catalogue.ts";
+import { webhookSender } from "./access/webhook-flows.ts";
 
 async function main(): Promise<number> {
   const config = loadConfigOrExit(Deno.env.toObject());
@@ -48,9 +50,10 @@ async function main(): Promise<number> {
   const mailer = createMailer(config.mail, config.dataDir, log, {
     timeoutMs: Math.min(30_000, leaseMs / 4),
   });
-  const stopOutbox = startOutboxSender(deps, { [MAIL_KIND]: mailKind(mailer, config.mail) }, {
-    leaseMs,
-  });
+  const stopOutbox = startOutboxSender(deps, {
+    [MAIL_KIND]: mailKind(mailer, config.mail),
+    [WEBHOOK_KIND]: webhookSender(deps),
+  }, { leaseMs });
   // A failed build is logged here and retried by the first request for the script.
   prepareConsole(deps).catch((e) => log.error("console bundle failed", describeError(e)));
 

@@ -13,6 +13,7 @@ const ORDER = [
   ["platform"],
   ["outbox"],
   ["audit"],
+  ["events"],
   ["identity"],
   ["tenants"],
   ["access", "data", "ops"],

@@ -10,6 +10,7 @@ import { membersView } from "./members.tsx";
 import { overviewView } from "./overview.tsx";
 import { forgotView, resetView, verifyView } from "./recovery.tsx";
 import { signInView } from "./sign-in.tsx";
+import { webhooksView } from "./webhooks.tsx";
 import type { View } from "./view.ts";
 
 export const VIEWS: readonly View[] = [
@@ -17,6 +18,7 @@ export const VIEWS: readonly View[] = [
   membersView,
   dataView,
   auditView,
+  webhooksView,
   createOrgView,
   acceptView,
   forgotView,

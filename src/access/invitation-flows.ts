@@ -3,6 +3,7 @@
  * invitation works once and only while its inviter may still grant its role.
  */
 import { recordEvent } from "../audit/audit.ts";
+import { emitEvent } from "../events/catalogue.ts";
 import { isDuplicateKey } from "../platform/db.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
@@ -115,6 +116,17 @@ export async function invite(
     email,
     role: input.role,
   });
+  await emitEvent(deps, {
+    org,
+    type: "invitation.created",
+    data: {
+      id: invitation.id,
+      email,
+      role: input.role,
+      expiresAt: invitation.expiresAt.toISOString(),
+    },
+    key: `invitation.created:${invitation.id}`,
+  });
   return { invitation, token };
 }
 
@@ -139,6 +151,12 @@ export async function cancelInvitation(
   await recordEvent(deps, org, "invitation.revoked", request, {
     invitationId: id,
     email: inv.email,
+  });
+  await emitEvent(deps, {
+    org,
+    type: "invitation.revoked",
+    data: { id, email: inv.email, role: inv.role },
+    key: `invitation.revoked:${id}`,
   });
 }
 
@@ -282,6 +300,12 @@ export async function acceptInvitation(
     userId: user.id,
     role: inv.role,
     invitationId: inv.id,
+  });
+  await emitEvent(deps, {
+    org,
+    type: "member.joined",
+    data: { userId: user.id, email: user.email, role: inv.role },
+    key: `member.joined:${inv.id}`,
   });
   return await startSession(deps, user, org, inv.role);
 }

@@ -4,6 +4,7 @@
  * always keeps at least one owner (409 `last_owner`).
  */
 import { recordEvent } from "../audit/audit.ts";
+import { emitEvent } from "../events/catalogue.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
 import { conflict, forbidden, lastOwner, memberNotFound } from "../platform/errors.ts";
@@ -63,6 +64,11 @@ export async function changeRole(
   await revokeUngrantable(deps, org, userId, to);
   deps.cache.forget(tag.user(userId));
   await recordEvent(deps, org, "member.role_changed", request, { userId, from: m.role, to });
+  await emitEvent(deps, {
+    org,
+    type: "member.role_changed",
+    data: { userId, email, role: to, previousRole: m.role },
+  });
   return { ...updated, email };
 }
 
@@ -91,6 +97,8 @@ export async function removeMember(
   await revokeMemberSessions(db, userId, org.id, "member_removed", deps.now());
   deps.cache.forget(tag.user(userId));
   await recordEvent(deps, org, "member.removed", request, { userId, role: m.role });
+  const email = (await findUserById(db, userId))?.email ?? "";
+  await emitEvent(deps, { org, type: "member.removed", data: { userId, email, role: m.role } });
 }
 
 /** One page of members with their emails, in join order. */

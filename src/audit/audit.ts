@@ -31,6 +31,9 @@ export const AUDIT_EVENTS = [
   "index.created",
   "index.dropped",
   "document.deleted",
+  "webhook.created",
+  "webhook.deleted",
+  "webhook.disabled",
 ] as const;
 export type AuditEventType = typeof AUDIT_EVENTS[number];
 

@@ -9,6 +9,7 @@
  */
 import { type Collection, type Db, type Document, MongoServerError } from "mongodb";
 import { recordEvent } from "../audit/audit.ts";
+import { emitEvent } from "../events/catalogue.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
 import { noteMoveDeletion } from "../tenants/move-deletions.ts";
@@ -193,6 +194,7 @@ export async function createCollection(
     });
   }
   await recordEvent(deps, org, "collection.created", scope.request, { collection: input.name });
+  await emitEvent(deps, { org, type: "collection.created", data: { name: input.name } });
   return await viewOf(col);
 }
 
@@ -216,6 +218,7 @@ export async function dropCollection(scope: DataScope, name: string): Promise<vo
   if (!dropped) throw collectionNotFound();
   await adjustUsage(deps, org, { collections: -1, documents: -count });
   await recordEvent(deps, org, "collection.dropped", scope.request, { collection: name });
+  await emitEvent(deps, { org, type: "collection.dropped", data: { name } });
 }
 
 /** Recount the org's collections and documents (the maintenance pass). */

@@ -5,6 +5,7 @@
  * operator does to an org goes to that org's audit log.
  */
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
+import { emitEvent } from "../events/catalogue.ts";
 import { tag } from "../platform/cache.ts";
 import { isUnavailable } from "../platform/db.ts";
 import type { Deps } from "../platform/deps.ts";
@@ -221,6 +222,12 @@ async function setSuspended(
     deps.cache.forget(tag.org(org.id));
     if (changed) {
       await recordEvent(deps, changed, on ? "org.suspended" : "org.resumed", ctx);
+      await emitEvent(deps, {
+        org: changed,
+        type: on ? "org.suspended" : "org.resumed",
+        data: {},
+        key: `${on ? "suspended" : "resumed"}:${changed.updatedAt.getTime()}`,
+      });
       result = changed;
     } else {
       // Changed meanwhile (another operator, a deletion): answer with what it is now.

@@ -21,6 +21,7 @@
 import { type Db, type Document, ObjectId } from "mongodb";
 import { isDuplicateKey } from "../platform/db.ts";
 import { isId } from "../platform/ids.ts";
+import { findPage, type Page, type PageRequest } from "../platform/paging.ts";
 
 export const OUTBOX_STATUSES = ["pending", "sent", "failed"] as const;
 export type OutboxStatus = typeof OUTBOX_STATUSES[number];
@@ -44,6 +45,8 @@ interface OutboxDoc {
   lastError?: string;
   /** The other side's answer when it accepted (e.g. `250 OK`). */
   response?: string;
+  /** The last attempt's status code, where the kind has one (a webhook's HTTP status). */
+  lastStatus?: number;
   createdAt: Date;
   updatedAt: Date;
   sentAt?: Date;
@@ -62,6 +65,7 @@ export interface OutboxItem {
   holder?: string;
   lastError?: string;
   response?: string;
+  lastStatus?: number;
   createdAt: Date;
   updatedAt: Date;
   sentAt?: Date;
@@ -77,6 +81,8 @@ function toItem(d: OutboxDoc): OutboxItem {
 export async function ensureOutboxIndexes(db: Db): Promise<void> {
   await outbox(db).createIndex({ key: 1 }, { name: "key", unique: true });
   await outbox(db).createIndex({ status: 1, dueAt: 1 }, { name: "status_due" });
+  // A webhook endpoint's delivery log (src/events/deliveries.ts).
+  await outbox(db).createIndex({ "payload.endpointId": 1 }, { name: "endpoint" });
 }
 
 /** Sender loops of this process, woken when something is queued here (others poll). */
@@ -172,9 +178,16 @@ export async function recordSent(
   item: OutboxItem,
   response: string,
   now: Date,
+  lastStatus?: number,
 ): Promise<boolean> {
   const r = await outbox(db).updateOne(underClaim(item), {
-    $set: { status: "sent", sentAt: now, updatedAt: now, response: response.slice(0, 500) },
+    $set: {
+      status: "sent",
+      sentAt: now,
+      updatedAt: now,
+      response: response.slice(0, 500),
+      ...(lastStatus !== undefined ? { lastStatus } : {}),
+    },
     $unset: { secret: "", claim: "", holder: "", lastError: "" },
   });
   return r.matchedCount === 1;
@@ -187,13 +200,18 @@ export async function recordRetry(
   error: string,
   dueAt: Date,
   now: Date,
+  lastStatus?: number,
 ): Promise<boolean> {
   const r = await outbox(db).updateOne(underClaim(item), {
-    $set: { dueAt, lastError: error.slice(0, 500), updatedAt: now },
-    $unset: { claim: "", holder: "" },
+    $set: { dueAt, lastError: error.slice(0, 500), updatedAt: now, ...statusField(lastStatus) },
+    $unset: { claim: "", holder: "", ...noStatusField(lastStatus) },
   });
   return r.matchedCount === 1;
 }
+
+const statusField = (lastStatus?: number) => lastStatus !== undefined ? { lastStatus } : {};
+const noStatusField = (lastStatus?: number): Record<string, ""> =>
+  lastStatus === undefined ? { lastStatus: "" } : {};
 
 /** Record that it will never be sent: refused for good, or retried for too long. */
 export async function recordFailed(
@@ -201,10 +219,16 @@ export async function recordFailed(
   item: OutboxItem,
   error: string,
   now: Date,
+  lastStatus?: number,
 ): Promise<boolean> {
   const r = await outbox(db).updateOne(underClaim(item), {
-    $set: { status: "failed", lastError: error.slice(0, 500), updatedAt: now },
-    $unset: { secret: "", claim: "", holder: "" },
+    $set: {
+      status: "failed",
+      lastError: error.slice(0, 500),
+      updatedAt: now,
+      ...statusField(lastStatus),
+    },
+    $unset: { secret: "", claim: "", holder: "", ...noStatusField(lastStatus) },
   });
   return r.matchedCount === 1;
 }
@@ -230,6 +254,48 @@ export async function listOutboxItems(
     ...(filter.status !== undefined ? { status: filter.status } : {}),
   }).sort({ _id: 1 }).toArray();
   return docs.map(toItem);
+}
+
+/**
+ * Make an item due now, to be sent (again) by the next claim: a sent or failed one becomes
+ * pending again (one more attempt; its `secret`, removed at the end, stays gone), a pending one
+ * waiting for its next attempt is due at once. An item being sent right now (claimed, its lease
+ * running) is left alone. False when there is no such item or it is being sent.
+ */
+export async function requeueNow(db: Db, id: string, now: Date): Promise<boolean> {
+  if (!isId(id)) return false;
+  const r = await outbox(db).updateOne(
+    {
+      _id: new ObjectId(id),
+      $or: [{ status: { $in: ["sent", "failed"] } }, {
+        status: "pending",
+        claim: { $exists: false },
+      }],
+    },
+    { $set: { status: "pending", dueAt: now, updatedAt: now }, $unset: { sentAt: "" } },
+  );
+  if (r.matchedCount === 1) { for (const wake of listeners) wake(); }
+  return r.matchedCount === 1;
+}
+
+/**
+ * One page of the items of `kind` whose `payload[field]` is `value`, newest first (a webhook
+ * endpoint's deliveries). `secret` signs the cursor.
+ */
+export async function outboxPageBy(
+  db: Db,
+  query: { kind: string; field: string; value: string },
+  page: PageRequest,
+  secret: string,
+): Promise<Page<OutboxItem>> {
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(query.field)) throw new Error("outboxPageBy: bad field");
+  return await findPage(
+    outbox(db),
+    { sort: [], idDirection: -1, scope: `outbox:${query.kind}:${query.value}`, secret },
+    { kind: query.kind, [`payload.${query.field}`]: query.value },
+    page,
+    toItem,
+  );
 }
 
 /** Delete items sent or failed before `before` (the maintenance pass); returns how many. */

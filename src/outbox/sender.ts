@@ -19,9 +19,9 @@ import { nextDelay, type Schedule } from "./schedule.ts";
 
 /** What one attempt came to. */
 export type Outcome =
-  | { ok: true; response: string }
+  | { ok: true; response: string; lastStatus?: number }
   /** `temporary`: retried on the kind's schedule; otherwise recorded as failed at once. */
-  | { ok: false; temporary: boolean; error: string };
+  | { ok: false; temporary: boolean; error: string; lastStatus?: number };
 
 /** A kind of outbox item: how to send one, and when to try again. */
 export interface OutboxKind {
@@ -84,19 +84,28 @@ export async function sendClaimed(
   };
   let recorded: Recorded;
   if (outcome.ok) {
-    recorded = await record(() => recordSent(master, item, outcome.response, deps.now()), "sent");
+    recorded = await record(
+      () => recordSent(master, item, outcome.response, deps.now(), outcome.lastStatus),
+      "sent",
+    );
   } else {
     const delay = outcome.temporary ? nextDelay(kind.schedule, item.attempts) : null;
     if (delay === null) {
       const error = outcome.temporary
         ? `Gave up after ${item.attempts} attempts: ${outcome.error}`
         : outcome.error;
-      recorded = await record(() => recordFailed(master, item, error, deps.now()), "failed");
+      recorded = await record(
+        () => recordFailed(master, item, error, deps.now(), outcome.lastStatus),
+        "failed",
+      );
       if (recorded === "failed") deps.log.warn("outbox: failed", { ...fields, error });
     } else {
       const now = deps.now();
       const due = new Date(now.getTime() + delay);
-      recorded = await record(() => recordRetry(master, item, outcome.error, due, now), "retry");
+      recorded = await record(
+        () => recordRetry(master, item, outcome.error, due, now, outcome.lastStatus),
+        "retry",
+      );
       if (recorded === "retry") {
         deps.log.info("outbox: will retry", { ...fields, error: outcome.error, inMs: delay });
       }

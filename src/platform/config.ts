@@ -62,6 +62,8 @@ const schema = z.object({
   MAIL_FROM: z.string().optional(),
   PUBLIC_URL: z.string().optional(),
   OUTBOX_LEASE_SECONDS: int(1, 3600).default(120),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"]).default("0"),
+  WEBHOOK_RETRY_SCALE: z.coerce.number().min(0.00001).max(1).default(1),
   SERVICE_NAME: z.string().regex(NO_CONTROL, "must not hold control characters").max(100)
     .default("Org Service"),
 });
@@ -132,6 +134,23 @@ export interface Config {
    * delays it this long. SMTP timeouts are a quarter of it (at most 30 s).
    */
   outboxLeaseSeconds: number;
+  webhooks: WebhookConfig;
+}
+
+/** Webhook delivery (src/events/deliveries.ts). */
+export interface WebhookConfig {
+  /**
+   * `WEBHOOK_ALLOW_PRIVATE=1` (development and tests only; refused in production): endpoint URLs
+   * may name loopback, private and other non-public addresses.
+   */
+  allowPrivate: boolean;
+  /** `http://` endpoints too (everywhere but production). */
+  allowHttp: boolean;
+  /**
+   * Test-only `WEBHOOK_RETRY_SCALE` (0 < scale ≤ 1, default 1; must be 1 in production): every
+   * wait of the retry schedule is multiplied by it, so that tests see retries in milliseconds.
+   */
+  retryScale: number;
 }
 
 /**
@@ -181,6 +200,12 @@ export function loadConfig(env: Env): Config {
       problems.push("JWT_SECRET: must be set to at least 32 bytes in production");
     }
     if (e.BCRYPT_COST < 10) problems.push("BCRYPT_COST: must be at least 10 in production");
+    if (e.WEBHOOK_ALLOW_PRIVATE === "1") {
+      problems.push("WEBHOOK_ALLOW_PRIVATE: development and tests only, not in production");
+    }
+    if (e.WEBHOOK_RETRY_SCALE !== 1) {
+      problems.push("WEBHOOK_RETRY_SCALE: tests only; must be 1 (or unset) in production");
+    }
     // The embedded server is for development and small installs: production says so explicitly
     // rather than getting it because MONGO_URI was forgotten.
     if (!e.MONGO_URI && e.EMBEDDED_DATABASE !== "1") {
@@ -261,6 +286,11 @@ export function loadConfig(env: Env): Config {
     dataMaxTimeMs: e.DATA_MAX_TIME_MS,
     mail,
     outboxLeaseSeconds: e.OUTBOX_LEASE_SECONDS,
+    webhooks: {
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === "1",
+      allowHttp: e.APP_ENV !== "production",
+      retryScale: e.WEBHOOK_RETRY_SCALE,
+    },
   };
 }
 

@@ -62,6 +62,9 @@ export const invalidToken = make(
   "invalid_token",
   "The link is unknown, used or expired; ask for a new one",
 );
+/** 400 `invalid_url`: a webhook URL that is malformed, not https, or names a non-public host. */
+export const invalidUrl = (message: string) =>
+  new AppError(400, "invalid_url", `url: ${message}`, { errors: [{ path: "url", message }] });
 export const invalidCursor = () =>
   new AppError(400, "invalid_cursor", "The cursor is not one this API returned", {
     errors: [{ path: "cursor", message: "Not a cursor this API returned for this query" }],
@@ -96,6 +99,8 @@ export const notFound = make(404, "not_found", "Not found");
 export const orgNotFound = make(404, "org_not_found", "Organization not found");
 export const memberNotFound = make(404, "member_not_found", "Member not found");
 export const invitationNotFound = make(404, "invitation_not_found", "Invitation not found");
+export const webhookNotFound = make(404, "webhook_not_found", "Webhook endpoint not found");
+export const deliveryNotFound = make(404, "delivery_not_found", "Delivery not found");
 export const jobNotFound = make(404, "job_not_found", "Job not found");
 export const conflict = make(409, "conflict", "The resource changed meanwhile; try again");
 export const orgExists = make(

@@ -2,6 +2,8 @@
  * Deleting an org: mark it `deleting` (its tokens stop working at once), then an idempotent
  * tail the reconciler also runs (database, references, document, outcome).
  */
+import { deleteOrgEndpoints } from "../events/endpoints.ts";
+import { emitEvent } from "../events/catalogue.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
 import { orgNotFound } from "../platform/errors.ts";
@@ -34,6 +36,9 @@ export async function deleteOrg(deps: Deps, org: Org): Promise<void> {
 /** The idempotent tail of a deletion, also run by the reconciler. */
 export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   const { db, hooks } = deps;
+  // The org's webhook endpoints hear of it before they go with the org (below): each delivery
+  // carries its endpoint's URL and secret. Keyed by the org, so a resumed deletion queues once.
+  await emitEvent(deps, { org, type: "org.deleted", data: {}, key: "org.deleted" });
   // A database marked as another master's (a copy of this master database, say, deployed beside
   // it with the same prefix) is not this org's to drop; one with no marker predates markers.
   const tenantDb = db.tenantDb(org);
@@ -62,6 +67,7 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   await deleteOrgSessions(db.master, org.id);
   await deleteOrgInvitations(db.master, org.id);
   await forgetOrgMigrations(db.master, org.id);
+  await deleteOrgEndpoints(db.master, org.id);
   await hooks.afterDeletionStep?.("references", org.id);
   // The document goes before the outcome: while a rolled-back provisioning's document exists,
   // its outcome must stand, or a creator still at work could decide `active` in between.

@@ -1,5 +1,6 @@
 /** Renaming an org: name and slug change together; its database, named by id, stays. */
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
+import { emitEvent } from "../events/catalogue.ts";
 import { isDuplicateKey } from "../platform/db.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
@@ -21,6 +22,12 @@ export async function renameOrg(
     if (!renamed) throw orgNotFound();
     deps.cache.forget(tag.org(org.id));
     await recordEvent(deps, renamed, "org.renamed", ctx, { from: org.name, to: renamed.name });
+    await emitEvent(deps, {
+      org: renamed,
+      type: "org.updated",
+      data: { name: renamed.name, previous: { name: org.name, slug: org.slug } },
+      key: `org.updated:${renamed.updatedAt.getTime()}`,
+    });
     return renamed;
   } catch (e) {
     if (isDuplicateKey(e)) throw orgExists();

@@ -32,6 +32,7 @@ import { scale } from "./scale.ts";
 import { smallGets } from "./small-gets.ts";
 import { createAccount, login } from "./seed.ts";
 import { ensureWrk } from "./wrk.ts";
+import { webhooks } from "./scenarios/webhooks.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RESULTS = `${ROOT}/results`;
@@ -47,6 +48,7 @@ const GROUPS: ScenarioGroup[] = [
   orgMove, // 11
   migrateTask, // 12
   mail, // 13 (starts a service and an SMTP server of its own)
+  webhooks, // 15
 ];
 const RSS_BAR_MIB = 256;
 

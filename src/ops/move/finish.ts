@@ -6,6 +6,7 @@
  */
 import type { Db } from "mongodb";
 import { recordEvent } from "../../audit/audit.ts";
+import { emitEvent } from "../../events/catalogue.ts";
 import { tag } from "../../platform/cache.ts";
 import type { Deps } from "../../platform/deps.ts";
 import { forgetMoveDeletions } from "../../tenants/move-deletions.ts";
@@ -82,6 +83,8 @@ export async function finishAtTarget(run: MoveRun, org: Org, snapshot?: Snapshot
           : {}),
       },
     );
+    // Keyed by the job: a move resumed after a crash here emits it once.
+    await emitEvent(deps, { org, type: "org.moved", data: {}, key: `org.moved:${job.id}` });
     state.recorded = true;
     await run.save();
   }
