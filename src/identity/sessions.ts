@@ -5,6 +5,7 @@
  * sha256(secret) is stored.
  */
 import { type Db, ObjectId, ReadPreference } from "mongodb";
+import { sleep } from "../platform/async.ts";
 import { ID_SOURCE, isId } from "../platform/ids.ts";
 import { ensureTtlIndex, isDuplicateKey } from "../platform/db.ts";
 import type { Logger } from "../platform/log.ts";
@@ -185,7 +186,7 @@ export async function rotateRefreshToken<T>(
       continue;
     }
     if (!held.claimedAt) return await replay(); // a claim from before claims carried a time
-    await new Promise((r) => setTimeout(r, pause)); // a rotation under way: see how it ends
+    await sleep(pause); // a rotation under way: see how it ends
   }
 
   const next = newSecret();

@@ -5,6 +5,7 @@
  * operator does to an org goes to that org's audit log.
  */
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
+import { withTimeout } from "../platform/async.ts";
 import { tag } from "../platform/cache.ts";
 import { isUnavailable } from "../platform/db.ts";
 import type { Deps } from "../platform/deps.ts";
@@ -172,18 +173,6 @@ async function storageOf(deps: Deps, org: Org): Promise<StorageFigures | null> {
   } catch (e) {
     if (isUnavailable(e)) return null;
     throw e;
-  }
-}
-
-/** `p`, or null when it takes longer than `ms` (it keeps running; its outcome is ignored). */
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), ms));
-  p.catch(() => {});
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

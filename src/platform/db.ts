@@ -14,6 +14,7 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from "mongodb";
+import { withTimeout } from "./async.ts";
 import { unavailable } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
@@ -129,16 +130,10 @@ export async function ensureTtlIndex<T extends Document>(
 
 /** Ping every cluster; resolves false if any does not answer within `timeoutMs`. */
 export async function pingAll(db: Database, timeoutMs: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((r) => timer = setTimeout(() => r(false), timeoutMs));
   const pings = Promise.all(
     Object.values(db.clients).map((c) => c.db("admin").command({ ping: 1 })),
   ).then(() => true, () => false);
-  try {
-    return await Promise.race([pings, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return await withTimeout(pings, timeoutMs) ?? false;
 }
 
 /** 503 `unavailable` unless every cluster answers ping in time (at most two seconds). */

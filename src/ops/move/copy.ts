@@ -3,7 +3,7 @@
  * from the last copied `_id`), then its indexes, keeping each document's `_id` and stamp.
  */
 import type { Collection, Db, Document } from "mongodb";
-import { eachLimited } from "./async.ts";
+import { eachLimited } from "../../platform/async.ts";
 import { tracked } from "./collections.ts";
 import { digestOf, type Digests, idKey } from "./digests.ts";
 import { copyIndexes } from "./indexes.ts";

@@ -1,6 +1,6 @@
 /** A collection's indexes at both ends of a move: copied, made the same, compared. */
 import type { Collection, Document } from "mongodb";
-import { settled } from "./async.ts";
+import { settled } from "../../platform/async.ts";
 import { MOVE_STAMP_INDEX } from "./stamps.ts";
 
 /** The options of an index worth comparing and copying (not its version or namespace). */

@@ -12,6 +12,7 @@
  * gets it on its standard input, and the URI returned carries it (print `redactedUri` instead).
  */
 import { MongoClient } from "mongodb";
+import { sleep } from "../async.ts";
 import { keepTail, terminate } from "./child.ts";
 import { cacheRoot, exists, openToClusterOwner } from "./paths.ts";
 import { ensurePostgres } from "./postgresql.ts";
@@ -222,7 +223,7 @@ export async function waitForPing(uri: string, timeoutMs: number): Promise<void>
       return;
     } catch (e) {
       last = e;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     } finally {
       await client.close().catch(() => {});
     }
