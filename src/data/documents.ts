@@ -20,7 +20,7 @@ import {
   ObjectId,
 } from "mongodb";
 import { recordEvent } from "../audit/audit.ts";
-import { isDuplicateKey } from "../platform/db.ts";
+import { isDuplicateKey, isNotImplemented, isTimedOut } from "../platform/db.ts";
 import { invalidFilter, invalidPipeline } from "../platform/errors.ts";
 import type { Deps } from "../platform/deps.ts";
 import { keysetPage, keysetQuery, type Page } from "../platform/paging.ts";
@@ -36,7 +36,7 @@ import {
   resultTooLarge,
 } from "../platform/errors.ts";
 import { planPatch } from "./patch.ts";
-import { databaseRefusal, isNotImplemented, isTimedOut } from "./refusals.ts";
+import { databaseRefusal } from "./refusals.ts";
 import {
   isPlainObject,
   parseFields,

@@ -4,6 +4,7 @@
  */
 import type { Collection, Db, Document } from "mongodb";
 import { eachLimited } from "../../platform/async.ts";
+import { isNamespaceExists } from "../../platform/db.ts";
 import { tracked } from "./collections.ts";
 import { digestOf, type Digests, idKey } from "./digests.ts";
 import { copyIndexes } from "./indexes.ts";
@@ -82,8 +83,4 @@ async function copyCollection(
     await cursor.close();
   }
   return digests;
-}
-
-function isNamespaceExists(e: unknown): boolean {
-  return e instanceof Error && "code" in e && (e as { code: unknown }).code === 48;
 }
