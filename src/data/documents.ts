@@ -22,6 +22,7 @@ import {
 import { recordEvent } from "../audit/audit.ts";
 import { isDuplicateKey, isNotImplemented, isTimedOut } from "../platform/db.ts";
 import { invalidFilter, invalidPipeline } from "../platform/errors.ts";
+import { ID_SOURCE, toObjectId } from "../platform/ids.ts";
 import type { Deps } from "../platform/deps.ts";
 import { keysetPage, keysetQuery, type Page } from "../platform/paging.ts";
 import type { Org } from "../tenants/orgs.ts";
@@ -72,10 +73,12 @@ export interface Tagged {
 /** Strong ETag of a stamp. */
 export const etagOf = (stamp: ObjectId) => `"${stamp.toHexString()}"`;
 
+const STRONG_TAG = new RegExp(`^\\s*"(${ID_SOURCE})"\\s*$`);
+
 /** The stamp an `If-Match` tag names; undefined for `*` (any version); null for a foreign tag. */
 function stampOfTag(tag: string | undefined): ObjectId | null | undefined {
   if (tag === undefined || tag.trim() === "*") return undefined;
-  const m = /^\s*"([0-9a-f]{24})"\s*$/.exec(tag);
+  const m = STRONG_TAG.exec(tag);
   return m ? new ObjectId(m[1]) : null;
 }
 
@@ -104,8 +107,9 @@ function tagged(doc: Document): Tagged {
 
 /** A `{documentId}`: an id that cannot be one of ours is simply not found. */
 function parseId(id: string): ObjectId {
-  if (!/^[0-9a-f]{24}$/i.test(id)) throw documentNotFound();
-  return new ObjectId(id);
+  const _id = toObjectId(id);
+  if (!_id) throw documentNotFound();
+  return _id;
 }
 
 /** 403 `quota_exceeded` for a document of more `bytes` (its size in BSON) than the quota. */

@@ -16,6 +16,7 @@ import {
   invalidPipeline,
   validationFailed,
 } from "../platform/errors.ts";
+import { isId } from "../platform/ids.ts";
 import { MAX_SORT_FIELDS, type SortField } from "../platform/paging.ts";
 
 /** The hidden per-document write stamp (the source of the `ETag`), never shown to clients. */
@@ -244,8 +245,7 @@ function literal(
 }
 
 /** `_id` values are ObjectIds in the database and 24-hex strings on the wire. */
-const idValue = (v: unknown) =>
-  typeof v === "string" && /^[0-9a-f]{24}$/i.test(v) ? new ObjectId(v) : v;
+const idValue = (v: unknown) => typeof v === "string" && isId(v) ? new ObjectId(v) : v;
 
 function operand(field: string, value: unknown, path: string, depth: number, budget: Budget) {
   literal(value, new Trail(path), depth, budget);
