@@ -52,9 +52,9 @@ import { type DataScope, forReading, forWriting } from "./scope.ts";
 import { noteMoveDeletion } from "../tenants/move-deletions.ts";
 import { adjustUsage, quotasOf, releaseUsage } from "../tenants/usage.ts";
 
+/** Documents in one batch insert. */
 export const MAX_BATCH = 500;
 export const MAX_AGGREGATE_RESULTS = 1000;
-export const MAX_PAGE = 100;
 /** Bytes (BSON, as the driver hands them) of one aggregation's results. */
 export const MAX_AGGREGATE_BYTES = 16 * 1024 * 1024;
 /** Results a cursor batch of an aggregation holds, so its byte count is checked as it goes. */

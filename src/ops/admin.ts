@@ -11,7 +11,7 @@ import { isUnavailable } from "../platform/db.ts";
 import type { Deps } from "../platform/deps.ts";
 import { invalidCursor, jobNotFound, orgNotFound } from "../platform/errors.ts";
 import { isId } from "../platform/ids.ts";
-import { decodeCursor, encodeCursor, type Page } from "../platform/paging.ts";
+import { decodeCursor, encodeCursor, type Page, pageLimit } from "../platform/paging.ts";
 import { countMembersOfOrgs } from "../identity/memberships.ts";
 import { LATEST_SCHEMA_VERSION } from "../tenants/migrations/mod.ts";
 import { findOrgBySlug, type Org, orgsPage, transitionOrg } from "../tenants/orgs.ts";
@@ -63,8 +63,6 @@ export interface Deployment {
   reachable: boolean;
 }
 
-export const DEFAULT_PAGE_LIMIT = 20;
-export const MAX_PAGE_LIMIT = 100;
 /** How long a deployment has to answer a ping before the admin views call it unreachable. */
 const PING_TIMEOUT_MS = 2000;
 
@@ -83,9 +81,6 @@ function adminOrg(org: Org, memberCount: number): AdminOrg {
     updatedAt: org.updatedAt,
   };
 }
-
-const pageLimit = (limit: number | undefined) =>
-  Math.min(MAX_PAGE_LIMIT, Math.max(1, Math.floor(limit ?? DEFAULT_PAGE_LIMIT)));
 
 /** The keyset options of an id-ordered admin list; the filters are part of the cursor's scope. */
 const idKeyset = (deps: Deps, scope: string) => ({
