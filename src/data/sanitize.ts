@@ -18,9 +18,10 @@ import {
 } from "../platform/errors.ts";
 import { isId } from "../platform/ids.ts";
 import { MAX_SORT_FIELDS, type SortField } from "../platform/paging.ts";
+import { STAMP_FIELD } from "../tenants/service-collections.ts";
 
 /** The hidden per-document write stamp (the source of the `ETag`), never shown to clients. */
-export const STAMP = "_stamp";
+export const STAMP = STAMP_FIELD;
 
 export const MAX_DEPTH = 20;
 /** Values (objects, arrays and scalars) in one filter or pipeline. */
