@@ -56,6 +56,12 @@ export function ConfirmName(
 }
 
 /**
+ * The server's page sizes (src/platform/paging.ts `PAGE_LIMIT`: 1–100, 20 by default), written
+ * again here because the console imports nothing of the server but its typed client.
+ */
+export const PAGE_SIZE = { default: 20, max: 100 } as const;
+
+/**
  * Keyset pages in a view: this page's cursor and those of the pages before it, so going back
  * needs no offsets.
  */

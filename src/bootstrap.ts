@@ -3,6 +3,7 @@
  * unset), the master indexes and the dependencies. The one bootstrap of `src/main.ts`, the
  * command-line tasks (src/tasks/) and the tests.
  */
+import { sleep } from "./platform/async.ts";
 import { type EmbeddedServer, startFerretDB } from "./platform/embedded/ferretdb.ts";
 import { createCache } from "./platform/cache.ts";
 import { type Config, ConfigError, loadConfig } from "./platform/config.ts";
@@ -141,7 +142,7 @@ export async function openService(
         throw e;
       }
       log.warn("database not ready; retrying", { attempt, ...describeError(e), stack: undefined });
-      await new Promise((r) => setTimeout(r, Math.min(attempt, 5) * 1000));
+      await sleep(Math.min(attempt, 5) * 1000);
     }
   }
   return {

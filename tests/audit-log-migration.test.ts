@@ -2,7 +2,7 @@
 import { ObjectId } from "mongodb";
 import { migration as m001 } from "../src/tenants/migrations/001-init.ts";
 import { migration as m003 } from "../src/tenants/migrations/003-audit-log-name.ts";
-import { TENANT_COLLECTIONS } from "../src/tenants/collections.ts";
+import { TENANT_COLLECTIONS } from "../src/tenants/service-collections.ts";
 import { assertEquals } from "./support/assert.ts";
 import { createTestApp, dbTest } from "./support/app.ts";
 

@@ -1,6 +1,6 @@
 /** Collections of the org's database: names, indexes, roles, audit, quotas and their counters. */
 import { runMaintenance } from "../src/ops/maintenance.ts";
-import { TENANT_COLLECTIONS } from "../src/tenants/collections.ts";
+import { TENANT_COLLECTIONS } from "../src/tenants/service-collections.ts";
 import { assert, assertEquals, assertProblem } from "./support/assert.ts";
 import { addMember, createOrgAndLogin, createTestApp, dbTest } from "./support/app.ts";
 import { createCollection, docsOf, tenantDbOf } from "./support/data.ts";

@@ -1,6 +1,6 @@
 /** The document API: round trips, PATCH, PUT, DELETE, ETags, If-Match, unique keys, batches. */
 import { collection, CollectionError } from "../src/client.ts";
-import { TENANT_COLLECTIONS } from "../src/tenants/collections.ts";
+import { TENANT_COLLECTIONS } from "../src/tenants/service-collections.ts";
 import { assert, assertEquals, assertProblem, assertRejects } from "./support/assert.ts";
 import { createOrgAndLogin, createTestApp, dbTest } from "./support/app.ts";
 import { createCollection, docsOf, tenantDbOf } from "./support/data.ts";

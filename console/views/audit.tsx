@@ -4,7 +4,7 @@ import { problemOf } from "../../src/client.ts";
 import { failed, ok, useLoad } from "../load.ts";
 import { ProblemNote } from "../problems.tsx";
 import { api, send } from "../session.ts";
-import { date, Heading, Pager, usePages } from "../ui.tsx";
+import { date, Heading, PAGE_SIZE, Pager, usePages } from "../ui.tsx";
 import { sessionView, type SessionViewProps } from "./view.ts";
 
 type EventType = InferResponseType<typeof api.v1.orgs[":slug"]["audit"]["$get"], 200>["items"][
@@ -26,8 +26,6 @@ const EVENT_LABELS: Partial<Record<EventType, string>> = {
   "password.changed": "Password changed",
 };
 
-const PAGE_SIZE = 20;
-
 function Audit({ session }: SessionViewProps) {
   const slug = session.org.slug;
   const pages = usePages();
@@ -36,7 +34,7 @@ function Audit({ session }: SessionViewProps) {
     const res = await send(() =>
       api.v1.orgs[":slug"].audit.$get({
         param: { slug },
-        query: { limit: String(PAGE_SIZE), cursor },
+        query: { limit: String(PAGE_SIZE.default), cursor },
       })
     );
     return res.ok ? ok(await res.json()) : failed(await problemOf(res));
@@ -45,7 +43,10 @@ function Audit({ session }: SessionViewProps) {
   // Events name people by user id; the members' emails make them readable.
   const people = useLoad(async () => {
     const res = await send(() =>
-      api.v1.orgs[":slug"].members.$get({ param: { slug }, query: { limit: "100" } })
+      api.v1.orgs[":slug"].members.$get({
+        param: { slug },
+        query: { limit: String(PAGE_SIZE.max) },
+      })
     );
     return res.ok ? ok(await res.json()) : failed(await problemOf(res));
   }, [slug]);

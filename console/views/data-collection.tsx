@@ -18,10 +18,10 @@ import { failed, ok, useLoad } from "../load.ts";
 import { ProblemNote, useAction } from "../problems.tsx";
 import { go, href } from "../router.ts";
 import { send, type Session } from "../session.ts";
-import { ConfirmName, Heading, Pager, usePages } from "../ui.tsx";
+import { ConfirmName, Heading, PAGE_SIZE, Pager, usePages } from "../ui.tsx";
 import { IndexManager } from "./data-indexes.tsx";
 
-const PAGE_SIZES = [10, 20, 50, 100];
+const PAGE_SIZES = [10, PAGE_SIZE.default, 50, PAGE_SIZE.max];
 
 /** Wordings for the list's errors, next to the filter that caused them. */
 const LIST_MESSAGES = {
@@ -230,7 +230,7 @@ export function CollectionPage({ session, name }: { session: Session; name: stri
   const slug = session.org.slug;
   const [draft, setDraft] = useState("");
   const [filter, setFilter] = useState("");
-  const [limit, setLimit] = useState(20);
+  const [limit, setLimit] = useState<number>(PAGE_SIZE.default);
   const [sortDraft, setSortDraft] = useState<SortKey[]>([]);
   const [sort, setSort] = useState("");
   const pages = usePages();

@@ -59,7 +59,7 @@ export type AuditEvent = Omit<AuditDoc, "_id" | "expiresAt"> & { id: string };
 
 /**
  * The collection's name in a tenant database. Names starting with `_` are the service's own
- * (the document API refuses them); src/tenants/collections.ts lists them all.
+ * (the document API refuses them); src/tenants/service-collections.ts lists them all.
  */
 export const AUDIT_LOG = "_audit_log";
 const auditLog = (db: Db) => db.collection<AuditDoc>(AUDIT_LOG);

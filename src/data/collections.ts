@@ -7,10 +7,11 @@
  * dropped on another instance may still be written to here within the cache's TTL, which
  * creates it again without its indexes; the next listing shows it and the owner can drop it.
  */
-import { type Collection, type Db, type Document, MongoServerError } from "mongodb";
+import type { Collection, Db, Document } from "mongodb";
 import { recordEvent } from "../audit/audit.ts";
 import { emitEvent } from "../events/catalogue.ts";
 import { tag } from "../platform/cache.ts";
+import { isNamespaceExists, isNamespaceNotFound } from "../platform/db.ts";
 import type { Deps } from "../platform/deps.ts";
 import { noteMoveDeletion } from "../tenants/move-deletions.ts";
 import { isServiceCollection } from "../tenants/service-collections.ts";
@@ -180,8 +181,8 @@ export async function createCollection(
     await db.createCollection(input.name);
   } catch (e) {
     releaseUsage(deps, org, { collections: 1 });
-    // NamespaceExists: created by a concurrent request.
-    if (e instanceof MongoServerError && e.code === 48) throw collectionExists(input.name);
+    // Created by a concurrent request.
+    if (isNamespaceExists(e)) throw collectionExists(input.name);
     throw e;
   } finally {
     deps.cache.forget(namesTag(org));
@@ -209,8 +210,8 @@ export async function dropCollection(scope: DataScope, name: string): Promise<vo
   try {
     dropped = await col.drop();
   } catch (e) {
-    // NamespaceNotFound: dropped by a concurrent request.
-    if (e instanceof MongoServerError && e.code === 26) dropped = false;
+    // Dropped by a concurrent request.
+    if (isNamespaceNotFound(e)) dropped = false;
     else throw e;
   } finally {
     deps.cache.forget(namesTag(org));

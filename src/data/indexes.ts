@@ -4,9 +4,9 @@
  * API gives names that start with a letter. A move copies every index of a collection, these
  * too (src/ops/move/indexes.ts).
  */
-import { type Collection, type Document, MongoServerError } from "mongodb";
+import type { Collection, Document } from "mongodb";
 import { recordEvent } from "../audit/audit.ts";
-import { isUniqueBuildRefused } from "../platform/db.ts";
+import { isIndexClash, isIndexNotFound, isUniqueBuildRefused } from "../platform/db.ts";
 import {
   duplicateKey,
   indexExists,
@@ -35,9 +35,6 @@ export interface NewIndex {
   unique?: boolean;
   name?: string;
 }
-
-/** The server's codes for an index that clashes with one there (same name or same key). */
-const CLASHES = new Set([68, 85, 86]); // IndexAlreadyExists, IndexOptionsConflict, KeySpecsConflict
 
 /** The collection's indexes (`_id_` among them). */
 export async function listIndexes(scope: DataScope, name: string): Promise<{ items: IndexView[] }> {
@@ -84,7 +81,7 @@ export async function createIndex(
       await dropQuietly(col, name); // a server that kept a part of it keeps nothing
       throw duplicateKey({}, "Documents already repeat a key of this unique index");
     }
-    if (e instanceof MongoServerError && CLASHES.has(e.code as number)) {
+    if (isIndexClash(e)) {
       throw indexExists(`An index named ${name}, or over these fields, exists`);
     }
     throw e;
@@ -115,7 +112,7 @@ export async function dropIndex(scope: DataScope, collection: string, name: stri
     await col.dropIndex(name);
   } catch (e) {
     // IndexNotFound: dropped by a concurrent request.
-    if (e instanceof MongoServerError && e.code === 27) throw indexNotFound();
+    if (isIndexNotFound(e)) throw indexNotFound();
     throw e;
   }
   await recordEvent(deps, org, "index.dropped", scope.request, { collection, index: name });

@@ -11,47 +11,34 @@
  * refusal too, every other InternalError stays a fault.
  */
 import { MongoServerError } from "mongodb";
-import { isUnavailable } from "../platform/db.ts";
+import { isUnavailable, ServerErrorCode } from "../platform/db.ts";
 
-/**
- * BadValue, FailedToParse, TypeMismatch, Overflow, InvalidLength, PathNotViable,
- * ConflictingUpdateOperators, DollarPrefixedFieldName, InvalidIdField, EmptyFieldName,
- * DottedFieldName, InvalidOptions, ExceededMemoryLimit, InvalidPipelineOperator,
- * QueryFeatureNotAllowed, ConversionFailure, QueryExceededMemoryLimitNoDiskUseAllowed,
- * BSONObjectTooLarge.
- */
-const REFUSAL_CODES = new Set([
-  2,
-  9,
-  14,
-  15,
-  16,
-  28,
-  40,
-  52,
-  53,
-  56,
-  57,
-  72,
-  146,
-  168,
-  224,
-  241,
-  292,
-  10334,
-]);
-
-/** NotImplemented: a server without some allowed part (FerretDB has no `$avg`, `$push`...). */
-export const isNotImplemented = (e: unknown) =>
-  e instanceof MongoServerError && (e.code === 238 || e.codeName === "NotImplemented");
-
-/** MaxTimeMSExpired: past the configured time limit. */
-export const isTimedOut = (e: unknown) =>
-  e instanceof MongoServerError && (e.code === 50 || e.codeName === "MaxTimeMSExpired");
+/** The codes of a refusal, by MongoDB's names: the caller's input, never a fault. */
+const REFUSALS = {
+  BadValue: 2,
+  FailedToParse: 9,
+  TypeMismatch: 14,
+  Overflow: 15,
+  InvalidLength: 16,
+  PathNotViable: 28,
+  ConflictingUpdateOperators: 40,
+  DollarPrefixedFieldName: 52,
+  InvalidIdField: 53,
+  EmptyFieldName: 56,
+  DottedFieldName: 57,
+  InvalidOptions: 72,
+  ExceededMemoryLimit: 146,
+  InvalidPipelineOperator: 168,
+  QueryFeatureNotAllowed: 224,
+  ConversionFailure: 241,
+  QueryExceededMemoryLimitNoDiskUseAllowed: 292,
+  BSONObjectTooLarge: 10334,
+} as const;
+const REFUSAL_CODES = new Set<number>(Object.values(REFUSALS));
 
 /** A PostgreSQL data exception carried by a FerretDB InternalError: its words, else null. */
 function dataException(e: MongoServerError): string | null {
-  if (e.code !== 1) return null;
+  if (e.code !== ServerErrorCode.InternalError) return null;
   const m = /ERROR: ([^\n]*?) \(SQLSTATE 22[0-9A-Z]{3}\)\s*$/.exec(e.message);
   return m ? m[1] : null;
 }

@@ -1,7 +1,7 @@
 import { BSON, ObjectId } from "mongodb";
 import { AppError } from "../platform/errors.ts";
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { sanitizeDocument, STAMP, utf8Length } from "./sanitize.ts";
+import { parseFilter, sanitizeDocument, STAMP, utf8Length } from "./sanitize.ts";
 
 /** A small deterministic generator, so that a failure names a seed that repeats it. */
 function random(seed: number) {
@@ -108,4 +108,12 @@ Deno.test("sanitizeDocument() refusals name the path of the offending value", ()
   let deep: unknown = 1;
   for (let i = 0; i < 40; i++) deep = { x: deep };
   assertEquals(refusal(deep).split(".").length, 20);
+});
+
+Deno.test("parseFilter() reads an _id as an ObjectId only in its one spelling, lower-case hex", () => {
+  const id = new ObjectId().toHexString();
+  const lower = parseFilter(JSON.stringify({ _id: id }));
+  assert(lower._id instanceof ObjectId && lower._id.toHexString() === id);
+  const upper = parseFilter(JSON.stringify({ _id: id.toUpperCase() }));
+  assertEquals(upper._id, id.toUpperCase()); // a string no document's _id equals
 });

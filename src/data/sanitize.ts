@@ -16,10 +16,12 @@ import {
   invalidPipeline,
   validationFailed,
 } from "../platform/errors.ts";
+import { isId } from "../platform/ids.ts";
 import { MAX_SORT_FIELDS, type SortField } from "../platform/paging.ts";
+import { STAMP_FIELD } from "../tenants/service-collections.ts";
 
 /** The hidden per-document write stamp (the source of the `ETag`), never shown to clients. */
-export const STAMP = "_stamp";
+export const STAMP = STAMP_FIELD;
 
 export const MAX_DEPTH = 20;
 /** Values (objects, arrays and scalars) in one filter or pipeline. */
@@ -244,8 +246,7 @@ function literal(
 }
 
 /** `_id` values are ObjectIds in the database and 24-hex strings on the wire. */
-const idValue = (v: unknown) =>
-  typeof v === "string" && /^[0-9a-f]{24}$/i.test(v) ? new ObjectId(v) : v;
+const idValue = (v: unknown) => typeof v === "string" && isId(v) ? new ObjectId(v) : v;
 
 function operand(field: string, value: unknown, path: string, depth: number, budget: Budget) {
   literal(value, new Trail(path), depth, budget);

@@ -9,6 +9,7 @@
  * client's `AppType`, put nothing into the bundle), and the configuration that decides how they
  * are resolved and compiled.
  */
+import { sha256Hex } from "../platform/encoding.ts";
 import type { Logger } from "../platform/log.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -147,8 +148,7 @@ export async function consoleSourceKey(root: URL = ROOT): Promise<string> {
     all.set(p, at);
     at += p.length + 1; // a zero byte between parts keeps their boundaries in the hash
   }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-  return Array.from(digest.slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+  return (await sha256Hex(all)).slice(0, 24); // 12 bytes
 }
 
 async function removeStale(cacheDir: string, keep: string) {

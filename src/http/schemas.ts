@@ -1,5 +1,6 @@
 /** Request and response schemas shared by several routes (they also make the OpenAPI document). */
 import { ID_PATTERN } from "../platform/ids.ts";
+import { PAGE_LIMIT } from "../platform/paging.ts";
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../identity/memberships.ts";
 import {
@@ -161,10 +162,14 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 
 export const bearer = [{ bearerAuth: [] }];
 
+/** The `limit` of every paged list (src/platform/paging.ts `PAGE_LIMIT`). */
+export const PageLimit = z.coerce.number().int().min(PAGE_LIMIT.min).max(PAGE_LIMIT.max)
+  .default(PAGE_LIMIT.default).openapi({
+    description: `Page size, ${PAGE_LIMIT.min}–${PAGE_LIMIT.max} (default ${PAGE_LIMIT.default})`,
+  });
+
 export const PageQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({
-    description: "Page size, 1–100 (default 20)",
-  }),
+  limit: PageLimit,
   cursor: z.string().max(400).optional().openapi({
     description: "Opaque: the `nextCursor` of the previous page",
   }),

@@ -5,10 +5,11 @@
  * sha256(secret) is stored.
  */
 import { type Db, ObjectId, ReadPreference } from "mongodb";
+import { sleep } from "../platform/async.ts";
 import { ID_SOURCE, isId } from "../platform/ids.ts";
 import { ensureTtlIndex, isDuplicateKey } from "../platform/db.ts";
 import type { Logger } from "../platform/log.ts";
-import { encodeBase64Url, sha256Hex as sha256 } from "../platform/encoding.ts";
+import { encodeBase64Url, sha256Hex } from "../platform/encoding.ts";
 
 interface SessionDoc {
   _id: ObjectId;
@@ -82,7 +83,7 @@ export async function createSession(
     _id: new ObjectId(),
     userId: new ObjectId(s.userId),
     orgId: s.orgId === null ? null : new ObjectId(s.orgId),
-    refreshHash: await sha256(secret),
+    refreshHash: await sha256Hex(secret),
     createdAt: now,
     lastUsedAt: now,
     expiresAt: new Date(now.getTime() + ttlMs),
@@ -143,7 +144,7 @@ export async function rotateRefreshToken<T>(
   const [, sid, secret] = m;
   const doc = await sessions(db).findOne({ _id: new ObjectId(sid) });
   if (!doc || doc.revokedAt !== null || doc.expiresAt <= now) return { kind: "invalid" };
-  const hash = await sha256(secret);
+  const hash = await sha256Hex(secret);
   const replay = async () => {
     await spentTokens(db).updateOne({ _id: hash }, { $set: { reusedAt: now } });
     await revokeSession(db, sid, "refresh_reused", now);
@@ -185,7 +186,7 @@ export async function rotateRefreshToken<T>(
       continue;
     }
     if (!held.claimedAt) return await replay(); // a claim from before claims carried a time
-    await new Promise((r) => setTimeout(r, pause)); // a rotation under way: see how it ends
+    await sleep(pause); // a rotation under way: see how it ends
   }
 
   const next = newSecret();
@@ -194,7 +195,7 @@ export async function rotateRefreshToken<T>(
     // The commit. This request holds the claim, so no other rotation writes the session now.
     const updated = await sessions(db).findOneAndUpdate(
       { _id: doc._id, refreshHash: hash, revokedAt: null },
-      { $set: { refreshHash: await sha256(next), lastUsedAt: now } },
+      { $set: { refreshHash: await sha256Hex(next), lastUsedAt: now } },
       { returnDocument: "after" },
     );
     if (!updated) return { kind: "invalid" }; // revoked meanwhile (a logout, say)

@@ -6,12 +6,13 @@
  */
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import { emitEvent } from "../events/catalogue.ts";
+import { withTimeout } from "../platform/async.ts";
 import { tag } from "../platform/cache.ts";
 import { isUnavailable } from "../platform/db.ts";
 import type { Deps } from "../platform/deps.ts";
 import { invalidCursor, jobNotFound, orgNotFound } from "../platform/errors.ts";
 import { isId } from "../platform/ids.ts";
-import { decodeCursor, encodeCursor, type Page } from "../platform/paging.ts";
+import { decodeCursor, encodeCursor, type Page, pageLimit } from "../platform/paging.ts";
 import { countMembersOfOrgs } from "../identity/memberships.ts";
 import { LATEST_SCHEMA_VERSION } from "../tenants/migrations/mod.ts";
 import { findOrgBySlug, type Org, orgsPage, transitionOrg } from "../tenants/orgs.ts";
@@ -63,8 +64,6 @@ export interface Deployment {
   reachable: boolean;
 }
 
-export const DEFAULT_PAGE_LIMIT = 20;
-export const MAX_PAGE_LIMIT = 100;
 /** How long a deployment has to answer a ping before the admin views call it unreachable. */
 const PING_TIMEOUT_MS = 2000;
 
@@ -83,9 +82,6 @@ function adminOrg(org: Org, memberCount: number): AdminOrg {
     updatedAt: org.updatedAt,
   };
 }
-
-const pageLimit = (limit: number | undefined) =>
-  Math.min(MAX_PAGE_LIMIT, Math.max(1, Math.floor(limit ?? DEFAULT_PAGE_LIMIT)));
 
 /** The keyset options of an id-ordered admin list; the filters are part of the cursor's scope. */
 const idKeyset = (deps: Deps, scope: string) => ({
@@ -173,18 +169,6 @@ async function storageOf(deps: Deps, org: Org): Promise<StorageFigures | null> {
   } catch (e) {
     if (isUnavailable(e)) return null;
     throw e;
-  }
-}
-
-/** `p`, or null when it takes longer than `ms` (it keeps running; its outcome is ignored). */
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), ms));
-  p.catch(() => {});
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

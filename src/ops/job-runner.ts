@@ -4,6 +4,7 @@
  * its state as it goes, so a job whose holder died resumes on another instance from there.
  */
 import type { Document } from "mongodb";
+import { pause } from "../platform/async.ts";
 import type { Deps } from "../platform/deps.ts";
 import { describeError } from "../platform/log.ts";
 import { claimJob, finishJob, type Job, type JobProgress, releaseJob, touchJob } from "./jobs.ts";
@@ -120,16 +121,6 @@ export function startJobRunner(
   const opts = { ...DEFAULT_RUNNER_OPTIONS, ...options };
   const stop = new AbortController();
   const kinds = Object.keys(handlers);
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        stop.signal.removeEventListener("abort", done);
-        resolve();
-      }
-      stop.signal.addEventListener("abort", done);
-    });
   const loop = (async () => {
     while (!stop.signal.aborted) {
       try {
@@ -152,7 +143,7 @@ export function startJobRunner(
       } catch (e) {
         deps.log.warn("job runner: claiming failed; will retry", describeError(e));
       }
-      await pause(opts.pollMs);
+      await pause(opts.pollMs, stop.signal);
     }
   })();
   return async () => {

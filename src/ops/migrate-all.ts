@@ -12,6 +12,7 @@
  * behind that it could have migrated.
  */
 import type { Db } from "mongodb";
+import { pause } from "../platform/async.ts";
 import type { Deps } from "../platform/deps.ts";
 import type { JobHandler } from "./job-runner.ts";
 import { acquireLease, releaseLease } from "../platform/leases.ts";
@@ -136,18 +137,6 @@ export async function migrateAllOrgs(
   }
   progress.elapsedMs = performance.now() - started;
   return { ...progress, latest, results };
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** One org under its lease: its pending migrations, its `schemaVersion`, its record. */

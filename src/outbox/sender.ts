@@ -5,6 +5,7 @@
  * its kind's timeout) so that their outcome is recorded; a process killed instead leaves its
  * claims to expire, and another sender (or this one restarted) takes them over.
  */
+import { pause, sleep } from "../platform/async.ts";
 import type { Deps } from "../platform/deps.ts";
 import { describeError } from "../platform/log.ts";
 import {
@@ -78,7 +79,7 @@ export async function sendClaimed(
           ...fields,
           ...describeError(e),
         });
-        await new Promise((r) => setTimeout(r, wait));
+        await sleep(wait);
       }
     }
   };
@@ -162,19 +163,14 @@ export function startOutboxSender(
     queued = true;
     wake();
   });
-  const pause = () =>
-    new Promise<void>((resolve) => {
-      if (queued) return resolve();
-      const t = setTimeout(done, opts.pollMs);
-      function done() {
-        clearTimeout(t);
-        stop.signal.removeEventListener("abort", done);
-        wake = () => {};
-        resolve();
-      }
-      wake = done;
-      stop.signal.addEventListener("abort", done);
-    });
+  // Until the next poll, a stop, or a message queued meanwhile (which wakes it at once).
+  const idle = async () => {
+    if (queued) return;
+    const woken = new AbortController();
+    wake = () => woken.abort();
+    await pause(opts.pollMs, AbortSignal.any([stop.signal, woken.signal]));
+    wake = () => {};
+  };
   const loop = (async () => {
     while (!stop.signal.aborted) {
       queued = false;
@@ -183,7 +179,7 @@ export function startOutboxSender(
       } catch (e) {
         deps.log.warn("outbox: sending failed; will retry", describeError(e));
       }
-      if (!stop.signal.aborted) await pause();
+      if (!stop.signal.aborted) await idle();
     }
   })();
   return async () => {

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { invalidProxyEntries } from "./addresses.ts";
+import { toHex } from "./encoding.ts";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = typeof LOG_LEVELS[number];
@@ -396,6 +397,5 @@ function parseClusters(raw: string | undefined, problems: string[]): Record<stri
 }
 
 function randomSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(crypto.getRandomValues(new Uint8Array(32)));
 }

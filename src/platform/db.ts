@@ -14,6 +14,7 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from "mongodb";
+import { withTimeout } from "./async.ts";
 import { unavailable } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
@@ -69,13 +70,24 @@ export function connectDatabase(
 }
 
 /**
- * Server errors that mean "stopping, stepping down or restarted; try again": HostUnreachable,
- * HostNotFound, CursorNotFound (the server restarted under a cursor), NetworkTimeout,
- * ShutdownInProgress, PrimarySteppedDown, SocketException, NotWritablePrimary,
- * InterruptedAtShutdown, InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk,
- * NotPrimaryOrSecondary.
+ * Server errors that mean "stopping, stepping down or restarted; try again" (CursorNotFound: the
+ * server restarted under a cursor).
  */
-const TRANSIENT_CODES = new Set([6, 7, 43, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
+const TRANSIENT = {
+  HostUnreachable: 6,
+  HostNotFound: 7,
+  CursorNotFound: 43,
+  NetworkTimeout: 89,
+  ShutdownInProgress: 91,
+  PrimarySteppedDown: 189,
+  SocketException: 9001,
+  NotWritablePrimary: 10107,
+  InterruptedAtShutdown: 11600,
+  InterruptedDueToReplStateChange: 11602,
+  NotPrimaryNoSecondaryOk: 13435,
+  NotPrimaryOrSecondary: 13436,
+} as const;
+const TRANSIENT_CODES = new Set<number>(Object.values(TRANSIENT));
 
 /** True for errors that mean "the database cannot be reached right now" (answer 503). */
 export function isUnavailable(e: unknown): boolean {
@@ -83,7 +95,7 @@ export function isUnavailable(e: unknown): boolean {
     // FerretDB v1 answers InternalError with the Go error of an operation cut off by its own
     // shutdown or its PostgreSQL's (a canceled context, a connection ended by the server's
     // shutdown or refused while it is down).
-    return TRANSIENT_CODES.has(Number(e.code)) || (e.code === 1 &&
+    return TRANSIENT_CODES.has(Number(e.code)) || (e.code === ServerErrorCode.InternalError &&
       /context canceled|SQLSTATE 57P0[1-3]|conn closed|failed to connect to/.test(e.message));
   }
   return e instanceof MongoNetworkError || e instanceof MongoServerSelectionError ||
@@ -101,9 +113,50 @@ function isSocketGone(e: unknown): boolean {
     /socket has been ended by the other party/.test(e.message));
 }
 
-export function isDuplicateKey(e: unknown): boolean {
-  return e instanceof MongoServerError && e.code === 11000;
-}
+/**
+ * The server's error codes the service tells apart, by MongoDB's names (FerretDB answers the
+ * same ones). Everywhere else a code is named by its predicate below, never by its number; the
+ * document API's list of "bad input" codes is src/data/refusals.ts.
+ */
+export const ServerErrorCode = {
+  InternalError: 1,
+  NamespaceNotFound: 26,
+  IndexNotFound: 27,
+  NamespaceExists: 48,
+  MaxTimeMSExpired: 50,
+  IndexAlreadyExists: 68,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
+  NotImplemented: 238,
+  DuplicateKey: 11000,
+} as const;
+
+const hasCode = (e: unknown, name: keyof typeof ServerErrorCode): boolean =>
+  e instanceof MongoServerError && (e.code === ServerErrorCode[name] || e.codeName === name);
+
+/** A unique index refused the write (E11000). */
+export const isDuplicateKey = (e: unknown): boolean =>
+  e instanceof MongoServerError && e.code === ServerErrorCode.DuplicateKey;
+
+/** The collection (or database) named is not there: dropped, or never made. */
+export const isNamespaceNotFound = (e: unknown): boolean => hasCode(e, "NamespaceNotFound");
+
+/** The collection to create is there already. */
+export const isNamespaceExists = (e: unknown): boolean => hasCode(e, "NamespaceExists");
+
+/** The server lacks the feature (FerretDB v1: TTL indexes, `$avg`, `$push`...). */
+export const isNotImplemented = (e: unknown): boolean => hasCode(e, "NotImplemented");
+
+/** The index named is not there (dropped meanwhile). */
+export const isIndexNotFound = (e: unknown): boolean => hasCode(e, "IndexNotFound");
+
+/** An index to create clashes with one there: the same name, or the same key. */
+export const isIndexClash = (e: unknown): boolean =>
+  hasCode(e, "IndexAlreadyExists") || hasCode(e, "IndexOptionsConflict") ||
+  hasCode(e, "IndexKeySpecsConflict");
+
+/** The operation ran past its `maxTimeMS`. */
+export const isTimedOut = (e: unknown): boolean => hasCode(e, "MaxTimeMSExpired");
 
 /**
  * A unique index build refused because documents repeat a key: MongoDB's 11000, and FerretDB
@@ -126,7 +179,7 @@ export async function ensureTtlIndex<T extends Document>(
   try {
     await col.createIndex({ [field]: 1 }, { expireAfterSeconds: 0, name: `${field}_ttl` });
   } catch (e) {
-    if (e instanceof MongoServerError && (e.code === 238 || e.codeName === "NotImplemented")) {
+    if (isNotImplemented(e)) {
       log?.debug("ttl index not supported by this server; the sweeper expires documents", {
         collection: col.collectionName,
       });
@@ -138,16 +191,10 @@ export async function ensureTtlIndex<T extends Document>(
 
 /** Ping every cluster; resolves false if any does not answer within `timeoutMs`. */
 export async function pingAll(db: Database, timeoutMs: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((r) => timer = setTimeout(() => r(false), timeoutMs));
   const pings = Promise.all(
     Object.values(db.clients).map((c) => c.db("admin").command({ ping: 1 })),
   ).then(() => true, () => false);
-  try {
-    return await Promise.race([pings, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return await withTimeout(pings, timeoutMs) ?? false;
 }
 
 /** 503 `unavailable` unless every cluster answers ping in time (at most two seconds). */

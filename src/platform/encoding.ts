@@ -1,4 +1,4 @@
-/** Token encodings. */
+/** Token and digest encodings. */
 
 /** base64url without padding (RFC 4648 §5). */
 export function encodeBase64Url(bytes: Uint8Array): string {
@@ -7,10 +7,18 @@ export function encodeBase64Url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** sha256 as lower-case hex: how refresh and invitation tokens are stored. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+/** Bytes as lower-case hex, two digits each. */
+export const toHex = (bytes: Uint8Array): string =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * SHA-256 as lower-case hex (a string is hashed as its UTF-8 bytes): how refresh and invitation
+ * tokens are stored, and the key of a built console bundle or database program, and a move's
+ * checksums.
+ */
+export async function sha256Hex(data: string | Uint8Array<ArrayBuffer>): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }
 
 /** Standard base64 (with padding). */

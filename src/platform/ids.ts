@@ -1,6 +1,9 @@
 /**
  * The one id rule: an id a client may send is 24 lower-case hexadecimal digits, the string form
- * of an ObjectId. Anything else names nothing (a lookup answers null, never a driver error).
+ * of an ObjectId as `toHexString()` writes it and as every answer of the service spells it.
+ * Anything else names nothing (a lookup answers null or 404, never a driver error), upper-case
+ * included: one thing has one spelling, so a document has one URL and one cache entry, and a
+ * filter on `_id` means the same as the path.
  */
 import { ObjectId } from "mongodb";
 

@@ -41,6 +41,17 @@ export interface Position {
   id: unknown;
 }
 
+/**
+ * The page size of every list (members, invitations, the audit log, documents, the admin
+ * lists): 1 to 100 rows, 20 when the client names none. Routes check it by the schema made from
+ * it (src/http/schemas.ts `PageLimit`); callers that are not routes bound it by `pageLimit`.
+ */
+export const PAGE_LIMIT = { min: 1, default: 20, max: 100 } as const;
+
+/** A page size within `PAGE_LIMIT` (the default when none is given). */
+export const pageLimit = (limit?: number): number =>
+  Math.min(PAGE_LIMIT.max, Math.max(PAGE_LIMIT.min, Math.floor(limit ?? PAGE_LIMIT.default)));
+
 /** What a client asks for: a page size and the previous page's `nextCursor`. */
 export interface PageRequest {
   limit: number;

@@ -4,6 +4,7 @@
  * follows the job instead. Exit code 0 when the org has moved, 1 when the move failed (the org
  * stays where it was), 2 when interrupted (any instance resumes the job).
  */
+import { sleep } from "../platform/async.ts";
 import { AppError } from "../platform/errors.ts";
 import { runClaimedJob } from "../ops/job-runner.ts";
 import { claimJob, getJob, type Job } from "../ops/jobs.ts";
@@ -74,7 +75,7 @@ async function main(): Promise<number> {
           console.log(`${now.status}${detail}`);
           return now.status === "succeeded" ? 0 : 1;
         }
-        await new Promise((r) => setTimeout(r, 1000));
+        await sleep(1000);
       }
     } finally {
       clearInterval(show);

@@ -10,7 +10,7 @@
 import { type Db, ReadPreference } from "mongodb";
 import { isDuplicateKey } from "../platform/db.ts";
 import type { Deps } from "../platform/deps.ts";
-import { TENANT_COLLECTIONS } from "./collections.ts";
+import { TENANT_COLLECTIONS } from "./service-collections.ts";
 
 /** Whose database this is: the master database's name and the org's id. */
 export interface TenantOwner {

@@ -1,6 +1,6 @@
 /**
  * Quota counters of an org's database: how many collections and documents it holds, kept in
- * its `_usage` collection (only this module names it) so a write never counts collections.
+ * its `_usage` collection (only this module uses it) so a write never counts collections.
  *
  * Each instance adds its writes to an in-process delta and folds it into the stored counter at
  * most once a second per org (one `$inc` that also reads the total back), so a write costs no
@@ -10,6 +10,7 @@
  * what a crash between a write and its fold lost.
  */
 import type { Db } from "mongodb";
+import { TENANT_COLLECTIONS } from "./service-collections.ts";
 import type { DataQuotas } from "../platform/config.ts";
 import type { Deps } from "../platform/deps.ts";
 import type { Org } from "./orgs.ts";
@@ -39,7 +40,7 @@ interface Counter {
   syncing?: Promise<void>;
 }
 
-const usageOf = (db: Db) => db.collection<UsageDoc>("_usage");
+const usageOf = (db: Db) => db.collection<UsageDoc>(TENANT_COLLECTIONS.usage);
 const zero = (): Usage => ({ collections: 0, documents: 0 });
 const add = (a: Usage, b: Partial<Usage>, sign = 1): Usage => ({
   collections: a.collections + sign * (b.collections ?? 0),

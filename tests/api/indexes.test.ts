@@ -1,6 +1,6 @@
 /** A collection's indexes after its creation: list, add (built before the answer), drop. */
 import { copyIndexes } from "../../src/ops/move/indexes.ts";
-import { TENANT_COLLECTIONS } from "../../src/tenants/collections.ts";
+import { TENANT_COLLECTIONS } from "../../src/tenants/service-collections.ts";
 import { assert, assertEquals, assertProblem } from "../support/assert.ts";
 import { addMember, createOrgAndLogin, createTestApp, dbTest } from "../support/app.ts";
 import { createCollection, docsOf, tenantDbOf } from "../support/data.ts";

@@ -3,7 +3,7 @@
  * every collection read whole at both ends, for tests that check a move left nothing behind.
  */
 import type { Collection, Db, ObjectId } from "mongodb";
-import { settled } from "../../src/ops/move/async.ts";
+import { settled } from "../../src/platform/async.ts";
 import { collectionNames } from "../../src/ops/move/collections.ts";
 import { collectionsDiffer, digestOf, idKey } from "../../src/ops/move/digests.ts";
 import { compareIndexes } from "../../src/ops/move/indexes.ts";

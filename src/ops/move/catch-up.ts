@@ -13,7 +13,7 @@ import type { Collection, Db, Document, ObjectId } from "mongodb";
 import { tag } from "../../platform/cache.ts";
 import { type MoveDeletion, moveDeletions } from "../../tenants/move-deletions.ts";
 import { setMoveMaintenance } from "../../tenants/orgs.ts";
-import { settled, sleep } from "./async.ts";
+import { settled, sleep } from "../../platform/async.ts";
 import { collectionNames, tracked } from "./collections.ts";
 import {
   afterWrites,

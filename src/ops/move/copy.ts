@@ -3,7 +3,8 @@
  * from the last copied `_id`), then its indexes, keeping each document's `_id` and stamp.
  */
 import type { Collection, Db, Document } from "mongodb";
-import { eachLimited } from "./async.ts";
+import { eachLimited } from "../../platform/async.ts";
+import { isNamespaceExists } from "../../platform/db.ts";
 import { tracked } from "./collections.ts";
 import { digestOf, type Digests, idKey } from "./digests.ts";
 import { copyIndexes } from "./indexes.ts";
@@ -82,8 +83,4 @@ async function copyCollection(
     await cursor.close();
   }
   return digests;
-}
-
-function isNamespaceExists(e: unknown): boolean {
-  return e instanceof Error && "code" in e && (e as { code: unknown }).code === 48;
 }

@@ -4,6 +4,7 @@
  * sides without reading whole documents; the final round verifies by the same digests.
  */
 import { BSON, type Collection, type Document, ObjectId } from "mongodb";
+import { sha256Hex } from "../../platform/encoding.ts";
 import { findByIds } from "./documents.ts";
 import { compareIndexes } from "./indexes.ts";
 
@@ -70,10 +71,7 @@ export function afterWrites(
 async function checksumOf(digests: Digests): Promise<string> {
   const keys = [...digests.keys()].sort();
   const text = keys.map((k) => `${k}:${digests.get(k)![1]}`).join("\n");
-  const hash = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
-  );
-  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(text);
 }
 
 /**

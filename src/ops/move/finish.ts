@@ -11,7 +11,7 @@ import { tag } from "../../platform/cache.ts";
 import type { Deps } from "../../platform/deps.ts";
 import { forgetMoveDeletions } from "../../tenants/move-deletions.ts";
 import { abandonOrgMove, findOrgById, finishOrgMove, type Org } from "../../tenants/orgs.ts";
-import { sleep } from "./async.ts";
+import { sleep } from "../../platform/async.ts";
 import { digestsOf, type Snapshot } from "./digests.ts";
 import type { MoveOptions } from "./options.ts";
 import { dropStampIndexes } from "./stamps.ts";

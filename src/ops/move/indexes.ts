@@ -1,6 +1,7 @@
 /** A collection's indexes at both ends of a move: copied, made the same, compared. */
 import type { Collection, Document } from "mongodb";
-import { settled } from "./async.ts";
+import { settled } from "../../platform/async.ts";
+import { isNamespaceNotFound } from "../../platform/db.ts";
 import { MOVE_STAMP_INDEX } from "./stamps.ts";
 
 /** The options of an index worth comparing and copying (not its version or namespace). */
@@ -21,8 +22,8 @@ async function userIndexes(col: Collection): Promise<Document[]> {
       ix.name !== "_id_" && ix.name !== MOVE_STAMP_INDEX
     );
   } catch (e) {
-    if (e instanceof Error && "code" in e && (e as { code: unknown }).code === 26) return [];
-    throw e; // NamespaceNotFound above: no collection, no indexes
+    if (isNamespaceNotFound(e)) return []; // no collection, no indexes
+    throw e;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { tag } from "../../platform/cache.ts";
 import { type Org, startOrgMove } from "../../tenants/orgs.ts";
-import { sleep } from "./async.ts";
+import { sleep } from "../../platform/async.ts";
 import { collectionNames } from "./collections.ts";
 import { ensureStampIndex, stampBefore } from "./stamps.ts";
 import { type MoveRun, type Moving, openMoving } from "./state.ts";

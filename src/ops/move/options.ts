@@ -1,5 +1,6 @@
 /** What a move can be tuned by, with its defaults. */
 import type { Deps } from "../../platform/deps.ts";
+import { STAMP_FIELD, TENANT_COLLECTIONS } from "../../tenants/service-collections.ts";
 
 export interface MoveOptions {
   /** The hidden field the document API stamps on every write with a fresh ObjectId. */
@@ -28,12 +29,12 @@ export interface MoveOptions {
   clockSkewS: number;
 }
 
-export const DEFAULT_STAMP_FIELD = "_stamp";
+export const DEFAULT_STAMP_FIELD = STAMP_FIELD;
 
 export function moveOptions(deps: Deps, opts: Partial<MoveOptions> = {}): MoveOptions {
   return {
     stampField: DEFAULT_STAMP_FIELD,
-    wholeCollections: ["_meta", "_usage"],
+    wholeCollections: [TENANT_COLLECTIONS.meta, TENANT_COLLECTIONS.usage],
     batchSize: 1000,
     copyConcurrency: 3,
     catchUpRounds: 3,

@@ -12,6 +12,8 @@
  * gets it on its standard input, and the URI returned carries it (print `redactedUri` instead).
  */
 import { MongoClient } from "mongodb";
+import { sleep } from "../async.ts";
+import { sha256Hex, toHex } from "../encoding.ts";
 import { keepTail, terminate } from "./child.ts";
 import { cacheRoot, exists, openToClusterOwner } from "./paths.ts";
 import { ensurePostgres } from "./postgresql.ts";
@@ -84,8 +86,7 @@ async function clusterPassword(dataDir: string): Promise<string> {
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const password = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const password = toHex(crypto.getRandomValues(new Uint8Array(32)));
   // Written under a private name and renamed: a start that dies half-way leaves no empty file.
   const tmp = `${file}.${crypto.randomUUID()}.tmp`;
   await Deno.writeTextFile(tmp, `${password}\n`, { mode: 0o600, createNew: true });
@@ -93,15 +94,14 @@ async function clusterPassword(dataDir: string): Promise<string> {
   return password;
 }
 
-async function sha256Hex(parts: Uint8Array[]): Promise<string> {
+function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
     all.set(p, at);
     at += p.length;
   }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return all;
 }
 
 /** The patch files, in the order they apply. */
@@ -125,7 +125,7 @@ export async function ferretBinaryPath(): Promise<string> {
   ) {
     parts.push(enc.encode(path.slice(path.lastIndexOf("/") + 1) + "\0"), await Deno.readFile(path));
   }
-  const key = (await sha256Hex(parts)).slice(0, 16);
+  const key = (await sha256Hex(concat(parts))).slice(0, 16);
   return `${cacheRoot()}/orgservice/ferretdb-${FERRETDB_VERSION}-${key}/ferretdb`;
 }
 
@@ -222,7 +222,7 @@ export async function waitForPing(uri: string, timeoutMs: number): Promise<void>
       return;
     } catch (e) {
       last = e;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     } finally {
       await client.close().catch(() => {});
     }

@@ -1,14 +1,13 @@
+import { aggregate as runAggregate } from "../../data/aggregation.ts";
 import {
-  aggregate as runAggregate,
-  countDocuments,
   deleteDocument,
   getDocument,
   insertBatch,
   insertDocument,
-  listDocuments,
   patchDocument,
   replaceDocument,
 } from "../../data/documents.ts";
+import { countDocuments, listDocuments } from "../../data/listing.ts";
 import { dataScope } from "../../http/context.ts";
 import type { AppRouteHandler } from "../../http/router.ts";
 import type * as routes from "./documents.routes.ts";

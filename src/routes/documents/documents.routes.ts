@@ -10,7 +10,8 @@ import {
   IfMatch,
   IfNoneMatch,
 } from "../../http/data-schemas.ts";
-import { bearer, errors, json, jsonBody, pageOf } from "../../http/schemas.ts";
+import { bearer, errors, json, jsonBody, PageLimit, pageOf } from "../../http/schemas.ts";
+import { MAX_BATCH } from "../../data/documents.ts";
 import { MAX_CURSOR_LENGTH } from "../../platform/paging.ts";
 
 const tags = ["data"];
@@ -48,7 +49,7 @@ export const batch = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/collections/{name}/documents/batch",
   tags,
-  summary: "Insert 1–500 documents in order (members)",
+  summary: `Insert 1–${MAX_BATCH} documents in order (members)`,
   description: "Every document is validated before any is written. A duplicate key part-way " +
     "is 409 `duplicate_key` with `index` (the failing position) and `insertedIds` (those " +
     "inserted before it).",
@@ -56,7 +57,7 @@ export const batch = createRoute({
   middleware: [auth, orgScope] as const,
   request: {
     params: CollectionParams,
-    ...jsonBody(z.strictObject({ documents: z.array(DocumentBody).min(1).max(500) })),
+    ...jsonBody(z.strictObject({ documents: z.array(DocumentBody).min(1).max(MAX_BATCH) })),
   },
   responses: {
     201: json(z.object({ insertedIds: z.array(z.string()) }), "Inserted, ids in order"),
@@ -86,9 +87,7 @@ export const list = createRoute({
         description: "Fields to return (`name,email`) or to leave out (`-payload`)",
         example: "name,email",
       }),
-      limit: z.coerce.number().int().min(1).max(100).default(20).openapi({
-        description: "Page size, 1–100 (default 20)",
-      }),
+      limit: PageLimit,
       cursor: z.string().max(MAX_CURSOR_LENGTH).optional().openapi({
         description: "Opaque: the `nextCursor` of the previous page",
       }),

@@ -6,11 +6,11 @@
  */
 import type { Db } from "mongodb";
 import { ensureTtlIndex } from "../../platform/db.ts";
-import { TENANT_COLLECTIONS } from "../collections.ts";
+import { TENANT_COLLECTIONS } from "../service-collections.ts";
 import type { Migration } from "./migration.ts";
 
 /** The name migration 001 gave the audit log. */
-const OLD = "audit_log";
+const OLD = TENANT_COLLECTIONS.legacyAuditLog;
 const BATCH = 500;
 
 async function names(db: Db): Promise<Set<string>> {

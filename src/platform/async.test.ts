@@ -1,0 +1,37 @@
+import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { pause, sleep, withTimeout } from "./async.ts";
+
+Deno.test("sleep() rejects with the signal's reason when it aborts during the wait", async () => {
+  const stop = new AbortController();
+  const started = performance.now();
+  const waiting = sleep(10_000, stop.signal);
+  stop.abort(new Error("stopped"));
+  await assertRejects(() => waiting, "stopped");
+  assert(performance.now() - started < 1000, "no timer left to wait for");
+});
+
+Deno.test("sleep() of no time resolves at once, even after an abort", async () => {
+  const stop = new AbortController();
+  stop.abort(new Error("stopped"));
+  await sleep(0, stop.signal);
+  await sleep(-5);
+});
+
+Deno.test("pause() resolves early, without an error, when the signal aborts", async () => {
+  const stop = new AbortController();
+  const started = performance.now();
+  const waiting = pause(10_000, stop.signal);
+  stop.abort();
+  await waiting;
+  await pause(10_000, stop.signal); // already aborted: no wait at all
+  assert(performance.now() - started < 1000);
+});
+
+Deno.test("withTimeout() gives the value in time, else null, and ignores a late failure", async () => {
+  assertEquals(await withTimeout(Promise.resolve(7), 1000), 7);
+  let fail!: (e: Error) => void;
+  const late = new Promise<number>((_, reject) => fail = reject);
+  assertEquals(await withTimeout(late, 10), null);
+  fail(new Error("too late to matter")); // no unhandled rejection
+  await assertRejects(() => withTimeout(Promise.reject(new Error("early")), 1000), "early");
+});
