@@ -1,6 +1,7 @@
 import { MongoServerError } from "mongodb";
-import { assertEquals } from "../../tests/support/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import {
+  isDroppedMidRead,
   isDuplicateKey,
   isNamespaceExists,
   isNamespaceNotFound,
@@ -38,4 +39,15 @@ Deno.test("each driver error predicate names one server error code, and only tha
     }
   }
   assertEquals(isNamespaceNotFound(new Error("ns not found")), false);
+});
+
+Deno.test("isDroppedMidRead() knows FerretDB's read under a drop, and nothing else", () => {
+  const ferret = new MongoServerError({
+    code: 1,
+    errmsg: 'ERROR: relation "tbf2_6b16._meta_3382" does not exist (SQLSTATE 42P01)',
+  });
+  assert(isDroppedMidRead(ferret));
+  assert(!isDroppedMidRead(new MongoServerError({ code: 1, errmsg: "something else" })));
+  assert(!isDroppedMidRead(new MongoServerError({ code: 26, errmsg: "(SQLSTATE 42P01)" })));
+  assert(!isDroppedMidRead(new Error("(SQLSTATE 42P01)")));
 });

@@ -155,6 +155,15 @@ export const isIndexClash = (e: unknown): boolean =>
   hasCode(e, "IndexAlreadyExists") || hasCode(e, "IndexOptionsConflict") ||
   hasCode(e, "IndexKeySpecsConflict");
 
+/**
+ * The collection was dropped while the read ran: FerretDB v1 (on PostgreSQL) answers an
+ * InternalError carrying PostgreSQL's "relation does not exist" (SQLSTATE 42P01) where MongoDB
+ * answers as if the collection were empty. Read again: the collection is then gone.
+ */
+export const isDroppedMidRead = (e: unknown): boolean =>
+  e instanceof MongoServerError && e.code === ServerErrorCode.InternalError &&
+  /\bSQLSTATE 42P01\b/.test(e.message);
+
 /** The operation ran past its `maxTimeMS`. */
 export const isTimedOut = (e: unknown): boolean => hasCode(e, "MaxTimeMSExpired");
 

@@ -8,7 +8,7 @@
  * reconciler drops a database only when its marker is this master's (src/ops/reconciler.ts).
  */
 import { type Db, ReadPreference } from "mongodb";
-import { isDuplicateKey } from "../platform/db.ts";
+import { isDroppedMidRead, isDuplicateKey } from "../platform/db.ts";
 import type { Deps } from "../platform/deps.ts";
 import { TENANT_COLLECTIONS } from "./service-collections.ts";
 
@@ -54,7 +54,15 @@ export async function writeMarker(db: Db, owner: TenantOwner): Promise<void> {
 
 /** The marker, read from the primary (a decision to drop the database rests on it); null if none. */
 export async function readMarker(db: Db): Promise<TenantOwner | null> {
-  const d = await meta(db).findOne({ _id: "marker" }, { readPreference: ReadPreference.PRIMARY });
+  const read = () =>
+    meta(db).findOne({ _id: "marker" }, { readPreference: ReadPreference.PRIMARY });
+  // Two parties may drop one database at once (a rollback and the creator's own undo): a read
+  // under the other's drop fails on the embedded server, and finds the database gone when made
+  // again.
+  const d = await read().catch((e) => {
+    if (isDroppedMidRead(e)) return read();
+    throw e;
+  });
   return d && "master" in d ? { master: d.master, orgId: d.orgId } : null;
 }
 
