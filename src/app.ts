@@ -9,6 +9,7 @@ import { accessLog, baseHeaders, bodyLimit } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
 import { adminRouter } from "./routes/admin/admin.index.ts";
+import { apiKeysRouter } from "./routes/api-keys/api-keys.index.ts";
 import { auditRouter } from "./routes/audit/audit.index.ts";
 import { authRouter } from "./routes/auth/auth.index.ts";
 import { compatRouter } from "./routes/compat/compat.index.ts";
@@ -58,6 +59,7 @@ export function createApp(deps: Deps) {
     .route("/", meRouter)
     .route("/", membersRouter)
     .route("/", invitationsRouter)
+    .route("/", apiKeysRouter)
     .route("/", auditRouter)
     .route("/", adminRouter)
     .route("/", compatRouter)

@@ -5,6 +5,7 @@
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
 import { orgNotFound } from "../platform/errors.ts";
+import { deleteOrgApiKeys } from "../identity/api-keys.ts";
 import { deleteOrgInvitations } from "../identity/invitations.ts";
 import { hasMemberships, removeOrgMemberships } from "../identity/memberships.ts";
 import { deleteOrgSessions } from "../identity/sessions.ts";
@@ -61,6 +62,7 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   }
   await deleteOrgSessions(db.master, org.id);
   await deleteOrgInvitations(db.master, org.id);
+  await deleteOrgApiKeys(db.master, org.id);
   await forgetOrgMigrations(db.master, org.id);
   await hooks.afterDeletionStep?.("references", org.id);
   // The document goes before the outcome: while a rolled-back provisioning's document exists,
