@@ -183,8 +183,8 @@ Deno.test(
   dbTest,
   async (t) => {
     // The service's clock (tokens are checked against the real one, so it starts at the real time).
-  let now = Date.now();
-  const start = now;
+    let now = Date.now();
+    const start = now;
     await using app = await createTestApp({ now: () => new Date(now) });
     const a = await createOrgAndLogin(app, "Clocked Keys");
     const { key, id } = await createKey(app, a.token, a.org.slug, ["data:read"], {
