@@ -4,13 +4,7 @@
  * webhooks or the org, nor call /v1/me or /v1/auth/*.
  */
 import { assert, assertEquals, assertProblem } from "../../support/assert.ts";
-import {
-  addMember,
-  bearer,
-  createOrgAndLogin,
-  createTestApp,
-  dbTest,
-} from "../../support/app.ts";
+import { addMember, bearer, createOrgAndLogin, createTestApp, dbTest } from "../../support/app.ts";
 import { createKey, type Scope } from "../../support/api-keys.ts";
 
 const ALL: Scope[] = [
@@ -37,7 +31,7 @@ Deno.test(
     });
     assertEquals(del.status, 204);
     const id = good.id;
-  const secret = good.key.slice(29);
+    const secret = good.key.slice(29);
     const flip = (s: string) => (s[0] === "A" ? "B" : "A") + s.slice(1);
     const shapes: Record<string, string> = {
       "the prefix alone": "osk_",
