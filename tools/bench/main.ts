@@ -18,6 +18,7 @@ import { loadConfig } from "../../src/platform/config.ts";
 import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
 import { type BenchContext, type ScenarioGroup, TIMING } from "./context.ts";
 import { dataApi } from "./data-api.ts";
+import { apiKeys } from "./scenarios/api-keys.ts";
 import { indexedLookup } from "./indexed-lookup.ts";
 import { logins } from "./logins.ts";
 import { summarizeProfiles } from "./measure.ts";
@@ -44,6 +45,7 @@ const GROUPS: ScenarioGroup[] = [
   scale, // 10
   orgMove, // 11
   migrateTask, // 12
+  apiKeys, // 14
 ];
 const RSS_BAR_MIB = 256;
 
