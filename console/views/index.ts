@@ -3,6 +3,7 @@
  * named by the first segment of the address's hash.
  */
 import { acceptView } from "./accept.tsx";
+import { apiKeysView } from "./api-keys.tsx";
 import { auditView } from "./audit.tsx";
 import { createOrgView } from "./create-org.tsx";
 import { dataView } from "./data.tsx";
@@ -16,6 +17,7 @@ export const VIEWS: readonly View[] = [
   membersView,
   dataView,
   auditView,
+  apiKeysView,
   createOrgView,
   acceptView,
   signInView,
