@@ -39,7 +39,8 @@ export function createApp(deps: Deps) {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "An access token from POST /v1/auth/login",
+    description: "An access token from POST /v1/auth/login, or an org's API key (`osk_...`, " +
+      "POST /v1/orgs/{slug}/api-keys) on the routes whose key scope covers them",
   });
   const document = {
     openapi: "3.1.0",

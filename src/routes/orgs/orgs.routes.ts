@@ -73,10 +73,11 @@ export const get = createRoute({
   tags: ["orgs"],
   summary: "Get an organization (public fields; members of it also see theirs)",
   description: "Anyone may call it. With a valid token for this org, the member fields are " +
-    "included. An invalid token is 401, not silently ignored.",
+    "included. An invalid token is 401, not silently ignored; an API key is 403 " +
+    "`insufficient_scope`.",
   middleware: [optionalAuth, noKeys] as const,
   request: { params: SlugParams },
-  responses: { 200: json(OrgSchema, "The organization"), ...errors(400, 401, 404) },
+  responses: { 200: json(OrgSchema, "The organization"), ...errors(400, 401, 403, 404) },
 });
 
 export const patch = createRoute({
