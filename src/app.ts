@@ -9,6 +9,7 @@ import { accessLog, baseHeaders, bodyLimit, cors } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
 import { adminRouter } from "./routes/admin/admin.index.ts";
+import { apiKeysRouter } from "./routes/api-keys/api-keys.index.ts";
 import { auditRouter } from "./routes/audit/audit.index.ts";
 import { authRouter } from "./routes/auth/auth.index.ts";
 import { compatRouter } from "./routes/compat/compat.index.ts";
@@ -43,7 +44,8 @@ export function createApp(deps: Deps) {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "An access token from POST /v1/auth/login",
+    description: "An access token from POST /v1/auth/login, or an org's API key (`osk_...`, " +
+      "POST /v1/orgs/{slug}/api-keys) on the routes whose key scope covers them",
   });
   const document = {
     openapi: "3.1.0",
@@ -63,6 +65,7 @@ export function createApp(deps: Deps) {
     .route("/", meRouter)
     .route("/", membersRouter)
     .route("/", invitationsRouter)
+    .route("/", apiKeysRouter)
     .route("/", auditRouter)
     .route("/", webhooksRouter)
     .route("/", adminRouter)

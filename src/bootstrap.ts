@@ -11,6 +11,7 @@ import { connectDatabase, type Database } from "./platform/db.ts";
 import type { Deps, Hooks } from "./platform/deps.ts";
 import { createHasher, type Hasher } from "./platform/hasher.ts";
 import { ensureAccountTokenIndexes } from "./identity/account-tokens.ts";
+import { ensureApiKeyIndexes } from "./identity/api-keys.ts";
 import { ensureInvitationIndexes } from "./identity/invitations.ts";
 import { ensureMembershipIndexes } from "./identity/memberships.ts";
 import { ensureSessionIndexes } from "./identity/sessions.ts";
@@ -32,6 +33,7 @@ export async function ensureMasterIndexes(db: Database, log?: Logger): Promise<v
   await ensureSessionIndexes(db.master, log);
   await ensureInvitationIndexes(db.master, log);
   await ensureAccountTokenIndexes(db.master, log);
+  await ensureApiKeyIndexes(db.master);
   await ensureThrottleIndexes(db.master, log);
   await ensureJobIndexes(db.master);
   await ensureTombstoneIndexes(db.master, log);

@@ -1,6 +1,6 @@
 /** Access declared on routes (src/http/access.ts), through a router built only of it. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, optionalAuth, orgScope, provideDeps, role } from "../src/http/access.ts";
+import { auth, noKeys, optionalAuth, orgScope, provideDeps, role } from "../src/http/access.ts";
 import { problem, toAppError } from "../src/http/problem.ts";
 import { createRouter } from "../src/http/router.ts";
 import { assertEquals, assertProblem } from "./support/assert.ts";
@@ -30,7 +30,7 @@ function probe(t: TestApp) {
         method: "get",
         path: "/v1/orgs/{slug}/probe",
         request: { params },
-        middleware: [auth, orgScope] as const,
+        middleware: [auth, orgScope, noKeys] as const,
         responses: ok,
       }),
       (c) => c.json({ org: c.var.org.id, user: c.var.principal.userId }, 200),
@@ -40,7 +40,7 @@ function probe(t: TestApp) {
         method: "get",
         path: "/v1/orgs/{slug}/admins",
         request: { params },
-        middleware: [auth, orgScope, role("owner", "admin")] as const,
+        middleware: [auth, orgScope, noKeys, role("owner", "admin")] as const,
         responses: ok,
       }),
       (c) => c.json({ role: c.var.principal.role }, 200),
@@ -49,7 +49,7 @@ function probe(t: TestApp) {
       createRoute({
         method: "get",
         path: "/v1/maybe",
-        middleware: [optionalAuth] as const,
+        middleware: [optionalAuth, noKeys] as const,
         responses: ok,
       }),
       (c) => c.json({ user: c.var.principal?.userId ?? null }, 200),

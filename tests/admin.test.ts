@@ -308,7 +308,7 @@ Deno.test(
     const event = (await listEvents(app.deps, { org: here }, { limit: 10 })).items
       .find((e) => e.type === "org.move_requested");
     assertEquals(event?.target, { from: "default", to: "b", jobId });
-    assertEquals(event?.actor.userId, OPERATOR.userId);
+    assertEquals(event && "userId" in event.actor ? event.actor.userId : null, OPERATOR.userId);
     assertEquals(
       await codeOfError(moveOrg(app.deps, here.slug, "b", CTX)),
       "move_in_progress",

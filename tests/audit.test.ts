@@ -58,7 +58,7 @@ Deno.test(
       assertEquals(res.status, 200);
       if (res.status !== 200) return;
       const body = await res.json();
-      events.push(...body.items);
+      events.push(...body.items as Event[]);
       cursor = body.nextCursor ?? undefined;
     } while (cursor);
 

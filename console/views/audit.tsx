@@ -75,7 +75,11 @@ function Audit({ session }: SessionViewProps) {
                 <tr key={e.id} data-type={e.type}>
                   <td data-label="When" class="when">{date(e.at)}</td>
                   <td data-label="Event">{EVENT_LABELS[e.type] ?? e.type}</td>
-                  <td data-label="Who">{e.actor.email ?? who(e.actor.userId)}</td>
+                  <td data-label="Who">
+                    {"type" in e.actor
+                      ? `API key “${e.actor.name}”`
+                      : e.actor.email ?? who(e.actor.userId)}
+                  </td>
                   <td data-label="Details">
                     {e.target
                       ? Object.entries(e.target)

@@ -3,6 +3,7 @@
  * named by the first segment of the address's hash.
  */
 import { acceptView } from "./accept.tsx";
+import { apiKeysView } from "./api-keys.tsx";
 import { auditView } from "./audit.tsx";
 import { createOrgView } from "./create-org.tsx";
 import { dataView } from "./data.tsx";
@@ -19,6 +20,7 @@ export const VIEWS: readonly View[] = [
   dataView,
   auditView,
   webhooksView,
+  apiKeysView,
   createOrgView,
   acceptView,
   forgotView,

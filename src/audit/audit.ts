@@ -34,21 +34,31 @@ export const AUDIT_EVENTS = [
   "webhook.created",
   "webhook.deleted",
   "webhook.disabled",
+  "api_key.created",
+  "api_key.revoked",
 ] as const;
 export type AuditEventType = typeof AUDIT_EVENTS[number];
+
+/** An org's API key as the actor of an event. */
+export interface KeyActor {
+  type: "api_key";
+  id: string;
+  name: string;
+}
 
 /** Who did it and from where: built from the request by the route. */
 export interface RequestContext {
   requestId?: string;
   ip: string;
-  actor?: { userId: string; email?: string };
+  actor?: { userId: string; email?: string } | KeyActor;
 }
 
 interface AuditDoc {
   _id: ObjectId;
   type: AuditEventType;
   at: Date;
-  actor: { userId: string | null; email: string | null };
+  /** A person (or nobody: both null), or an org's API key. */
+  actor: { userId: string | null; email: string | null } | KeyActor;
   target: Record<string, string> | null;
   requestId: string | null;
   ip: string;
@@ -80,7 +90,9 @@ export async function recordEvent(
     _id: new ObjectId(),
     type,
     at,
-    actor: { userId: ctx.actor?.userId ?? null, email: ctx.actor?.email ?? null },
+    actor: ctx.actor && "type" in ctx.actor
+      ? { type: "api_key", id: ctx.actor.id, name: ctx.actor.name }
+      : { userId: ctx.actor?.userId ?? null, email: ctx.actor?.email ?? null },
     target,
     requestId: ctx.requestId ?? null,
     ip: ctx.ip,

@@ -1,7 +1,7 @@
 /** The scope handed to domain functions, built once per request: org, actor, request. */
 import type { RequestContext } from "../audit/audit.ts";
 import type { ActorScope, CallerScope, Scope } from "../access/scope.ts";
-import type { Principal, SignedIn } from "../access/principal.ts";
+import type { Caller, OrgCaller, Principal, SignedIn } from "../access/principal.ts";
 import type { DataScope } from "../data/scope.ts";
 import type { Deps } from "../platform/deps.ts";
 import type { Org } from "../tenants/orgs.ts";
@@ -64,8 +64,11 @@ interface Ctx<V> {
   req: { header(name: string): string | undefined };
 }
 
-/** Who asks and from where, for the audit log: request id, client address, the actor if any. */
-export function requestOf(c: Ctx<{ principal?: SignedIn }>): RequestContext {
+/**
+ * Who asks and from where, for the audit log: request id, client address, the actor if any (a
+ * person, or an org's API key).
+ */
+export function requestOf(c: Ctx<{ principal?: Caller }>): RequestContext {
   const p = c.get("principal");
   return {
     requestId: c.get("requestId"),
@@ -74,7 +77,11 @@ export function requestOf(c: Ctx<{ principal?: SignedIn }>): RequestContext {
       c.req.header("X-Forwarded-For"),
       c.get("deps").config.trustedProxies,
     ),
-    actor: p ? { userId: p.userId } : undefined,
+    actor: p === undefined
+      ? undefined
+      : p.kind === "api_key"
+      ? { type: "api_key", id: p.keyId, name: p.keyName }
+      : { userId: p.userId },
   };
 }
 
@@ -102,10 +109,10 @@ export function scopeOf(c: Ctx<{ principal: Principal; org: Org }>): Scope {
 class RequestDataScope implements DataScope {
   readonly deps: Deps;
   readonly org: Org;
-  readonly #c: Ctx<{ principal: Principal; org: Org }>;
+  readonly #c: Ctx<{ principal: OrgCaller; org: Org }>;
   #request?: RequestContext;
 
-  constructor(c: Ctx<{ principal: Principal; org: Org }>) {
+  constructor(c: Ctx<{ principal: OrgCaller; org: Org }>) {
     this.deps = c.get("deps");
     this.org = c.get("org");
     this.#c = c;
@@ -116,7 +123,10 @@ class RequestDataScope implements DataScope {
   }
 }
 
-/** The document API's scope: the org scope with the dependencies its functions take. */
-export function dataScope(c: Ctx<{ principal: Principal; org: Org }>): DataScope {
+/**
+ * The document API's scope: the org scope with the dependencies its functions take. Members and
+ * the org's API keys alike.
+ */
+export function dataScope(c: Ctx<{ principal: OrgCaller; org: Org }>): DataScope {
   return new RequestDataScope(c);
 }

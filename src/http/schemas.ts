@@ -134,7 +134,7 @@ const problemContent = { "application/problem+json": { schema: ProblemSchema } }
 const DESCRIPTIONS: Record<number, string> = {
   400: "Invalid input (validation_failed, weak_password, org_required, ...)",
   401: "Missing, invalid or expired credentials",
-  403: "Not allowed for this role, or the org is suspended",
+  403: "Not allowed for this role or API key scope (insufficient_scope), or the org is suspended",
   404: "Not found, or in an org the caller does not belong to",
   409: "Conflict",
   412: "Stale If-Match (precondition_failed)",

@@ -14,6 +14,7 @@
 import { ReadPreference } from "mongodb";
 import { ID_SOURCE } from "../platform/ids.ts";
 import type { Deps } from "../platform/deps.ts";
+import { deleteOrgApiKeys, orgIdsOfApiKeys } from "../identity/api-keys.ts";
 import { deleteOrgInvitations, orgIdsOfInvitations } from "../identity/invitations.ts";
 import { orgIdsOfMemberships, removeOrgMemberships } from "../identity/memberships.ts";
 import { deleteOrgSessions, orgIdsOfSessions } from "../identity/sessions.ts";
@@ -41,7 +42,7 @@ export interface ReconcileReport {
   orphansDropped: number;
   /** Orphans found and remembered, to be dropped once a later search confirms them. */
   orphansPending: number;
-  /** Gone orgs whose memberships, sessions or invitations were left behind, and are now gone. */
+  /** Gone orgs whose memberships, sessions, invitations or API keys were left behind, now gone. */
   danglingOrgs: number;
   /** Databases of deleted orgs that a late write had created again, dropped again. */
   redropped: number;
@@ -142,7 +143,7 @@ async function findOrphans(deps: Deps) {
 }
 
 /**
- * Remove memberships, sessions, invitations and provisioning outcomes of orgs that have no
+ * Remove memberships, sessions, invitations, API keys and provisioning outcomes of orgs that have no
  * document: a request that was under way while its org was deleted (it read the org before the
  * deletion began, and wrote after the deletion removed the org's references) leaves them
  * behind, and a deletion that stopped after removing the document leaves its outcome. The references
@@ -155,6 +156,7 @@ async function sweepDanglingReferences(deps: Deps): Promise<number> {
     ...await orgIdsOfMemberships(master),
     ...await orgIdsOfSessions(master),
     ...await orgIdsOfInvitations(master),
+    ...await orgIdsOfApiKeys(master),
     ...await orgIdsOfOutcomes(master),
   ]);
   const ids = await allOrgIds(master);
@@ -164,6 +166,7 @@ async function sweepDanglingReferences(deps: Deps): Promise<number> {
     await removeOrgMemberships(master, orgId);
     await deleteOrgSessions(master, orgId);
     await deleteOrgInvitations(master, orgId);
+    await deleteOrgApiKeys(master, orgId);
     await forgetOutcome(master, orgId);
     swept++;
     deps.log.info("removed the references of an org that is gone", { orgId });

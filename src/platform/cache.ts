@@ -1,7 +1,7 @@
 /**
  * The per-instance cache of master data on the hot paths (token checks, `/v1/me`, org by slug).
  * Entries live at most `ttlMs` from the start of the load that read them (≤ 5 s: API.md's bound
- * for changes to reach every instance) and carry tags (`session:<id>`, `user:<id>`, `org:<id>`);
+ * for changes to reach every instance) and carry tags (`session:<id>`, `user:<id>`, `org:<id>`, `apikey:<id>`);
  * a change made on this instance forgets the tags it touches at once. Concurrent misses for one key share one load.
  */
 export interface Cache {
@@ -66,4 +66,5 @@ export const tag = {
   session: (id: string) => `session:${id}`,
   user: (id: string) => `user:${id}`,
   org: (id: string) => `org:${id}`,
+  apiKey: (id: string) => `apikey:${id}`,
 };

@@ -88,6 +88,11 @@ export const invalidCredentials = make(
   "The email or password is wrong",
 );
 export const forbidden = make(403, "forbidden", "This action is not allowed");
+export const insufficientScope = make(
+  403,
+  "insufficient_scope",
+  "The API key's scopes do not cover this action",
+);
 export const orgSuspended = make(403, "org_suspended", "The organization is suspended");
 export const noMembership = make(403, "no_membership", "This user belongs to no organization");
 export const emailUnverified = make(
@@ -101,6 +106,7 @@ export const memberNotFound = make(404, "member_not_found", "Member not found");
 export const invitationNotFound = make(404, "invitation_not_found", "Invitation not found");
 export const webhookNotFound = make(404, "webhook_not_found", "Webhook endpoint not found");
 export const deliveryNotFound = make(404, "delivery_not_found", "Delivery not found");
+export const apiKeyNotFound = make(404, "api_key_not_found", "API key not found");
 export const jobNotFound = make(404, "job_not_found", "Job not found");
 export const conflict = make(409, "conflict", "The resource changed meanwhile; try again");
 export const orgExists = make(

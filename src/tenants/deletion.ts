@@ -7,6 +7,7 @@ import { emitEvent } from "../events/catalogue.ts";
 import { tag } from "../platform/cache.ts";
 import type { Deps } from "../platform/deps.ts";
 import { orgNotFound } from "../platform/errors.ts";
+import { deleteOrgApiKeys } from "../identity/api-keys.ts";
 import { deleteOrgInvitations } from "../identity/invitations.ts";
 import { hasMemberships, removeOrgMemberships } from "../identity/memberships.ts";
 import { deleteOrgSessions } from "../identity/sessions.ts";
@@ -66,6 +67,7 @@ export async function finishDeletion(deps: Deps, org: Org): Promise<void> {
   }
   await deleteOrgSessions(db.master, org.id);
   await deleteOrgInvitations(db.master, org.id);
+  await deleteOrgApiKeys(db.master, org.id);
   await forgetOrgMigrations(db.master, org.id);
   await deleteOrgEndpoints(db.master, org.id);
   await hooks.afterDeletionStep?.("references", org.id);

@@ -19,6 +19,7 @@ import { loadConfig } from "../../src/platform/config.ts";
 import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
 import { type BenchContext, type ScenarioGroup, TIMING } from "./context.ts";
 import { dataApi } from "./data-api.ts";
+import { apiKeys } from "./scenarios/api-keys.ts";
 import { indexedLookup } from "./indexed-lookup.ts";
 import { logins } from "./logins.ts";
 import { summarizeProfiles } from "./measure.ts";
@@ -48,6 +49,7 @@ const GROUPS: ScenarioGroup[] = [
   orgMove, // 11
   migrateTask, // 12
   mail, // 13 (starts a service and an SMTP server of its own)
+  apiKeys, // 14
   webhooks, // 15
 ];
 const RSS_BAR_MIB = 256;

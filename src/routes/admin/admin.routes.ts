@@ -1,6 +1,6 @@
 /** Operator routes (API.md, "Operators"): every one is for operators only, anyone else 403. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, operator } from "../../http/access.ts";
+import { auth, noKeys, operator } from "../../http/access.ts";
 import {
   bearer,
   errors,
@@ -78,7 +78,7 @@ export const listOrgs = createRoute({
   summary: "Every org, any status, oldest first",
   description: "Optionally of one `status` or one deployment (`cluster`)." + FOR_OPERATORS,
   security: bearer,
-  middleware: [auth, operator] as const,
+  middleware: [auth, noKeys, operator] as const,
   request: {
     query: PageQuery.extend({
       status: z.enum(ORG_STATUSES).optional(),
@@ -98,7 +98,7 @@ export const getOrg = createRoute({
   summary: "One org, any status, with its deployment, schema version and storage figures",
   description: "404 `org_not_found` for no such org." + FOR_OPERATORS,
   security: bearer,
-  middleware: [auth, operator] as const,
+  middleware: [auth, noKeys, operator] as const,
   request: { params: SlugParams },
   responses: {
     200: json(AdminOrgDetailSchema, "The org"),
@@ -115,7 +115,7 @@ export const suspend = createRoute({
     "suspended org changes nothing. 404 for an org that is not active or suspended. Recorded " +
     "in the org's audit log." + FOR_OPERATORS,
   security: bearer,
-  middleware: [auth, operator] as const,
+  middleware: [auth, noKeys, operator] as const,
   request: { params: SlugParams },
   responses: { 200: json(AdminOrgSchema, "The org"), ...errors(400, 401, 403, 404) },
 });
@@ -128,7 +128,7 @@ export const resume = createRoute({
   description: "Resuming an active org changes nothing. Recorded in the org's audit log." +
     FOR_OPERATORS,
   security: bearer,
-  middleware: [auth, operator] as const,
+  middleware: [auth, noKeys, operator] as const,
   request: { params: SlugParams },
   responses: { 200: json(AdminOrgSchema, "The org"), ...errors(400, 401, 403, 404) },
 });
@@ -145,7 +145,7 @@ export const move = createRoute({
     "`already_there` or `move_in_progress`. Follow it at `GET /v1/admin/jobs/{id}`; the org's " +
     "audit log records `org.move_requested` and `org.moved`." + FOR_OPERATORS,
   security: bearer,
-  middleware: [auth, operator] as const,
+  middleware: [auth, noKeys, operator] as const,
   request: { params: SlugParams, ...jsonBody(z.strictObject({ cluster: Cluster })) },
   responses: {
     202: json(z.object({ jobId: Id }), "Queued"),
@@ -160,7 +160,7 @@ export const deployments = createRoute({
   summary: "The configured MongoDB deployments: orgs on each, whether each answers a ping now",
   description: FOR_OPERATORS.trim(),
   security: bearer,
-  middleware: [auth, operator] as const,
+  middleware: [auth, noKeys, operator] as const,
   responses: {
     200: json(z.object({ items: z.array(DeploymentSchema) }), "The deployments"),
     ...errors(401, 403),
@@ -174,7 +174,7 @@ export const listJobs = createRoute({
   summary: "Jobs (moves, migration runs), newest first",
   description: "Optionally of one `kind` (`move`, ...) or `status`." + FOR_OPERATORS,
   security: bearer,
-  middleware: [auth, operator] as const,
+  middleware: [auth, noKeys, operator] as const,
   request: {
     query: PageQuery.extend({
       kind: z.string().min(1).max(64).optional(),
@@ -191,7 +191,7 @@ export const getJob = createRoute({
   summary: "One job: its status and progress",
   description: "404 `job_not_found` for an unknown id." + FOR_OPERATORS,
   security: bearer,
-  middleware: [auth, operator] as const,
+  middleware: [auth, noKeys, operator] as const,
   request: {
     params: z.object({ id: pathParam("id", 64, "6745f1c2a9e4b1d2c3f4a5b6") }),
   },

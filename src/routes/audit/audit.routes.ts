@@ -1,7 +1,7 @@
 /** An org's audit log (API.md, "Audit"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { AUDIT_EVENTS } from "../../audit/audit.ts";
-import { auth, orgScope, role } from "../../http/access.ts";
+import { auth, orgScope, role, scope } from "../../http/access.ts";
 import {
   bearer,
   DateTime,
@@ -17,7 +17,14 @@ const AuditEventSchema = z.object({
   id: Id,
   type: z.enum(AUDIT_EVENTS),
   at: DateTime,
-  actor: z.object({ userId: z.string().nullable(), email: z.string().nullable() }),
+  actor: z.union([
+    z.object({ userId: z.string().nullable(), email: z.string().nullable() }).openapi({
+      description: "A person (both null when nobody was signed in)",
+    }),
+    z.object({ type: z.literal("api_key"), id: Id, name: z.string() }).openapi({
+      description: "An org's API key",
+    }),
+  ]),
   target: z.record(z.string(), z.string()).nullable(),
   requestId: z.string().nullable(),
   ip: z.string(),
@@ -29,7 +36,7 @@ export const list = createRoute({
   tags: ["audit"],
   summary: "The org's audit log, newest first (owner or admin)",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, scope("audit:read"), role("owner", "admin")] as const,
   request: { params: SlugParams, query: PageQuery },
   responses: {
     200: json(pageOf(AuditEventSchema), "A page of events"),

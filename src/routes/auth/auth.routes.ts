@@ -1,6 +1,6 @@
 /** Sign-in and session routes (API.md, "Authentication and sessions"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, publicAccess } from "../../http/access.ts";
+import { auth, publicAccess, sessionsOnly } from "../../http/access.ts";
 import { noStore } from "../../http/middleware.ts";
 import {
   AnyPassword,
@@ -21,7 +21,7 @@ export const login = createRoute({
   path: "/v1/auth/login",
   tags: ["auth"],
   summary: "Sign in with email and password",
-  middleware: [publicAccess, noStore] as const,
+  middleware: [publicAccess, sessionsOnly, noStore] as const,
   description: "Same answer for an unknown email and a wrong password (401 " +
     "`invalid_credentials`), at the cost of one hash comparison either way. A user in several " +
     "orgs must name one (`org`, slug or id), else 400 `org_required` with `orgs` listing their " +
@@ -44,7 +44,7 @@ export const refresh = createRoute({
   path: "/v1/auth/refresh",
   tags: ["auth"],
   summary: "Rotate a refresh token",
-  middleware: [publicAccess, noStore] as const,
+  middleware: [publicAccess, sessionsOnly, noStore] as const,
   description: "The presented token is spent. Presenting a spent token again revokes the " +
     "whole session (401 `refresh_reused`). A 503 leaves the presented token current: retry it.",
   request: jsonBody(z.strictObject({ refreshToken: z.string().min(1).max(200) })),
@@ -57,7 +57,7 @@ export const logout = createRoute({
   tags: ["auth"],
   summary: "Revoke the current session",
   security: bearer,
-  middleware: [auth] as const,
+  middleware: [auth, sessionsOnly] as const,
   responses: { 204: { description: "Signed out" }, ...errors(401) },
 });
 
@@ -68,7 +68,7 @@ export const switchOrg = createRoute({
   summary: "Get a token pair for another org of the signed-in user",
   description: "Starts a new session in that org; the current session stays valid.",
   security: bearer,
-  middleware: [auth, noStore] as const,
+  middleware: [auth, sessionsOnly, noStore] as const,
   request: jsonBody(z.strictObject({ org: OrgRef })),
   responses: {
     200: json(TokenPairSchema, "Signed into the other org"),

@@ -1,6 +1,6 @@
 /** Collections of the org's own database (API.md, "Tenant data"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, orgScope, role } from "../../http/access.ts";
+import { auth, orgScope, role, scope } from "../../http/access.ts";
 import { CollectionParams, CollectionSchema } from "../../http/data-schemas.ts";
 import { bearer, errors, json, jsonBody, SlugParams } from "../../http/schemas.ts";
 
@@ -12,7 +12,7 @@ export const list = createRoute({
   tags,
   summary: "List the org's collections with their document counts and indexes (members)",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:read")] as const,
   request: { params: SlugParams },
   responses: {
     200: json(z.object({ items: z.array(CollectionSchema) }), "The org's collections"),
@@ -38,7 +38,7 @@ export const create = createRoute({
     "`_`, and the service's own collections, are reserved (400). 409 `collection_exists`; " +
     "403 `quota_exceeded` past the org's collection quota.",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, scope("collections:manage"), role("owner", "admin")] as const,
   request: {
     params: SlugParams,
     ...jsonBody(z.strictObject({
@@ -58,7 +58,7 @@ export const drop = createRoute({
   tags,
   summary: "Drop a collection and its documents (owner or admin)",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, scope("collections:manage"), role("owner", "admin")] as const,
   request: { params: CollectionParams },
   responses: { 204: { description: "Dropped" }, ...errors(400, 401, 403, 404) },
 });

@@ -4,7 +4,7 @@
  * its slug, so "Acme Corp", "acme corp" and "acme-corp" name the same org.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, publicAccess } from "../../http/access.ts";
+import { auth, noKeys, publicAccess, sessionsOnly } from "../../http/access.ts";
 import { noStore } from "../../http/middleware.ts";
 import {
   AnyPassword,
@@ -61,7 +61,7 @@ export const update = createRoute({
   summary: "Rename an organization (original contract; use PATCH /v1/orgs/{slug})",
   description: "403 for another org's name; 400 with code `org_exists` when the new name exists.",
   security: bearer,
-  middleware: [auth] as const,
+  middleware: [auth, noKeys] as const,
   request: jsonBody(z.strictObject({ organization_name: Name, new_organization_name: Name })),
   responses: {
     200: json(
@@ -78,7 +78,7 @@ export const remove = createRoute({
   path: "/org/delete",
   summary: "Delete an organization (original contract; use DELETE /v1/orgs/{slug})",
   security: bearer,
-  middleware: [auth] as const,
+  middleware: [auth, noKeys] as const,
   request: jsonBody(z.strictObject({ organization_name: Name })),
   responses: {
     200: json(z.object({ message: z.string() }), "Deleted"),
@@ -90,7 +90,7 @@ export const login = createRoute({
   ...DEPRECATED,
   method: "post",
   path: "/admin/login",
-  middleware: [publicAccess, noStore] as const,
+  middleware: [publicAccess, sessionsOnly, noStore] as const,
   summary: "Sign in (original contract; use POST /v1/auth/login)",
   description: "A user in several orgs is signed into the one they joined first. Throttled " +
     "like POST /v1/auth/login (429).",

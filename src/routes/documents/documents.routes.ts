@@ -1,6 +1,6 @@
 /** Documents of the org's own collections (API.md, "Tenant data"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, orgScope } from "../../http/access.ts";
+import { auth, orgScope, scope } from "../../http/access.ts";
 import {
   CollectionParams,
   DocumentBody,
@@ -37,7 +37,7 @@ export const insert = createRoute({
   description: "`_id` is assigned by the server. 403 `quota_exceeded` past the org's document " +
     "or per-document size quota; 409 `duplicate_key` on a unique index.",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:write")] as const,
   request: { params: CollectionParams, ...jsonBody(DocumentBody) },
   responses: {
     201: withEtag(DocumentSchema, "Inserted, with its `_id`"),
@@ -54,7 +54,7 @@ export const batch = createRoute({
     "is 409 `duplicate_key` with `index` (the failing position) and `insertedIds` (those " +
     "inserted before it).",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:write")] as const,
   request: {
     params: CollectionParams,
     ...jsonBody(z.strictObject({ documents: z.array(DocumentBody).min(1).max(MAX_BATCH) })),
@@ -74,7 +74,7 @@ export const list = createRoute({
     "returns every document that existed when it started exactly once, also while documents " +
     "are inserted. A changed cursor is 400 `invalid_cursor`.",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:read")] as const,
   request: {
     params: CollectionParams,
     query: z.strictObject({
@@ -105,7 +105,7 @@ export const count = createRoute({
   tags,
   summary: "Count the documents a filter matches (members)",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:read")] as const,
   request: { params: CollectionParams, query: z.strictObject({ filter: Filter }) },
   responses: {
     200: json(z.object({ count: z.number().int() }), "The count"),
@@ -124,7 +124,7 @@ export const aggregate = createRoute({
     "`invalid_pipeline` with the reason. At most 1,000 results (the rest is cut off) within the " +
     "server's time limit, and at most 16 MiB of them (400 `result_too_large` past it).",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:read")] as const,
   request: {
     params: CollectionParams,
     ...jsonBody(z.strictObject({
@@ -148,7 +148,7 @@ export const get = createRoute({
   tags,
   summary: "Get a document with its ETag (members)",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:read")] as const,
   request: { params: DocumentParams, headers: IfNoneMatch },
   responses: {
     200: withEtag(DocumentSchema, "The document"),
@@ -165,7 +165,7 @@ export const replace = createRoute({
   description: "The body is the whole new document (its own `_id` may be repeated). With " +
     "`If-Match`, 412 `precondition_failed` unless the tag is current.",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:write")] as const,
   request: { params: DocumentParams, headers: IfMatch, ...jsonBody(DocumentBody) },
   responses: {
     200: withEtag(DocumentSchema, "The new document"),
@@ -184,7 +184,7 @@ export const patch = createRoute({
     "read. With `If-Match`, 412 `precondition_failed` unless the tag is current; without, " +
     "409 `conflict` if other writes kept changing the document.",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:write")] as const,
   request: { params: DocumentParams, headers: IfMatch, ...jsonBody(DocumentBody) },
   responses: {
     200: withEtag(DocumentSchema, "The changed document"),
@@ -199,7 +199,7 @@ export const remove = createRoute({
   summary: "Delete a document (members)",
   description: "With `If-Match`, 412 `precondition_failed` unless the tag is current.",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:write")] as const,
   request: { params: DocumentParams, headers: IfMatch },
   responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 412) },
 });

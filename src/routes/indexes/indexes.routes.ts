@@ -1,6 +1,6 @@
 /** A collection's indexes after its creation (API.md, "Tenant data"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, orgScope, role } from "../../http/access.ts";
+import { auth, orgScope, role, scope } from "../../http/access.ts";
 import { CollectionParams, IndexSchema } from "../../http/data-schemas.ts";
 import { bearer, errors, json, jsonBody } from "../../http/schemas.ts";
 
@@ -19,7 +19,7 @@ export const list = createRoute({
   tags,
   summary: "List a collection's indexes (members)",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("data:read")] as const,
   request: { params: CollectionParams },
   responses: {
     200: json(z.object({ items: z.array(IndexSchema) }), "The collection's indexes"),
@@ -40,7 +40,7 @@ export const create = createRoute({
     "a key is 409 `duplicate_key` and no index is left; at most 20 indexes besides `_id_` " +
     "(403 `quota_exceeded`).",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, scope("collections:manage"), role("owner", "admin")] as const,
   request: {
     params: CollectionParams,
     ...jsonBody(z.strictObject({
@@ -70,7 +70,7 @@ export const drop = createRoute({
   description: "`_id_` (and any name starting with `_`, the service's) is 400 " +
     "`validation_failed`; an unknown index is 404 `index_not_found`.",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, scope("collections:manage"), role("owner", "admin")] as const,
   request: { params: CollectionParams.extend({ index: IndexName }) },
   responses: { 204: { description: "Dropped" }, ...errors(400, 401, 403, 404) },
 });

@@ -1,6 +1,14 @@
 /** Invitations to an org, and accepting one (API.md, "Members and invitations"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, optionalAuth, orgScope, publicAccess, role } from "../../http/access.ts";
+import {
+  auth,
+  noKeys,
+  optionalAuth,
+  orgScope,
+  publicAccess,
+  role,
+  sessionsOnly,
+} from "../../http/access.ts";
 import { noStore } from "../../http/middleware.ts";
 import {
   bearer,
@@ -44,7 +52,7 @@ export const create = createRoute({
     "owners. An org creates at most INVITATION_LIMIT invitations per hour (default 100; 429 " +
     "with Retry-After).",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, noKeys] as const,
   request: { params: SlugParams, ...jsonBody(z.strictObject({ email: Email, role: Role })) },
   responses: {
     201: json(InvitationSchema.extend({ token: z.string() }), "Invited"),
@@ -58,7 +66,7 @@ export const list = createRoute({
   tags: ["members"],
   summary: "List pending invitations (owner or admin); tokens are never shown again",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, noKeys, role("owner", "admin")] as const,
   request: { params: SlugParams, query: PageQuery },
   responses: { 200: json(pageOf(InvitationSchema), "A page"), ...errors(400, 401, 403, 404) },
 });
@@ -69,7 +77,7 @@ export const remove = createRoute({
   tags: ["members"],
   summary: "Revoke a pending invitation (owner or admin)",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, noKeys] as const,
   request: { params: InvitationParams },
   responses: { 204: { description: "Revoked" }, ...errors(400, 401, 403, 404) },
 });
@@ -117,7 +125,7 @@ export const accept = createRoute({
     "expired token, or one whose inviter may no longer grant its role, is 404 " +
     "`invitation_not_found`.",
   security: [{}, ...bearer],
-  middleware: [optionalAuth, noStore] as const,
+  middleware: [optionalAuth, sessionsOnly, noStore] as const,
   request: jsonBody(z.strictObject({
     token: InvitationToken,
     password: Password.optional().openapi({ description: "A new user's password" }),

@@ -1,6 +1,6 @@
 /** The signed-in user's own routes (API.md, "Authentication and sessions"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth } from "../../http/access.ts";
+import { auth, sessionsOnly } from "../../http/access.ts";
 import {
   AnyPassword,
   bearer,
@@ -19,7 +19,7 @@ export const me = createRoute({
   tags: ["auth"],
   summary: "The signed-in user, the current org and role, and all their orgs",
   security: bearer,
-  middleware: [auth] as const,
+  middleware: [auth, sessionsOnly] as const,
   responses: {
     200: json(
       z.object({
@@ -50,7 +50,7 @@ export const password = createRoute({
   description: "`currentPassword` is checked like a sign-in: counted against the email's " +
     "throttle before it is checked (429 with Retry-After past the limit).",
   security: bearer,
-  middleware: [auth] as const,
+  middleware: [auth, sessionsOnly] as const,
   request: jsonBody(z.strictObject({ currentPassword: AnyPassword, newPassword: Password })),
   responses: { 204: { description: "Changed" }, ...errors(400, 401, 429) },
 });
@@ -64,7 +64,7 @@ export const emailVerification = createRoute({
     "such mails per hour (429 with Retry-After); 503 `mail_disabled` when the service sends no " +
     "mail.",
   security: bearer,
-  middleware: [auth] as const,
+  middleware: [auth, sessionsOnly] as const,
   responses: {
     202: json(z.object({ status: z.literal("accepted") }), "A verification mail is on its way"),
     ...errors(401, 409, 429),

@@ -1,6 +1,6 @@
 /** Members of an org (API.md, "Members and invitations"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, orgScope } from "../../http/access.ts";
+import { auth, noKeys, orgScope, scope } from "../../http/access.ts";
 import {
   bearer,
   DateTime,
@@ -34,7 +34,7 @@ export const list = createRoute({
   tags: ["members"],
   summary: "List members (any member), in join order",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, scope("members:read")] as const,
   request: { params: SlugParams, query: PageQuery },
   responses: {
     200: json(pageOf(MemberSchema), "A page of members"),
@@ -51,7 +51,7 @@ export const patch = createRoute({
     "Demoting the last owner is 409 `last_owner`. Takes effect for the member's existing " +
     "tokens at once on this instance and within 5 seconds on every other.",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, noKeys] as const,
   request: { params: MemberParams, ...jsonBody(z.strictObject({ role: Role })) },
   responses: { 200: json(MemberSchema, "The member"), ...errors(400, 401, 403, 404, 409) },
 });
@@ -64,7 +64,7 @@ export const remove = createRoute({
   description: "Admins cannot remove owners. The last owner cannot leave (409 `last_owner`). " +
     "The member's sessions in this org are revoked.",
   security: bearer,
-  middleware: [auth, orgScope] as const,
+  middleware: [auth, orgScope, noKeys] as const,
   request: { params: MemberParams },
   responses: { 204: { description: "Removed" }, ...errors(400, 401, 403, 404, 409) },
 });

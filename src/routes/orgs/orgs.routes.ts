@@ -1,6 +1,6 @@
 /** Organization routes (API.md, "Organizations"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, optionalAuth, orgScope, role } from "../../http/access.ts";
+import { auth, noKeys, optionalAuth, orgScope, role } from "../../http/access.ts";
 import {
   bearer,
   Email,
@@ -33,7 +33,7 @@ export const create = createRoute({
     "`admin.email` to become its owner (POST /v1/invitations/accept). Only operators name a " +
     "`cluster` (403 otherwise; 400 for an unknown one).",
   security: [{}, ...bearer],
-  middleware: [optionalAuth] as const,
+  middleware: [optionalAuth, noKeys] as const,
   request: jsonBody(z.strictObject({
     name: OrgName,
     admin: z.strictObject({ email: Email, password: Password.optional() }).optional().openapi({
@@ -73,10 +73,11 @@ export const get = createRoute({
   tags: ["orgs"],
   summary: "Get an organization (public fields; members of it also see theirs)",
   description: "Anyone may call it. With a valid token for this org, the member fields are " +
-    "included. An invalid token is 401, not silently ignored.",
-  middleware: [optionalAuth] as const,
+    "included. An invalid token is 401, not silently ignored; an API key is 403 " +
+    "`insufficient_scope`.",
+  middleware: [optionalAuth, noKeys] as const,
   request: { params: SlugParams },
-  responses: { 200: json(OrgSchema, "The organization"), ...errors(400, 401, 404) },
+  responses: { 200: json(OrgSchema, "The organization"), ...errors(400, 401, 403, 404) },
 });
 
 export const patch = createRoute({
@@ -87,7 +88,7 @@ export const patch = createRoute({
   description: "Name and slug change together; the old slug is 404 afterwards. The org's " +
     "database is named by its immutable id, so no data moves.",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, noKeys, role("owner", "admin")] as const,
   request: { params: SlugParams, ...jsonBody(z.strictObject({ name: OrgName })) },
   responses: {
     200: json(OrgSchema, "The renamed organization"),
@@ -103,7 +104,7 @@ export const remove = createRoute({
   description: "Drops its database and removes its memberships, invitations and sessions; " +
     "every token scoped to it stops working at once.",
   security: bearer,
-  middleware: [auth, orgScope, role("owner")] as const,
+  middleware: [auth, orgScope, noKeys, role("owner")] as const,
   request: { params: SlugParams },
   responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
 });

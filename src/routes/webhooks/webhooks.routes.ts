@@ -1,6 +1,6 @@
 /** Webhook endpoints of an org and their deliveries (API.md, "Webhooks"). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auth, orgScope, role } from "../../http/access.ts";
+import { auth, noKeys, orgScope, role } from "../../http/access.ts";
 import { noStore } from "../../http/middleware.ts";
 import {
   bearer,
@@ -71,7 +71,7 @@ export const create = createRoute({
     "`secret` (`whsec_` + base64 of 32 random bytes) is in this answer only; deliveries are " +
     "signed with it per Standard Webhooks.",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin"), noStore] as const,
+  middleware: [auth, orgScope, noKeys, role("owner", "admin"), noStore] as const,
   request: {
     params: SlugParams,
     ...jsonBody(z.strictObject({ url: Url, events: Events, description: Description.optional() })),
@@ -88,7 +88,7 @@ export const list = createRoute({
   tags: ["webhooks"],
   summary: "List the org's webhook endpoints (owner or admin); secrets are never shown again",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, noKeys, role("owner", "admin")] as const,
   request: { params: SlugParams, query: PageQuery },
   responses: { 200: json(pageOf(WebhookSchema), "A page"), ...errors(400, 401, 403, 404) },
 });
@@ -101,7 +101,7 @@ export const patch = createRoute({
   description: `${URL_RULE} Enabling clears the failure streak; deliveries failed while it was ` +
     "disabled stay failed (retry them from the delivery log).",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, noKeys, role("owner", "admin")] as const,
   request: {
     params: WebhookParams,
     ...jsonBody(z.strictObject({
@@ -120,7 +120,7 @@ export const remove = createRoute({
   tags: ["webhooks"],
   summary: "Delete a webhook endpoint (owner or admin); its pending deliveries are not sent",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, noKeys, role("owner", "admin")] as const,
   request: { params: WebhookParams },
   responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
 });
@@ -132,7 +132,7 @@ export const test = createRoute({
   summary: "Send a `webhook.test` event to this endpoint (owner or admin)",
   description: "Queued at once; its delivery shows in the log. A disabled endpoint is 409.",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, noKeys, role("owner", "admin")] as const,
   request: { params: WebhookParams },
   responses: {
     202: json(z.object({ eventId: z.string() }), "Queued"),
@@ -146,7 +146,7 @@ export const deliveries = createRoute({
   tags: ["webhooks"],
   summary: "An endpoint's deliveries, newest first (owner or admin)",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, noKeys, role("owner", "admin")] as const,
   request: { params: WebhookParams, query: PageQuery },
   responses: { 200: json(pageOf(DeliverySchema), "A page"), ...errors(400, 401, 403, 404) },
 });
@@ -159,7 +159,7 @@ export const retry = createRoute({
   description: "A pending delivery is due at once; a succeeded or failed one is attempted once " +
     "more, with the same `webhook-id`.",
   security: bearer,
-  middleware: [auth, orgScope, role("owner", "admin")] as const,
+  middleware: [auth, orgScope, noKeys, role("owner", "admin")] as const,
   request: { params: DeliveryParams },
   responses: { 202: { description: "Queued" }, ...errors(400, 401, 403, 404) },
 });
