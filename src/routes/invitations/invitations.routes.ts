@@ -10,6 +10,7 @@ import {
   Id,
   json,
   jsonBody,
+  optionalBearer,
   pageOf,
   PageQuery,
   Password,
@@ -36,6 +37,7 @@ export const InvitationSchema = z.object({
 export const create = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/invitations",
+  operationId: "createInvitation",
   tags: ["members"],
   summary: "Invite someone by email (owner or admin)",
   description: "The token is in this response only; just its hash is stored. It works once " +
@@ -48,13 +50,14 @@ export const create = createRoute({
   request: { params: SlugParams, ...jsonBody(z.strictObject({ email: Email, role: Role })) },
   responses: {
     201: json(InvitationSchema.extend({ token: z.string() }), "Invited"),
-    ...errors(400, 401, 403, 404, 409, 429),
+    ...errors(400, 401, 403, 404, 409, 413, 415, 429),
   },
 });
 
 export const list = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/invitations",
+  operationId: "listInvitations",
   tags: ["members"],
   summary: "List pending invitations (owner or admin); tokens are never shown again",
   security: bearer,
@@ -66,6 +69,7 @@ export const list = createRoute({
 export const remove = createRoute({
   method: "delete",
   path: "/v1/orgs/{slug}/invitations/{id}",
+  operationId: "revokeInvitation",
   tags: ["members"],
   summary: "Revoke a pending invitation (owner or admin)",
   security: bearer,
@@ -77,6 +81,7 @@ export const remove = createRoute({
 export const accept = createRoute({
   method: "post",
   path: "/v1/invitations/accept",
+  operationId: "acceptInvitation",
   tags: ["members"],
   summary: "Accept an invitation",
   description: "A new email: `password` creates the user. An email that already belongs to a " +
@@ -87,7 +92,7 @@ export const accept = createRoute({
     "token is 403 for any email. An unknown, used, revoked or " +
     "expired token, or one whose inviter may no longer grant its role, is 404 " +
     "`invitation_not_found`.",
-  security: [{}, ...bearer],
+  security: optionalBearer,
   middleware: [optionalAuth, noStore] as const,
   request: jsonBody(z.strictObject({
     token: z.string().min(1).max(100),
@@ -95,7 +100,7 @@ export const accept = createRoute({
   })),
   responses: {
     200: json(TokenPairSchema, "Joined; a token pair for the org"),
-    ...errors(400, 401, 403, 404, 409),
+    ...errors(400, 401, 403, 404, 409, 413, 415),
   },
 });
 

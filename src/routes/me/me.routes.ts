@@ -8,6 +8,7 @@ import {
   Id,
   json,
   jsonBody,
+  nullable,
   OrgSchema,
   Password,
   Role,
@@ -16,6 +17,7 @@ import {
 export const me = createRoute({
   method: "get",
   path: "/v1/me",
+  operationId: "getMe",
   tags: ["auth"],
   summary: "The signed-in user, the current org and role, and all their orgs",
   security: bearer,
@@ -24,7 +26,7 @@ export const me = createRoute({
     200: json(
       z.object({
         user: z.object({ id: Id, email: z.string() }),
-        org: OrgSchema.nullable().openapi({
+        org: nullable(OrgSchema).openapi({
           description: "The token's org; null for an operator signed in outside any org",
         }),
         role: Role.nullable(),
@@ -39,6 +41,7 @@ export const me = createRoute({
 export const password = createRoute({
   method: "post",
   path: "/v1/me/password",
+  operationId: "changePassword",
   tags: ["auth"],
   summary: "Change the password; every other session of the user is revoked",
   description: "`currentPassword` is checked like a sign-in: counted against the email's " +
@@ -46,7 +49,7 @@ export const password = createRoute({
   security: bearer,
   middleware: [auth] as const,
   request: jsonBody(z.strictObject({ currentPassword: AnyPassword, newPassword: Password })),
-  responses: { 204: { description: "Changed" }, ...errors(400, 401, 429) },
+  responses: { 204: { description: "Changed" }, ...errors(400, 401, 413, 415, 429) },
 });
 
 export type MeRoute = typeof me;
