@@ -289,6 +289,7 @@ function publicNames(program: ts.Program): Set<string> {
  */
 function joinDeclarations(files: Map<string, string>, exported: Set<string>): string {
   const imports: string[] = [];
+  const namedImports = new Map<string, Set<string>>();
   const body: string[] = [];
   const declared = new Set<string>();
   for (const [name, text] of files) {
@@ -302,7 +303,14 @@ function joinDeclarations(files: Map<string, string>, exported: Set<string>): st
           : null;
       if (from !== null && from.startsWith(".")) continue;
       if (ts.isImportDeclaration(st)) {
-        imports.push(st.getText());
+        // Named imports are gathered by module, each name once (two modules may import one
+        // name, as a type or a value: in declarations both are `import type`).
+        const named = st.importClause?.namedBindings;
+        if (from !== null && named && ts.isNamedImports(named) && !st.importClause?.name) {
+          const names = namedImports.get(from) ?? new Set<string>();
+          for (const e of named.elements) names.add(e.getText().replace(/^type /, ""));
+          namedImports.set(from, names);
+        } else imports.push(st.getText());
         continue;
       }
       if (ts.isExportDeclaration(st) && !st.moduleSpecifier && !st.exportClause) continue;
@@ -322,6 +330,9 @@ function joinDeclarations(files: Map<string, string>, exported: Set<string>): st
       }
       body.push(text);
     }
+  }
+  for (const [from, names] of namedImports) {
+    imports.push(`import type { ${[...names].sort().join(", ")} } from "${from}";`);
   }
   return [...new Set(imports), "", ...body].join("\n");
 }
