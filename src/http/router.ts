@@ -27,8 +27,8 @@ export function createRouter() {
     const before = all.filter(isAccessMarker);
     const after = all.filter((m) => !isAccessMarker(m)) as MiddlewareHandler[];
     const run = after.length ? afterValidation(after, handler) : handler;
-    // deno-lint-ignore no-explicit-any
     const security = route.security ?? before.map((m) => SECURITY.get(m)).find(Boolean);
+    // deno-lint-ignore no-explicit-any
     return (register as any)({ ...route, security, middleware: before }, run, hook);
   }) as typeof register;
   return router;
