@@ -8,6 +8,7 @@ import { provideDeps, publicAccess } from "./http/access.ts";
 import { accessLog, baseHeaders, bodyLimit, cors } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
+import { TAGS } from "./http/schemas.ts";
 import { adminRouter } from "./routes/admin/admin.index.ts";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.index.ts";
 import { auditRouter } from "./routes/audit/audit.index.ts";
@@ -25,6 +26,8 @@ import { documentRoutes } from "./routes/documents/documents.index.ts";
 import { webhooksRouter } from "./routes/webhooks/webhooks.index.ts";
 
 export const API_VERSION = "1.0.0";
+/** The error codes of the catalogue, for the typed client's `Problem` (src/client-problem.ts). */
+export type { ErrorCode } from "./platform/errors.ts";
 
 export function createApp(deps: Deps) {
   const app = createRouter();
@@ -49,6 +52,8 @@ export function createApp(deps: Deps) {
   });
   const document = {
     openapi: "3.1.0",
+    servers: [{ url: "/", description: "The service that serves this document" }],
+    tags: [...TAGS],
     info: {
       title: "Organization management service",
       version: API_VERSION,

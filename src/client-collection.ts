@@ -15,7 +15,7 @@ import type { AppType } from "./app.ts";
 import { parseProblem, type ResponseLike } from "./client-problem.ts";
 
 /** The typed client (the type `createClient` in `src/client.ts` returns), named without it. */
-type Client = ReturnType<typeof hc<AppType>>;
+type AppClient = ReturnType<typeof hc<AppType>>;
 
 /** A stored document: the caller's fields plus the server's `_id`. */
 export type Stored<T> = T & { _id: string };
@@ -51,7 +51,7 @@ export interface ListOptions {
 
 /** Typed insert/get/list/update/remove on the collection `name` of the org `slug`. */
 export function collection<T extends Record<string, unknown>>(
-  client: Client,
+  client: AppClient,
   slug: string,
   name: string,
 ) {

@@ -1,7 +1,16 @@
 /**
  * RFC 9457 problem+json as this service sends it: its types and a small parser. Imports
- * nothing, so browsers (the console) and scripts read an error's `code` without casts.
+ * nothing at run time, so browsers (the console) and scripts read an error's `code` without casts.
  */
+import type { ErrorCode } from "./app.ts";
+
+/**
+ * A problem's `code`: one of the service's catalogue (src/platform/errors.ts), or one a client
+ * makes itself: `unexpected_response` (`problemOf`: an error answer that is not problem+json, a
+ * proxy's page, say), `network_error` (no answer at all), `invalid_json` (input refused before
+ * anything was sent).
+ */
+export type ProblemCode = ErrorCode | "unexpected_response" | "network_error" | "invalid_json";
 
 /** One invalid field of a 400 `validation_failed`. */
 export interface FieldError {
@@ -16,7 +25,7 @@ export interface Problem {
   status: number;
   detail: string;
   /** Stable machine-readable error code, such as `validation_failed` or `org_required`. */
-  code: string;
+  code: ProblemCode;
   errors?: FieldError[];
   /** With 400 `org_required`: the slugs of the user's orgs, one of which must be named. */
   orgs?: string[];
@@ -74,7 +83,8 @@ export function parseProblem(text: string): Problem | null {
     title: typeof p.title === "string" ? p.title : "",
     status: p.status,
     detail: typeof p.detail === "string" ? p.detail : "",
-    code: p.code,
+    // What the server sends: a code this client does not know yet comes from a newer server.
+    code: p.code as ProblemCode,
     errors: Array.isArray(p.errors) ? p.errors.filter(isFieldError) : undefined,
     orgs: Array.isArray(p.orgs) ? p.orgs.filter((s) => typeof s === "string") : undefined,
   };

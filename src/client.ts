@@ -11,7 +11,7 @@ import { hc } from "hono/client";
 import type { AppType } from "./app.ts";
 
 export { parseProblem, problemOf } from "./client-problem.ts";
-export type { FieldError, Problem, ResponseLike } from "./client-problem.ts";
+export type { FieldError, Problem, ProblemCode, ResponseLike } from "./client-problem.ts";
 
 export interface ClientOptions {
   /**

@@ -4,6 +4,7 @@
  * outside any org, every admin route, suspension as the members' tokens see it, and orgs
  * created by an operator with the invitation of their first owner.
  */
+import { okJson } from "./support/client.ts";
 import { ObjectId } from "mongodb";
 import { assert, assertEquals, assertProblem } from "./support/assert.ts";
 import { setOperator } from "../src/access/operators.ts";
@@ -208,7 +209,7 @@ Deno.test(
       json: { text: "kept while suspended" },
     });
     assertEquals(doc.status, 201);
-    const docId = (await doc.json())._id;
+    const docId = (await okJson(doc))._id;
 
     await t.step("orgs: paged, every org once, filters by status and cluster", async () => {
       const seen: string[] = [];

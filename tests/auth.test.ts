@@ -1,3 +1,4 @@
+import { okJson } from "./support/client.ts";
 import { assert, assertEquals, assertProblem } from "./support/assert.ts";
 import { waitUntil } from "./support/wait.ts";
 import { sign } from "hono/jwt";
@@ -173,7 +174,7 @@ Deno.test(
       param: { slug: s.org.slug },
       json: { email: "no-store-invitee@example.com", role: "member" },
     });
-    const { token: invitation } = await invited.json();
+    const { token: invitation } = await okJson(invited);
     const post = (path: string, body: unknown, token?: string) =>
       app.request(path, {
         method: "POST",

@@ -17,6 +17,7 @@ const SAMPLE = `import {
   collection,
   CollectionError,
   createClient,
+  type ErrorCode,
   type Problem,
   problemOf,
 } from "@orgservice/client";
@@ -35,6 +36,17 @@ export async function main(base: string): Promise<string> {
 
   const wrong = await api.v1.auth.login.$post({ json: { email, password: "not it", org: slug } });
   const problem: Problem | null = await problemOf(wrong);
+
+  // Errors are typed: the statuses the route declares, and the catalogue's codes.
+  const twice = await api.v1.orgs.$post({
+    json: { name: \`Frontend \${id}\`, admin: { email: \`other-\${email}\`, password } },
+  });
+  let conflict = "";
+  if (!twice.ok && twice.status === 409) {
+    const exists: ErrorCode = "org_exists";
+    const p = await problemOf(twice);
+    if (p?.code === exists) conflict = p.code;
+  }
 
   const login = await api.v1.auth.login.$post({ json: { email, password, org: slug } });
   if (!login.ok) throw new Error(\`login: \${login.status}\`);
@@ -72,6 +84,11 @@ export async function main(base: string): Promise<string> {
     // @ts-expect-error: the answer is typed (a string is no number), not \`any\`
     const n: number = org.slug;
     void n;
+    // @ts-expect-error: a status POST /v1/orgs does not declare
+    if (!twice.ok && twice.status === 412) void n;
+    // @ts-expect-error: a code the service does not have
+    const code: Problem["code"] = "no_such_code";
+    void code;
   }
   return JSON.stringify({
     slug,
@@ -79,6 +96,7 @@ export async function main(base: string): Promise<string> {
     email: user.email,
     customer: again?.name,
     unauthenticated: missing,
+    conflict,
   });
 }
 `;
@@ -165,10 +183,15 @@ Deno.test(
         const errors = new TextDecoder().decode(wrong.stdout);
         assertEquals(wrong.code, 2, errors);
         const lines = [...errors.matchAll(/^wrong\.ts\((\d+),\d+\): error (TS\d+)/gm)];
-        assertEquals(lines.length, 4, errors);
+        assertEquals(lines.length, 6, errors);
         assertMatch(errors, /'admin' does not exist/);
         assertMatch(errors, /'number' is not assignable to type 'string'/);
         assertMatch(errors, /'nowhere' does not exist/);
+        assertMatch(
+          errors,
+          /types '400 \| 401 \| 403 \| 409 \| 413 \| 415 \| 429 \| 503' and '412' have no overlap/,
+        );
+        assertMatch(errors, /'"no_such_code"' is not assignable/);
       });
 
       await t.step("the compiled sample calls the service with Node", async () => {
@@ -183,6 +206,7 @@ Deno.test(
           assertMatch(answer.email, /^front-.*@example\.com$/);
           assertEquals(answer.customer, "Ada");
           assertEquals(answer.unauthenticated, "unauthorized");
+          assertEquals(answer.conflict, "org_exists");
         } finally {
           await service.stop();
           await dropService(db, env);

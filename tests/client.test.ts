@@ -1,4 +1,5 @@
 /** The typed client: problems read by `problemOf` without casts, and a token getter. */
+import { okJson } from "./support/client.ts";
 import type { z } from "@hono/zod-openapi";
 import { createClient, type Problem, problemOf } from "../src/client.ts";
 import type { ProblemSchema } from "../src/http/problem.ts";
@@ -30,7 +31,7 @@ Deno.test(
     const ok = await api.v1.auth.login.$post({ json: { email, password: PASSWORD } });
     assertEquals(await problemOf(ok), null);
     assertEquals(ok.bodyUsed, false, "a success's body is left for the caller");
-    assertEquals((await ok.json()).tokenType, "Bearer");
+    assertEquals((await okJson(ok)).tokenType, "Bearer");
   },
 );
 

@@ -1,3 +1,4 @@
+import { okJson } from "./support/client.ts";
 import { ObjectId } from "mongodb";
 import { assert, assertEquals, assertProblem } from "./support/assert.ts";
 import { markAccepted, unmarkAccepted } from "../src/identity/invitations.ts";
@@ -137,7 +138,7 @@ Deno.test(
         param: { slug },
         query: {},
       });
-      const list = await pending.json();
+      const list = await okJson(pending);
       assertEquals(list.items.length, 1);
       assert(!JSON.stringify(list).includes(body.token), "the token is never listed");
       const joined = await accept(body.token);
@@ -237,7 +238,7 @@ Deno.test(
         json: { email, role: "member" },
       });
       assertEquals(res.status, 201);
-      return (await res.json()).token;
+      return (await okJson(res)).token;
     };
     const answer = async (res: { status: number; text(): Promise<string> }) => {
       const body = JSON.parse(await res.text());
@@ -339,7 +340,7 @@ Deno.test(
       json: { email: victim.email, role: "owner" },
     });
     assertEquals(inv.status, 201);
-    const { token } = await inv.json();
+    const { token } = await okJson(inv);
     // A burst of guesses, the right password among them.
     const guesses = ["password guess one", "password guess two", PASSWORD, "guess four!!"];
     const answers = await Promise.all(
@@ -369,7 +370,7 @@ Deno.test(
       param: { slug: victim.org.slug },
       query: {},
     });
-    assertEquals((await members.json()).items.length, 1);
+    assertEquals((await okJson(members)).items.length, 1);
   },
 );
 
@@ -383,7 +384,7 @@ Deno.test("an inviter who is removed or demoted loses their invitations", dbTest
       json: { email, role },
     });
     assertEquals(res.status, 201);
-    return await res.json();
+    return await okJson(res);
   };
   const accept = (token: string) =>
     app.client().v1.invitations.accept.$post({ json: { token, password: PASSWORD } });
@@ -392,7 +393,7 @@ Deno.test("an inviter who is removed or demoted loses their invitations", dbTest
       param: { slug },
       query: {},
     });
-    return (await res.json()).items.map((i) => i.email).sort();
+    return (await okJson(res)).items.map((i) => i.email).sort();
   };
 
   await t.step("removed: an admin's alternate address cannot come back", async () => {
@@ -428,7 +429,7 @@ Deno.test("an inviter who is removed or demoted loses their invitations", dbTest
       json: { email: "future-owner@example.com", role: "owner" },
     });
     assertEquals(asOwner.status, 201);
-    const ownerInv = await asOwner.json();
+    const ownerInv = await okJson(asOwner);
     const adminInv = await invite(second.token, "future-admin@example.com", "admin");
     const demote = await app.client(owner.token).v1.orgs[":slug"].members[":userId"].$patch({
       param: { slug, userId: second.userId },
@@ -460,7 +461,7 @@ Deno.test(
       param: { slug: owner.org.slug },
       json: { email: "undo@example.com", role: "member" },
     });
-    const { id } = await inv.json();
+    const { id } = await okJson(inv);
     const db = app.deps.db.master;
     const invitations = db.collection("invitations");
     const now = app.deps.now();

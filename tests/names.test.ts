@@ -1,3 +1,4 @@
+import { okJson } from "./support/client.ts";
 import { assertEquals, assertProblem } from "./support/assert.ts";
 import { createOrgAndLogin, createTestApp, dbTest, json, PASSWORD } from "./support/app.ts";
 
@@ -60,7 +61,7 @@ Deno.test(
       }, before);
       const org = await app.client().v1.orgs[":slug"].$get({ param: { slug: owner.org.slug } });
       assertEquals(org.status, 200);
-      assertEquals((await org.json()).name, "Names Co");
+      assertEquals((await okJson(org)).name, "Names Co");
     });
     await t.step("letters of any script, marks and emoji are still fine", async () => {
       for (const name of ["Café Ünïcode", "日本の会社 abc", "Zoë & Co 😀"]) {

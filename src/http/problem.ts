@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { isUnavailable } from "../platform/db.ts";
 import {
   AppError,
+  ERROR_CODES,
   type ErrorStatus,
   type FieldError,
   internal,
@@ -22,11 +23,29 @@ export const ProblemSchema = z.object({
   title: z.string().openapi({ example: "Bad Request" }),
   status: z.number().int().openapi({ example: 400 }),
   detail: z.string(),
-  code: z.string().openapi({
-    description: "Stable machine-readable error code",
+  code: z.enum(ERROR_CODES).openapi({
+    description: "Stable machine-readable error code (API.md lists what each means)",
     example: "validation_failed",
   }),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional().openapi({
+    description: "The invalid fields: `path` is dotted (`admin.email`, `documents.2.name`), " +
+      "empty only for the body as a whole (malformed JSON)",
+  }),
+  orgs: z.array(z.string()).optional().openapi({
+    description: "With `org_required`: the slugs of the caller's orgs, one of which to name",
+  }),
+  index: z.number().int().optional().openapi({
+    description: "With `duplicate_key` from a batch: the position of the refused document",
+  }),
+  insertedIds: z.array(z.string()).optional().openapi({
+    description: "With `duplicate_key` from a batch: the ids inserted before it stopped",
+  }),
+  limit: z.number().int().optional().openapi({
+    description: "With `result_too_large` (bytes) and `quota_exceeded` (the quota)",
+  }),
+  quota: z.string().optional().openapi({
+    description: "With `quota_exceeded`: what the quota counts",
+  }),
 }).openapi("Problem");
 
 const TITLES: Record<ErrorStatus, string> = {
@@ -91,10 +110,12 @@ export function validationHook(
   c: Context,
 ): Response | undefined {
   if (result.success || !result.error) return;
-  const errors: FieldError[] = result.error.issues.map((i) => ({
-    path: i.path.map(String).join("."),
-    message: i.message,
-  }));
+  // An unknown key is reported at its own path (`admin.role`), not at its object's.
+  const errors: FieldError[] = result.error.issues.flatMap((i) =>
+    i.code === "unrecognized_keys"
+      ? i.keys.map((key) => ({ path: [...i.path, key].join("."), message: "Unknown field" }))
+      : [{ path: i.path.map(String).join("."), message: i.message }]
+  );
   return problem(
     c,
     validationFailed("The request is not valid", errors),

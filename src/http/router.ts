@@ -1,7 +1,15 @@
 import { OpenAPIHono, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
 import type { RouteConfigToEnv } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { auth, keyRuleOf, noKeys, optionalAuth, orgScope, runsBeforeValidation } from "./access.ts";
+import {
+  auth,
+  keyRuleOf,
+  noKeys,
+  optionalAuth,
+  orgScope,
+  publicAccess,
+  runsBeforeValidation,
+} from "./access.ts";
 import type { AppEnv } from "./env.ts";
 import { validationHook } from "./problem.ts";
 
@@ -14,6 +22,10 @@ import { validationHook } from "./problem.ts";
  * `orgScope` (first if there is none), before any role: so a key on another org's slug is 404,
  * and `role(...)` never sees a key its rule did not admit. A route that authenticates and
  * declares no key rule refuses keys (`noKeys`).
+ *
+ * A route that declares no OpenAPI `security` gets its marker's: `auth` the bearer token,
+ * `optionalAuth` the bearer token as optional (`[{}, bearer]`: a token changes the answer),
+ * `publicAccess` none (`[]`).
  */
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -27,8 +39,9 @@ export function createRouter() {
     const before = all.filter(runsBeforeValidation);
     const after = withKeyRule(all.filter((m) => !runsBeforeValidation(m)), all);
     const run = after.length ? afterValidation(after, handler) : handler;
+    const security = route.security ?? before.map((m) => SECURITY.get(m)).find(Boolean);
     // deno-lint-ignore no-explicit-any
-    return (register as any)({ ...route, middleware: before }, run, hook);
+    return (register as any)({ ...route, security, middleware: before }, run, hook);
   }) as typeof register;
   return router;
 }
@@ -43,6 +56,12 @@ function withKeyRule(after: unknown[], all: unknown[]): MiddlewareHandler[] {
   const at = rest.indexOf(orgScope) + 1;
   return [...rest.slice(0, at), ...rules, ...rest.slice(at)] as MiddlewareHandler[];
 }
+
+const SECURITY = new Map<unknown, RouteConfig["security"]>([
+  [auth, [{ bearerAuth: [] }]],
+  [optionalAuth, [{}, { bearerAuth: [] }]],
+  [publicAccess, []],
+]);
 
 type Handler = (c: Context, next: () => Promise<void>) => Response | Promise<Response>;
 

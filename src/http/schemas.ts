@@ -109,48 +109,93 @@ export function memberOrg({ org, role, memberCount }: MemberView) {
   };
 }
 
-export const TokenPairSchema = z.object({
+/** The fields of a token pair (`TokenPair`, `SignInPair`). */
+const tokenPairShape = {
   accessToken: z.string(),
   tokenType: z.literal("Bearer"),
   expiresIn: z.number().int().openapi({ description: "Seconds until the access token expires" }),
   refreshToken: z.string(),
   org: z.object({ id: Id, slug: z.string() }),
   role: Role,
-}).openapi("TokenPair");
+};
+
+export const TokenPairSchema = z.object(tokenPairShape).openapi("TokenPair");
 
 /**
  * A sign-in's or refresh's token pair: as `TokenPair`, or, for an operator who belongs to no
  * org, with `org` and `role` null (the token is good for `/v1/admin/*` and `/v1/me` only; every
- * org's routes answer it 404).
+ * org's routes answer it 404). Its own object, not `TokenPair` extended: an extension is
+ * `allOf` with `TokenPair`, whose non-null `org` no operator's answer would satisfy.
  */
-export const SignInPairSchema = TokenPairSchema.extend({
-  org: z.object({ id: Id, slug: z.string() }).nullable().openapi({
+export const SignInPairSchema = z.object({
+  ...tokenPairShape,
+  org: tokenPairShape.org.nullable().openapi({
     description: "Null for an operator signed in outside any org",
   }),
   role: Role.nullable().openapi({ description: "Null for an operator signed in outside any org" }),
 }).openapi("SignInPair");
 
+/**
+ * `schema` or `null`. For a named schema (a `$ref`), zod's `.nullable()` renders as `allOf`
+ * with `{ type: [..., "null"] }`, which no `null` satisfies; this is `anyOf` with
+ * `{ type: "null" }`, as OpenAPI 3.1 generators read it. (For an inline schema `.nullable()`
+ * is right: `type: [..., "null"]`.)
+ */
+export const nullable = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
+
 const problemContent = { "application/problem+json": { schema: ProblemSchema } };
-const DESCRIPTIONS: Record<number, string> = {
+const retryAfter = {
+  "Retry-After": {
+    description: "Seconds to wait before retrying",
+    schema: { type: "integer" as const, minimum: 1 },
+  },
+};
+
+/** The statuses `errors()` declares, each with its description. */
+const DESCRIPTIONS = {
   400: "Invalid input (validation_failed, weak_password, org_required, ...)",
   401: "Missing, invalid or expired credentials",
   403: "Not allowed for this role or API key scope (insufficient_scope), or the org is suspended",
   404: "Not found, or in an org the caller does not belong to",
   409: "Conflict",
   412: "Stale If-Match (precondition_failed)",
-  413: "Body too large",
-  415: "Body is not application/json",
-  429: "Rate limited (see Retry-After)",
-  503: "Database unavailable (see Retry-After)",
+  413: "Body too large (payload_too_large)",
+  415: "Body is not application/json (unsupported_media_type)",
+  429: "Rate limited (rate_limited): retry after Retry-After seconds",
+  503: "Database unavailable, overloaded or org in maintenance: retry after Retry-After seconds",
+} as const;
+export type DeclaredError = keyof typeof DESCRIPTIONS;
+
+type ProblemResponse = { description: string; content: typeof problemContent };
+type RetryResponse = ProblemResponse & { headers: typeof retryAfter };
+/** `{ [status]: Problem response }`, keyed by the literal statuses, so the client types them. */
+export type ErrorResponses<S extends DeclaredError> = {
+  [K in S | 503]: K extends 429 | 503 ? RetryResponse : ProblemResponse;
 };
 
-/** Problem responses for a route's OpenAPI description. */
-export function errors(...statuses: number[]) {
-  return Object.fromEntries(
-    [...statuses, 503].map((s) => [s, { description: DESCRIPTIONS[s], content: problemContent }]),
-  );
+/**
+ * The error responses of a route: each status as `Problem`, 429 and 503 with `Retry-After`.
+ * 503 is always there (the database can fail under any route). A route with a JSON body lists
+ * 400, 413 and 415 (tests/api/openapi.test.ts checks it); the typed client narrows `res.status`
+ * to exactly these after `if (!res.ok)`.
+ *
+ * @example responses: { 200: json(OrgSchema, "The org"), ...errors(400, 401, 404) }
+ */
+export function errors<const S extends DeclaredError[]>(...statuses: S): ErrorResponses<S[number]> {
+  const all = [...new Set<DeclaredError>([...statuses, 503])];
+  return Object.fromEntries(all.map((s) => [s, {
+    description: DESCRIPTIONS[s],
+    content: problemContent,
+    ...(s === 429 || s === 503 ? { headers: retryAfter } : {}),
+  }])) as ErrorResponses<S[number]>;
 }
 
+/** The `Location` header of a created resource's answer: `what` it points to. */
+export const locationHeader = (what: string) => ({
+  Location: { description: `${what} (a path)`, schema: { type: "string" as const } },
+});
+
+/** The request body of a JSON route; its route declares 400, 413 and 415 in `errors()`. */
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
   body: { content: { "application/json": { schema } }, required: true, description },
 });
@@ -160,7 +205,32 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
 });
 
-export const bearer = [{ bearerAuth: [] }];
+type Security = Record<string, string[]>[];
+/** A route for signed-in callers (with the `auth` marker). */
+export const bearer: Security = [{ bearerAuth: [] }];
+/** A route that anyone may call but that answers more with a token (`optionalAuth`). */
+export const optionalBearer: Security = [{}, { bearerAuth: [] }];
+/** A route for anyone, whose answer no token changes (`publicAccess`). */
+export const noSecurity: Security = [];
+
+/**
+ * The document's tags: every operation has exactly one of them (tests/api/openapi.test.ts).
+ * A new area of the API adds its tag here, with a description.
+ */
+export const TAGS = [
+  { name: "platform", description: "Liveness, readiness and this document" },
+  { name: "orgs", description: "Organizations: create, read, rename, delete" },
+  { name: "auth", description: "Sign-in, refresh, switching org, sign-out and the caller" },
+  { name: "members", description: "An org's members and its invitations" },
+  { name: "audit", description: "An org's audit log" },
+  { name: "data", description: "The org's own database: collections and documents" },
+  { name: "admin", description: "Operators (platform staff): every org, deployments, jobs" },
+  {
+    name: "compatibility",
+    description: "The original service's routes, kept for its existing clients",
+  },
+] as const;
+export type Tag = typeof TAGS[number]["name"];
 
 /** The `limit` of every paged list (src/platform/paging.ts `PAGE_LIMIT`). */
 export const PageLimit = z.coerce.number().int().min(PAGE_LIMIT.min).max(PAGE_LIMIT.max)

@@ -4,6 +4,65 @@
  */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 429 | 500 | 503;
 
+/**
+ * Every `code` the service answers with: the one list, which the OpenAPI document's `Problem`
+ * and the typed client's `problemOf` (src/client-problem.ts) read. A new error adds its code here.
+ */
+export const ERROR_CODES = [
+  "validation_failed",
+  "weak_password",
+  "org_required",
+  "invalid_cursor",
+  "invalid_filter",
+  "invalid_pipeline",
+  "invalid_token",
+  "invalid_url",
+  "result_too_large",
+  "unauthorized",
+  "refresh_reused",
+  "insufficient_scope",
+  "email_unverified",
+  "sign_in_required",
+  "invalid_credentials",
+  "forbidden",
+  "org_suspended",
+  "no_membership",
+  "quota_exceeded",
+  "not_found",
+  "org_not_found",
+  "member_not_found",
+  "invitation_not_found",
+  "job_not_found",
+  "collection_not_found",
+  "document_not_found",
+  "index_not_found",
+  "api_key_not_found",
+  "webhook_not_found",
+  "delivery_not_found",
+  "conflict",
+  "org_exists",
+  "email_taken",
+  "already_there",
+  "move_in_progress",
+  "already_member",
+  "last_owner",
+  "collection_exists",
+  "index_exists",
+  "already_verified",
+  "duplicate_key",
+  "precondition_failed",
+  "payload_too_large",
+  "unsupported_media_type",
+  "rate_limited",
+  "internal",
+  "unavailable",
+  "overloaded",
+  "mail_disabled",
+  "org_maintenance",
+  "org_schema_too_new",
+] as const;
+export type ErrorCode = typeof ERROR_CODES[number];
+
 export interface FieldError {
   path: string;
   message: string;
@@ -13,7 +72,7 @@ export class AppError extends Error {
   override name = "AppError";
   constructor(
     readonly status: ErrorStatus,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly extra:
       & { errors?: FieldError[]; headers?: Record<string, string> }
@@ -31,7 +90,7 @@ export class AppError extends Error {
  * `detail` overrides the default human-readable message where the context says more.
  */
 type Extra = AppError["extra"];
-const make = (status: ErrorStatus, code: string, fallback: string) =>
+const make = (status: ErrorStatus, code: ErrorCode, fallback: string) =>
 (
   detail: string = fallback,
   extra: Extra = {},
@@ -189,7 +248,7 @@ export function rateLimited(retryAfterSeconds: number, detail = "Too many attemp
 export const RETRY_AFTER_SECONDS = 5;
 
 const retryAfter =
-  (status: 503, code: string, fallback: string, seconds: number) =>
+  (status: 503, code: ErrorCode, fallback: string, seconds: number) =>
   (detail: string = fallback, after: number = seconds) =>
     new AppError(status, code, detail, { headers: { "Retry-After": String(after) } });
 

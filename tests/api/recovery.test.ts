@@ -3,6 +3,7 @@
  * through the typed client and HTTP, with mail going through the outbox to a real SMTP server on
  * a loopback port: each test reads the mail that arrived and follows its link.
  */
+import { okJson } from "../support/client.ts";
 import {
   createOrgAndLogin,
   createOrgSignedIn,
@@ -86,8 +87,8 @@ Deno.test(
     assertEquals((await login(t, "ada@example.com", PASSWORD, "reset-co")).status, 401);
     const signedIn = await login(t, "ada@example.com", NEW_PASSWORD, "reset-co");
     assertEquals(signedIn.status, 200);
-    const me = await t.client((await signedIn.json()).accessToken).v1.me.$get();
-    assertEquals((await me.json()).user.emailVerified, true, "the mail proved the address");
+    const me = await t.client((await okJson(signedIn)).accessToken).v1.me.$get();
+    assertEquals((await okJson(me)).user.emailVerified, true, "the mail proved the address");
     // The token works once, and the other link mailed earlier is spent too.
     assertEquals((await reset(t, first, "yet another passphrase 42")).status, 400);
     const spent = await reset(t, other, "yet another passphrase 42");

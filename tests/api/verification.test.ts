@@ -3,6 +3,7 @@
  * invitations by mail"), through the typed client, with mail going through the outbox to a real
  * SMTP server on a loopback port: each test follows the link of the mail that arrived.
  */
+import { okJson } from "../support/client.ts";
 import { ObjectId } from "mongodb";
 import {
   createOrgAndLogin,
@@ -21,7 +22,7 @@ import { tag } from "../../src/platform/cache.ts";
 const verify = (t: TestApp, token: string) =>
   t.client().v1.auth.email.verify.$post({ json: { token } });
 const verified = async (t: TestApp, token: string) =>
-  (await (await t.client(token).v1.me.$get()).json()).user.emailVerified;
+  (await okJson(await t.client(token).v1.me.$get())).user.emailVerified;
 const login = (t: TestApp, email: string, password: string) =>
   t.client().v1.auth.login.$post({ json: { email, password } });
 
@@ -158,7 +159,7 @@ Deno.test(
         json: { email, role: "member" },
       });
       assertEquals(res.status, 201);
-      return (await res.json()).token;
+      return (await okJson(res)).token;
     };
     const accept = (token: string) =>
       t.client().v1.invitations.accept.$post({ json: { token, password: PASSWORD } });
@@ -172,7 +173,7 @@ Deno.test(
     const joined = await accept(mailedA);
     assertEquals(joined.status, 200);
     assertEquals(joined.headers.get("Cache-Control"), "no-store");
-    assertEquals(await verified(t, (await joined.json()).accessToken), true);
+    assertEquals(await verified(t, (await okJson(joined)).accessToken), true);
     assertEquals((await accept(shownA)).status, 404, "using one spends both");
 
     // Through the inviter's token: unverified, and sent a verification mail.
@@ -180,7 +181,7 @@ Deno.test(
     const mailedB = await m.tokenFrom("shown@example.com", "accept");
     const joinedB = await accept(shownB);
     assertEquals(joinedB.status, 200);
-    assertEquals(await verified(t, (await joinedB.json()).accessToken), false);
+    assertEquals(await verified(t, (await okJson(joinedB)).accessToken), false);
     assertEquals((await accept(mailedB)).status, 404, "using one spends both");
     await m.tokenFrom("shown@example.com", "verify");
     const user = await t.deps.db.master.collection("users").findOne({ email: "shown@example.com" });

@@ -74,6 +74,7 @@ export const DeploymentSchema = z.object({
 export const listOrgs = createRoute({
   method: "get",
   path: "/v1/admin/orgs",
+  operationId: "adminListOrgs",
   tags: ["admin"],
   summary: "Every org, any status, oldest first",
   description: "Optionally of one `status` or one deployment (`cluster`)." + FOR_OPERATORS,
@@ -94,6 +95,7 @@ export const listOrgs = createRoute({
 export const getOrg = createRoute({
   method: "get",
   path: "/v1/admin/orgs/{slug}",
+  operationId: "adminGetOrg",
   tags: ["admin"],
   summary: "One org, any status, with its deployment, schema version and storage figures",
   description: "404 `org_not_found` for no such org." + FOR_OPERATORS,
@@ -109,6 +111,7 @@ export const getOrg = createRoute({
 export const suspend = createRoute({
   method: "post",
   path: "/v1/admin/orgs/{slug}/suspend",
+  operationId: "suspendOrg",
   tags: ["admin"],
   summary: "Suspend an org: its tokens get 403 `org_suspended`; its data is untouched",
   description: "At once on this instance, within 5 seconds on every other. Suspending a " +
@@ -123,6 +126,7 @@ export const suspend = createRoute({
 export const resume = createRoute({
   method: "post",
   path: "/v1/admin/orgs/{slug}/resume",
+  operationId: "resumeOrg",
   tags: ["admin"],
   summary: "Resume a suspended org",
   description: "Resuming an active org changes nothing. Recorded in the org's audit log." +
@@ -136,6 +140,7 @@ export const resume = createRoute({
 export const move = createRoute({
   method: "post",
   path: "/v1/admin/orgs/{slug}/move",
+  operationId: "moveOrg",
   tags: ["admin"],
   summary: "Move an org's database to another deployment (a job)",
   description: "The org's database is copied to `cluster`, verified (counts, per-collection " +
@@ -156,6 +161,7 @@ export const move = createRoute({
 export const deployments = createRoute({
   method: "get",
   path: "/v1/admin/deployments",
+  operationId: "listDeployments",
   tags: ["admin"],
   summary: "The configured MongoDB deployments: orgs on each, whether each answers a ping now",
   description: FOR_OPERATORS.trim(),
@@ -170,6 +176,7 @@ export const deployments = createRoute({
 export const listJobs = createRoute({
   method: "get",
   path: "/v1/admin/jobs",
+  operationId: "listJobs",
   tags: ["admin"],
   summary: "Jobs (moves, migration runs), newest first",
   description: "Optionally of one `kind` (`move`, ...) or `status`." + FOR_OPERATORS,
@@ -187,6 +194,7 @@ export const listJobs = createRoute({
 export const getJob = createRoute({
   method: "get",
   path: "/v1/admin/jobs/{id}",
+  operationId: "getJob",
   tags: ["admin"],
   summary: "One job: its status and progress",
   description: "404 `job_not_found` for an unknown id." + FOR_OPERATORS,

@@ -33,6 +33,7 @@ const AuditEventSchema = z.object({
 export const list = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/audit",
+  operationId: "listAuditEvents",
   tags: ["audit"],
   summary: "The org's audit log, newest first (owner or admin)",
   security: bearer,

@@ -19,6 +19,7 @@ const OrgRef = z.string().min(1).max(64).openapi({ description: "Org slug or id"
 export const login = createRoute({
   method: "post",
   path: "/v1/auth/login",
+  operationId: "signIn",
   tags: ["auth"],
   summary: "Sign in with email and password",
   middleware: [publicAccess, sessionsOnly, noStore] as const,
@@ -36,24 +37,32 @@ export const login = createRoute({
   request: jsonBody(
     z.strictObject({ email: Email, password: AnyPassword, org: OrgRef.optional() }),
   ),
-  responses: { 200: json(SignInPairSchema, "Signed in"), ...errors(400, 401, 403, 404, 429) },
+  responses: {
+    200: json(SignInPairSchema, "Signed in"),
+    ...errors(400, 401, 403, 404, 413, 415, 429),
+  },
 });
 
 export const refresh = createRoute({
   method: "post",
   path: "/v1/auth/refresh",
+  operationId: "refreshSession",
   tags: ["auth"],
   summary: "Rotate a refresh token",
   middleware: [publicAccess, sessionsOnly, noStore] as const,
   description: "The presented token is spent. Presenting a spent token again revokes the " +
     "whole session (401 `refresh_reused`). A 503 leaves the presented token current: retry it.",
   request: jsonBody(z.strictObject({ refreshToken: z.string().min(1).max(200) })),
-  responses: { 200: json(SignInPairSchema, "A new token pair"), ...errors(400, 401, 403) },
+  responses: {
+    200: json(SignInPairSchema, "A new token pair"),
+    ...errors(400, 401, 403, 413, 415),
+  },
 });
 
 export const logout = createRoute({
   method: "post",
   path: "/v1/auth/logout",
+  operationId: "signOut",
   tags: ["auth"],
   summary: "Revoke the current session",
   security: bearer,
@@ -64,6 +73,7 @@ export const logout = createRoute({
 export const switchOrg = createRoute({
   method: "post",
   path: "/v1/auth/switch",
+  operationId: "switchOrg",
   tags: ["auth"],
   summary: "Get a token pair for another org of the signed-in user",
   description: "Starts a new session in that org; the current session stays valid.",
@@ -72,7 +82,7 @@ export const switchOrg = createRoute({
   request: jsonBody(z.strictObject({ org: OrgRef })),
   responses: {
     200: json(TokenPairSchema, "Signed into the other org"),
-    ...errors(400, 401, 403, 404),
+    ...errors(400, 401, 403, 404, 413, 415),
   },
 });
 

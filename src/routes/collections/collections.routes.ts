@@ -9,6 +9,7 @@ const tags = ["data"];
 export const list = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/collections",
+  operationId: "listCollections",
   tags,
   summary: "List the org's collections with their document counts and indexes (members)",
   security: bearer,
@@ -31,6 +32,7 @@ const IndexInput = z.strictObject({
 export const create = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/collections",
+  operationId: "createCollection",
   tags,
   summary: "Create a collection, with optional single or compound, unique or plain indexes " +
     "(owner or admin)",
@@ -55,6 +57,7 @@ export const create = createRoute({
 export const drop = createRoute({
   method: "delete",
   path: "/v1/orgs/{slug}/collections/{name}",
+  operationId: "dropCollection",
   tags,
   summary: "Drop a collection and its documents (owner or admin)",
   security: bearer,

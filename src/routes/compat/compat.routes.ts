@@ -31,6 +31,7 @@ export const create = createRoute({
   ...DEPRECATED,
   method: "post",
   path: "/org/create",
+  operationId: "compatCreateOrg",
   middleware: [publicAccess] as const,
   summary: "Create an organization (original contract; use POST /v1/orgs)",
   description: "400 with code `org_exists` when the name exists, and with code `email_taken` " +
@@ -40,7 +41,7 @@ export const create = createRoute({
   request: jsonBody(z.strictObject({ organization_name: Name, email: Email, password: Password })),
   responses: {
     201: json(z.object({ message: z.string(), organization: CompatOrg }), "Created"),
-    ...errors(400, 403, 429),
+    ...errors(400, 403, 413, 415, 429),
   },
 });
 
@@ -48,6 +49,7 @@ export const get = createRoute({
   ...DEPRECATED,
   method: "get",
   path: "/org/get",
+  operationId: "compatGetOrg",
   middleware: [publicAccess] as const,
   summary: "Get an organization by name (original contract; use GET /v1/orgs/{slug})",
   request: { query: z.strictObject({ organization_name: Name }) },
@@ -58,6 +60,7 @@ export const update = createRoute({
   ...DEPRECATED,
   method: "put",
   path: "/org/update",
+  operationId: "compatUpdateOrg",
   summary: "Rename an organization (original contract; use PATCH /v1/orgs/{slug})",
   description: "403 for another org's name; 400 with code `org_exists` when the new name exists.",
   security: bearer,
@@ -68,7 +71,7 @@ export const update = createRoute({
       z.object({ message: z.string(), organization_name: z.string(), database_name: z.string() }),
       "Renamed",
     ),
-    ...errors(400, 401, 403, 404),
+    ...errors(400, 401, 403, 404, 413, 415),
   },
 });
 
@@ -76,13 +79,14 @@ export const remove = createRoute({
   ...DEPRECATED,
   method: "delete",
   path: "/org/delete",
+  operationId: "compatDeleteOrg",
   summary: "Delete an organization (original contract; use DELETE /v1/orgs/{slug})",
   security: bearer,
   middleware: [auth, noKeys] as const,
   request: jsonBody(z.strictObject({ organization_name: Name })),
   responses: {
     200: json(z.object({ message: z.string() }), "Deleted"),
-    ...errors(400, 401, 403, 404),
+    ...errors(400, 401, 403, 404, 413, 415),
   },
 });
 
@@ -90,6 +94,7 @@ export const login = createRoute({
   ...DEPRECATED,
   method: "post",
   path: "/admin/login",
+  operationId: "compatAdminLogin",
   middleware: [publicAccess, sessionsOnly, noStore] as const,
   summary: "Sign in (original contract; use POST /v1/auth/login)",
   description: "A user in several orgs is signed into the one they joined first. Throttled " +
@@ -97,7 +102,7 @@ export const login = createRoute({
   request: jsonBody(z.strictObject({ email: Email, password: AnyPassword })),
   responses: {
     200: json(z.object({ access_token: z.string(), token_type: z.literal("bearer") }), "Signed in"),
-    ...errors(400, 401, 403, 429),
+    ...errors(400, 401, 403, 413, 415, 429),
   },
 });
 

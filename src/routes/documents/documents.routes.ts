@@ -10,7 +10,15 @@ import {
   IfMatch,
   IfNoneMatch,
 } from "../../http/data-schemas.ts";
-import { bearer, errors, json, jsonBody, PageLimit, pageOf } from "../../http/schemas.ts";
+import {
+  bearer,
+  errors,
+  json,
+  jsonBody,
+  locationHeader,
+  PageLimit,
+  pageOf,
+} from "../../http/schemas.ts";
 import { MAX_BATCH } from "../../data/documents.ts";
 import { MAX_CURSOR_LENGTH } from "../../platform/paging.ts";
 
@@ -32,6 +40,7 @@ const withEtag = <T extends z.ZodType>(schema: T, description: string) => ({
 export const insert = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/collections/{name}/documents",
+  operationId: "insertDocument",
   tags,
   summary: "Insert a document (members)",
   description: "`_id` is assigned by the server. 403 `quota_exceeded` past the org's document " +
@@ -40,7 +49,10 @@ export const insert = createRoute({
   middleware: [auth, orgScope, scope("data:write")] as const,
   request: { params: CollectionParams, ...jsonBody(DocumentBody) },
   responses: {
-    201: withEtag(DocumentSchema, "Inserted, with its `_id`"),
+    201: {
+      ...json(DocumentSchema, "Inserted, with its `_id`"),
+      headers: { ...etagHeader, ...locationHeader("The new document") },
+    },
     ...errors(400, 401, 403, 404, 409, 413, 415),
   },
 });
@@ -48,6 +60,7 @@ export const insert = createRoute({
 export const batch = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/collections/{name}/documents/batch",
+  operationId: "insertDocuments",
   tags,
   summary: `Insert 1–${MAX_BATCH} documents in order (members)`,
   description: "Every document is validated before any is written. A duplicate key part-way " +
@@ -68,6 +81,7 @@ export const batch = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/collections/{name}/documents",
+  operationId: "listDocuments",
   tags,
   summary: "List documents: filter, sort, projection, keyset pages (members)",
   description: "Pages follow a signed cursor keyed on the sort fields plus `_id`: a sequence " +
@@ -102,6 +116,7 @@ export const list = createRoute({
 export const count = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/collections/{name}/documents/count",
+  operationId: "countDocuments",
   tags,
   summary: "Count the documents a filter matches (members)",
   security: bearer,
@@ -116,6 +131,7 @@ export const count = createRoute({
 export const aggregate = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/collections/{name}/aggregate",
+  operationId: "aggregateDocuments",
   tags,
   summary: "Run an aggregation pipeline (members)",
   description: "Stages `$match $group $sort $skip $limit $project $unwind $count`; `$group` " +
@@ -145,6 +161,7 @@ export const aggregate = createRoute({
 export const get = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/collections/{name}/documents/{documentId}",
+  operationId: "getDocument",
   tags,
   summary: "Get a document with its ETag (members)",
   security: bearer,
@@ -160,6 +177,7 @@ export const get = createRoute({
 export const replace = createRoute({
   method: "put",
   path: "/v1/orgs/{slug}/collections/{name}/documents/{documentId}",
+  operationId: "replaceDocument",
   tags,
   summary: "Replace a document (members)",
   description: "The body is the whole new document (its own `_id` may be repeated). With " +
@@ -176,6 +194,7 @@ export const replace = createRoute({
 export const patch = createRoute({
   method: "patch",
   path: "/v1/orgs/{slug}/collections/{name}/documents/{documentId}",
+  operationId: "patchDocument",
   tags,
   summary: "Set fields of a document; `null` unsets, dotted paths set nested fields (members)",
   description: "A numeric path part is an array index of at most 10,000 (400 " +
@@ -195,6 +214,7 @@ export const patch = createRoute({
 export const remove = createRoute({
   method: "delete",
   path: "/v1/orgs/{slug}/collections/{name}/documents/{documentId}",
+  operationId: "deleteDocument",
   tags,
   summary: "Delete a document (members)",
   description: "With `If-Match`, 412 `precondition_failed` unless the tag is current.",

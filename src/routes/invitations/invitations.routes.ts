@@ -18,6 +18,7 @@ import {
   Id,
   json,
   jsonBody,
+  optionalBearer,
   pageOf,
   PageQuery,
   Password,
@@ -44,6 +45,7 @@ export const InvitationSchema = z.object({
 export const create = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/invitations",
+  operationId: "createInvitation",
   tags: ["members"],
   summary: "Invite someone by email (owner or admin)",
   description: "The token is in this response only; just its hash is stored. It works once " +
@@ -56,13 +58,14 @@ export const create = createRoute({
   request: { params: SlugParams, ...jsonBody(z.strictObject({ email: Email, role: Role })) },
   responses: {
     201: json(InvitationSchema.extend({ token: z.string() }), "Invited"),
-    ...errors(400, 401, 403, 404, 409, 429),
+    ...errors(400, 401, 403, 404, 409, 413, 415, 429),
   },
 });
 
 export const list = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/invitations",
+  operationId: "listInvitations",
   tags: ["members"],
   summary: "List pending invitations (owner or admin); tokens are never shown again",
   security: bearer,
@@ -74,6 +77,7 @@ export const list = createRoute({
 export const remove = createRoute({
   method: "delete",
   path: "/v1/orgs/{slug}/invitations/{id}",
+  operationId: "revokeInvitation",
   tags: ["members"],
   summary: "Revoke a pending invitation (owner or admin)",
   security: bearer,
@@ -114,6 +118,7 @@ export const preview = createRoute({
 export const accept = createRoute({
   method: "post",
   path: "/v1/invitations/accept",
+  operationId: "acceptInvitation",
   tags: ["members"],
   summary: "Accept an invitation",
   description: "A new email: `password` creates the user. An email that already belongs to a " +
@@ -124,7 +129,7 @@ export const accept = createRoute({
     "token is 403 for any email. An unknown, used, revoked or " +
     "expired token, or one whose inviter may no longer grant its role, is 404 " +
     "`invitation_not_found`.",
-  security: [{}, ...bearer],
+  security: optionalBearer,
   middleware: [optionalAuth, sessionsOnly, noStore] as const,
   request: jsonBody(z.strictObject({
     token: InvitationToken,
@@ -132,7 +137,7 @@ export const accept = createRoute({
   })),
   responses: {
     200: json(TokenPairSchema, "Joined; a token pair for the org"),
-    ...errors(400, 401, 403, 404, 409),
+    ...errors(400, 401, 403, 404, 409, 413, 415),
   },
 });
 

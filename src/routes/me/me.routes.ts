@@ -8,6 +8,7 @@ import {
   Id,
   json,
   jsonBody,
+  nullable,
   OrgSchema,
   Password,
   Role,
@@ -16,6 +17,7 @@ import {
 export const me = createRoute({
   method: "get",
   path: "/v1/me",
+  operationId: "getMe",
   tags: ["auth"],
   summary: "The signed-in user, the current org and role, and all their orgs",
   security: bearer,
@@ -30,7 +32,7 @@ export const me = createRoute({
             description: "Whether a mail proved the address (verification link or password reset)",
           }),
         }),
-        org: OrgSchema.nullable().openapi({
+        org: nullable(OrgSchema).openapi({
           description: "The token's org; null for an operator signed in outside any org",
         }),
         role: Role.nullable(),
@@ -45,6 +47,7 @@ export const me = createRoute({
 export const password = createRoute({
   method: "post",
   path: "/v1/me/password",
+  operationId: "changePassword",
   tags: ["auth"],
   summary: "Change the password; every other session of the user is revoked",
   description: "`currentPassword` is checked like a sign-in: counted against the email's " +
@@ -52,7 +55,7 @@ export const password = createRoute({
   security: bearer,
   middleware: [auth, sessionsOnly] as const,
   request: jsonBody(z.strictObject({ currentPassword: AnyPassword, newPassword: Password })),
-  responses: { 204: { description: "Changed" }, ...errors(400, 401, 429) },
+  responses: { 204: { description: "Changed" }, ...errors(400, 401, 413, 415, 429) },
 });
 
 export const emailVerification = createRoute({

@@ -31,6 +31,7 @@ export const MemberSchema = z.object({
 export const list = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/members",
+  operationId: "listMembers",
   tags: ["members"],
   summary: "List members (any member), in join order",
   security: bearer,
@@ -45,6 +46,7 @@ export const list = createRoute({
 export const patch = createRoute({
   method: "patch",
   path: "/v1/orgs/{slug}/members/{userId}",
+  operationId: "changeMemberRole",
   tags: ["members"],
   summary: "Change a member's role",
   description: "Owners make any change; admins move people between member and admin only. " +
@@ -53,12 +55,16 @@ export const patch = createRoute({
   security: bearer,
   middleware: [auth, orgScope, noKeys] as const,
   request: { params: MemberParams, ...jsonBody(z.strictObject({ role: Role })) },
-  responses: { 200: json(MemberSchema, "The member"), ...errors(400, 401, 403, 404, 409) },
+  responses: {
+    200: json(MemberSchema, "The member"),
+    ...errors(400, 401, 403, 404, 409, 413, 415),
+  },
 });
 
 export const remove = createRoute({
   method: "delete",
   path: "/v1/orgs/{slug}/members/{userId}",
+  operationId: "removeMember",
   tags: ["members"],
   summary: "Remove a member (owner or admin), or leave (the member itself)",
   description: "Admins cannot remove owners. The last owner cannot leave (409 `last_owner`). " +

@@ -8,6 +8,7 @@ import {
   Id,
   json,
   jsonBody,
+  optionalBearer,
   OrgName,
   OrgSchema,
   Password,
@@ -17,6 +18,7 @@ import {
 export const create = createRoute({
   method: "post",
   path: "/v1/orgs",
+  operationId: "createOrg",
   tags: ["orgs"],
   summary: "Create an organization, its database and its owner",
   description: "Signed in (a bearer token): the signed-in user owns the new org and the body " +
@@ -32,7 +34,7 @@ export const create = createRoute({
     "orgs) with no member yet, and the answer carries `invitation` (its `token` shown once) for " +
     "`admin.email` to become its owner (POST /v1/invitations/accept). Only operators name a " +
     "`cluster` (403 otherwise; 400 for an unknown one).",
-  security: [{}, ...bearer],
+  security: optionalBearer,
   middleware: [optionalAuth, noKeys] as const,
   request: jsonBody(z.strictObject({
     name: OrgName,
@@ -70,11 +72,13 @@ export const create = createRoute({
 export const get = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}",
+  operationId: "getOrg",
   tags: ["orgs"],
   summary: "Get an organization (public fields; members of it also see theirs)",
   description: "Anyone may call it. With a valid token for this org, the member fields are " +
     "included. An invalid token is 401, not silently ignored; an API key is 403 " +
     "`insufficient_scope`.",
+  security: optionalBearer,
   middleware: [optionalAuth, noKeys] as const,
   request: { params: SlugParams },
   responses: { 200: json(OrgSchema, "The organization"), ...errors(400, 401, 403, 404) },
@@ -83,6 +87,7 @@ export const get = createRoute({
 export const patch = createRoute({
   method: "patch",
   path: "/v1/orgs/{slug}",
+  operationId: "renameOrg",
   tags: ["orgs"],
   summary: "Rename an organization (owner or admin)",
   description: "Name and slug change together; the old slug is 404 afterwards. The org's " +
@@ -92,13 +97,14 @@ export const patch = createRoute({
   request: { params: SlugParams, ...jsonBody(z.strictObject({ name: OrgName })) },
   responses: {
     200: json(OrgSchema, "The renamed organization"),
-    ...errors(400, 401, 403, 404, 409),
+    ...errors(400, 401, 403, 404, 409, 413, 415),
   },
 });
 
 export const remove = createRoute({
   method: "delete",
   path: "/v1/orgs/{slug}",
+  operationId: "deleteOrg",
   tags: ["orgs"],
   summary: "Delete an organization (owner)",
   description: "Drops its database and removes its memberships, invitations and sessions; " +

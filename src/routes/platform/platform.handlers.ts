@@ -1,3 +1,4 @@
+import { swaggerUI } from "@hono/swagger-ui";
 import type { Context } from "hono";
 import getAbsoluteFSPath from "swagger-ui-dist/absolute-path.js";
 import { assertReady } from "../../platform/db.ts";
@@ -11,20 +12,21 @@ export const ready: AppRouteHandler<ReadyRoute> = async (c) => {
   return c.json({ status: "ready" as const }, 200);
 };
 
-const DOCS_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Organization service API</title>
-<link rel="stylesheet" href="/docs/swagger-ui.css">
-</head>
-<body>
+/**
+ * The page, from `@hono/swagger-ui` with its HTML given: its own would load Swagger UI from a
+ * CDN and start it from an inline script, which the page's CSP refuses. Here the assets come
+ * from this service (swagger-ui-dist, `docsAsset`), so the page works offline, and Swagger UI
+ * starts from /docs/init.js.
+ */
+const page = swaggerUI({
+  title: "Organization service API",
+  url: "/openapi.json",
+  manuallySwaggerUIHtml: () =>
+    `<link rel="stylesheet" href="/docs/swagger-ui.css">
 <div id="swagger-ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>
-<script src="/docs/init.js"></script>
-</body>
-</html>
-`;
+<script src="/docs/init.js"></script>`,
+});
 
 // No validator badge: it would send the document to an outside service (and needs internet).
 const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", ` +
@@ -46,8 +48,10 @@ export const DOCS_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-export const docsPage = (c: Context) =>
-  c.html(DOCS_HTML, 200, { "Content-Security-Policy": DOCS_CSP });
+export const docsPage = async (c: Context) => {
+  c.header("Content-Security-Policy", DOCS_CSP);
+  return (await page(c, () => Promise.resolve())) ?? c.res;
+};
 export const docsInit = (c: Context) =>
   c.body(DOCS_INIT, 200, { "Content-Type": "text/javascript" });
 

@@ -6,6 +6,7 @@ import { errors, json } from "../../http/schemas.ts";
 export const health = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
   summary: "Liveness: 200 while the process runs (never touches the database)",
   tags: ["platform"],
   middleware: [publicAccess] as const,
@@ -15,6 +16,7 @@ export const health = createRoute({
 export const ready = createRoute({
   method: "get",
   path: "/ready",
+  operationId: "getReadiness",
   summary: "Readiness: 200 when every configured MongoDB cluster answers ping, else 503",
   tags: ["platform"],
   middleware: [publicAccess] as const,

@@ -4,6 +4,7 @@
  * throttle allows, and none of them signs anyone in: from one address (the email's limit), and
  * from as many addresses of one IPv6 /64 (the address's limit, counted per /64).
  */
+import { okJson } from "../../support/client.ts";
 import { loadConfig } from "../../../src/platform/config.ts";
 import { assert, problemCode } from "../../support/assert.ts";
 import { bearer, createOrgAndLogin, createTestApp, dbTest } from "../../support/app.ts";
@@ -64,7 +65,7 @@ async function attack(
           param: { slug: inviter.org.slug },
           json: { email: victim.email, role: "owner" },
         });
-        const { token } = await inv.json();
+        const { token } = await okJson(inv);
         let base = sample(doc, schema);
         for (const f of fields) base = withPath(doc, schema, base, f);
         for (const f of stringFields(doc, schema)) {

@@ -6,6 +6,7 @@
  * a document's Delete into `DELETE /v1/orgs/<slug>`). The caller is the org's owner and an
  * operator, so nothing is refused for lack of rights.
  */
+import { okJson } from "../../support/client.ts";
 import { setOperator } from "../../../src/access/operators.ts";
 import { createClient } from "../../../src/client.ts";
 import { assert, assertEquals, assertProblem } from "../../support/assert.ts";
@@ -46,7 +47,7 @@ Deno.test(
       json: { email: "pending@example.com", role: "member" },
     });
     assertEquals(inv.status, 201);
-    const invitation = await inv.json();
+    const invitation = await okJson(inv);
     const created = await api.v1.orgs[":slug"].collections.$post({
       param: { slug: a.org.slug },
       json: { name: "target" },
