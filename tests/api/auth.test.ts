@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertProblem } from "../support/assert.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 import { sign } from "hono/jwt";
 import { createHasher, type Hasher } from "../../src/platform/hasher.ts";
 import {

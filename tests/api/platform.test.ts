@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertProblem } from "../support/assert.ts";
 import { startTestServer } from "../support/server.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 import { createTestApp, dbTest, json, PASSWORD } from "../support/app.ts";
 import type { Hasher } from "../../src/platform/hasher.ts";
 

@@ -1,6 +1,6 @@
 import { assertEquals } from "../support/assert.ts";
 import { createOrgAndLogin, createTestApp, dbTest, json } from "../support/app.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 
 type Event = { type: string; ip: string };
 

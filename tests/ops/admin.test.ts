@@ -40,7 +40,7 @@ import {
   type TestApp,
 } from "../support/app.ts";
 import { startTestServer } from "../support/server.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 import { runTask, taskEnv } from "../support/task.ts";
 
 const rand = () => crypto.randomUUID().slice(0, 8);

@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../support/assert.ts";
 import { JobLost, runClaimedJob, startJobRunner } from "../../src/ops/job-runner.ts";
 import { claimJob, enqueueJob, getJob, listJobs, toJobView, touchJob } from "../../src/ops/jobs.ts";
 import { createTestApp, dbTest } from "../support/app.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 
 const waitFor = (cond: () => Promise<boolean>, what: string) =>
   waitUntil(cond, what, { timeoutMs: 10_000, intervalMs: 25 });

@@ -10,7 +10,7 @@ import { LATEST_SCHEMA_VERSION } from "../../src/tenants/migrations/mod.ts";
 import { findOrgById, type Org } from "../../src/tenants/orgs.ts";
 import { createTestApp, dbTest, PASSWORD, type TestApp } from "../support/app.ts";
 import { runTask, startTask, taskEnv, type TaskRun } from "../support/task.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 
 const ORGS = 50;
 /** The service's own latest schema version, and the three the fixture adds after it. */

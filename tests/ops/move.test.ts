@@ -5,7 +5,7 @@
 import { type Db, ObjectId } from "mongodb";
 import { assert, assertEquals } from "../support/assert.ts";
 import { startTestServer } from "../support/server.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 import type { MoveStep } from "../../src/platform/deps.ts";
 import { AppError } from "../../src/platform/errors.ts";
 import { runClaimedJob, startJobRunner } from "../../src/ops/job-runner.ts";

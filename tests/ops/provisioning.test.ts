@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../support/assert.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 import type { DeletionStep, ProvisioningStep } from "../../src/platform/deps.ts";
 import { ORPHAN_SEARCH_EVERY, runMaintenance } from "../../src/ops/maintenance.ts";
 import { deleteOrg } from "../../src/tenants/deletion.ts";

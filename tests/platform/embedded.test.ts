@@ -6,8 +6,8 @@ import { MongoClient } from "mongodb";
 import { assert, assertEquals } from "../support/assert.ts";
 import { dbTest } from "../support/app.ts";
 import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
-import { spawnDeno } from "../support/spawn.ts";
-import { waitUntil } from "../support/wait.ts";
+import { spawnDeno } from "../../tools/lib/spawn.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 
 /** A generous bound: this checks that it happens, not how fast. */
 const GONE = { timeoutMs: 60_000 };

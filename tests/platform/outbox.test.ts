@@ -10,7 +10,7 @@ import { simpleParser } from "mailparser";
 import { createTestApp, dbTest, type TestApp } from "../support/app.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../support/assert.ts";
 import { linkIn, type SmtpServer, startSmtpServer } from "../support/smtp.ts";
-import { sleep, waitUntil } from "../support/wait.ts";
+import { sleep, waitUntil } from "../../tools/lib/wait.ts";
 import { createMailer, type Mailer } from "../../src/platform/mail.ts";
 import { MAIL_KIND, mailKind, queueMail } from "../../src/outbox/mail.ts";
 import {

@@ -1,6 +1,6 @@
 /**
  * `deno task migrate` over 1,000 orgs (scenario 12 of `deno task bench`; alone:
- * `deno run --allow-all tools/bench/migrate.ts [--orgs=N]`).
+ * `deno run --allow-all tools/bench/scenarios/migrate.ts [--orgs=N]`).
  *
  * The orgs are created by the service's own provisioning on an embedded server, then set back
  * to schema version 1 (as orgs made before migration 002 existed), and the real task runs as a
@@ -9,17 +9,17 @@
  * last hundred, which should stay flat as the orgs migrated pile up (bar: the last hundred's
  * median at most 1.5 × the first's).
  */
-import { closeDeps, createDeps, ensureMasterIndexes } from "../../src/bootstrap.ts";
-import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
-import { orgMigrationTimings } from "../../src/tenants/migration-records.ts";
-import { loadConfig } from "../../src/platform/config.ts";
-import { createLogger } from "../../src/platform/log.ts";
-import { createOrg } from "../../src/tenants/provisioning.ts";
-import { LATEST_SCHEMA_VERSION } from "../../src/tenants/migrations/mod.ts";
-import { spawnDeno } from "../../tests/support/spawn.ts";
-import { percentile, round1 } from "./measure.ts";
-import type { BenchContext, ScenarioGroup } from "./context.ts";
-import type { Row } from "./report.ts";
+import { closeDeps, createDeps, ensureMasterIndexes } from "../../../src/bootstrap.ts";
+import { startFerretDB } from "../../../src/platform/embedded/ferretdb.ts";
+import { orgMigrationTimings } from "../../../src/tenants/migration-records.ts";
+import { loadConfig } from "../../../src/platform/config.ts";
+import { createLogger } from "../../../src/platform/log.ts";
+import { createOrg } from "../../../src/tenants/provisioning.ts";
+import { LATEST_SCHEMA_VERSION } from "../../../src/tenants/migrations/mod.ts";
+import { spawnDeno } from "../../lib/spawn.ts";
+import { percentile, round1 } from "../measure.ts";
+import type { BenchContext, ScenarioGroup } from "../context.ts";
+import type { Row } from "../report.ts";
 
 export const MIGRATE_BARS = { flatRatio: 1.5 };
 /** The permissions `deno task migrate` gives the task (deno.json). */

@@ -9,13 +9,13 @@
  * driver in this process, each op as the service would issue it.
  */
 import { type Collection, type Db, type Document, MongoClient, ObjectId } from "mongodb";
-import { STAMP } from "../../src/data/sanitize.ts";
-import type { BenchContext, ScenarioGroup } from "./context.ts";
-import { type Load, load as measure, percentile, round2, row, timed, wrkLine } from "./measure.ts";
-import type { Child } from "./processes.ts";
-import type { Row } from "./report.ts";
-import { expectApi } from "./seed.ts";
-import { runWrk, type WrkResult } from "./wrk.ts";
+import { STAMP } from "../../../src/data/sanitize.ts";
+import type { BenchContext, ScenarioGroup } from "../context.ts";
+import { type Load, load as measure, percentile, round2, row, timed, wrkLine } from "../measure.ts";
+import type { Child } from "../processes.ts";
+import type { Row } from "../report.ts";
+import { expectApi } from "../seed.ts";
+import { runWrk, type WrkResult } from "../wrk.ts";
 
 export const DATA_BARS = { get: 0.5, list: 0.4, insert: 0.5, batch: 0.5, flat: 1.5 };
 const LOAD = { threads: 1, connections: 8 };

@@ -1,6 +1,6 @@
 /**
  * Moving an org between two embedded servers (scenario 11 of `deno task bench`; alone:
- * `deno run --allow-all tools/bench/move.ts [--docs=N]`).
+ * `deno run --allow-all tools/bench/scenarios/move.ts [--docs=N]`).
  *
  * An org holding 20,000 documents in three collections with indexes is moved by the move job
  * (src/ops/move/) while a client keeps writing to it. Compared with a direct copy between the
@@ -11,25 +11,25 @@
  * the direct copy's documents per second; writes unavailable under 2 s.
  */
 import { type Db, ObjectId } from "mongodb";
-import { closeDeps, createDeps, ensureMasterIndexes } from "../../src/bootstrap.ts";
-import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
-import { runClaimedJob } from "../../src/ops/job-runner.ts";
-import { claimJob, getJob } from "../../src/ops/jobs.ts";
+import { closeDeps, createDeps, ensureMasterIndexes } from "../../../src/bootstrap.ts";
+import { startFerretDB } from "../../../src/platform/embedded/ferretdb.ts";
+import { runClaimedJob } from "../../../src/ops/job-runner.ts";
+import { claimJob, getJob } from "../../../src/ops/jobs.ts";
 import {
   DEFAULT_STAMP_FIELD,
   moveJobHandler,
   type MoveState,
   requestMove,
-} from "../../src/ops/move/mod.ts";
-import { loadConfig } from "../../src/platform/config.ts";
-import type { Deps } from "../../src/platform/deps.ts";
-import { AppError } from "../../src/platform/errors.ts";
-import { createLogger } from "../../src/platform/log.ts";
-import { createOrg } from "../../src/tenants/provisioning.ts";
-import { visibleOrg, writableOrg } from "../../src/tenants/visibility.ts";
-import { findOrgById } from "../../src/tenants/orgs.ts";
-import type { BenchContext, ScenarioGroup } from "./context.ts";
-import type { Row } from "./report.ts";
+} from "../../../src/ops/move/mod.ts";
+import { loadConfig } from "../../../src/platform/config.ts";
+import type { Deps } from "../../../src/platform/deps.ts";
+import { AppError } from "../../../src/platform/errors.ts";
+import { createLogger } from "../../../src/platform/log.ts";
+import { createOrg } from "../../../src/tenants/provisioning.ts";
+import { visibleOrg, writableOrg } from "../../../src/tenants/visibility.ts";
+import { findOrgById } from "../../../src/tenants/orgs.ts";
+import type { BenchContext, ScenarioGroup } from "../context.ts";
+import type { Row } from "../report.ts";
 
 export const MOVE_BARS = { throughputRatio: 0.5, writeUnavailableMs: 2000 };
 const COLLECTIONS = ["events", "items", "people"];

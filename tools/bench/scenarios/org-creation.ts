@@ -3,10 +3,10 @@
  * 5,000 orgs already present, seeded in bulk straight into the master database.
  */
 import { MongoClient } from "mongodb";
-import type { BenchContext, ScenarioGroup } from "./context.ts";
-import { percentile, round1, round2, timed as timedWindow, watch } from "./measure.ts";
-import { procMemMiB } from "./processes.ts";
-import { type BulkSeed, bulkSeed, orgCreator, seedUpTo } from "./seed.ts";
+import type { BenchContext, ScenarioGroup } from "../context.ts";
+import { percentile, round1, round2, timed as timedWindow, watch } from "../measure.ts";
+import { procMemMiB } from "../processes.ts";
+import { type BulkSeed, bulkSeed, orgCreator, seedUpTo } from "../seed.ts";
 
 const LEVELS = [100, 1000, 5000];
 const BAR = 1.5;

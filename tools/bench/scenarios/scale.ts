@@ -6,11 +6,11 @@
  * the embedded server's open files and memory (FerretDB's process and every postgres process).
  */
 import { type Db, MongoClient } from "mongodb";
-import { findUserByEmail } from "../../src/identity/users.ts";
-import type { BenchContext, ScenarioGroup } from "./context.ts";
+import { findUserByEmail } from "../../../src/identity/users.ts";
+import type { BenchContext, ScenarioGroup } from "../context.ts";
 import { LOOKUP_BAR, timeLookups } from "./indexed-lookup.ts";
-import { percentile, ratioRows, round1 } from "./measure.ts";
-import { type BulkSeed, bulkSeed, expectApi, orgCreator, seedUpTo } from "./seed.ts";
+import { percentile, ratioRows, round1 } from "../measure.ts";
+import { type BulkSeed, bulkSeed, expectApi, orgCreator, seedUpTo } from "../seed.ts";
 
 const LEVELS = [100, 1_000, 10_000];
 /** The largest level's p50 of creation and of an org lookup at most this many times the first's. */

@@ -4,8 +4,8 @@
  * same; a scan grows with the collection.
  */
 import { type Db, MongoClient } from "mongodb";
-import type { BenchContext, ScenarioGroup } from "./context.ts";
-import { percentile, ratioRows, round2 } from "./measure.ts";
+import type { BenchContext, ScenarioGroup } from "../context.ts";
+import { percentile, ratioRows, round2 } from "../measure.ts";
 
 const SIZES = [1_000, 50_000];
 /** The larger collection's p50 at most this many times the smaller's. */

@@ -3,12 +3,12 @@
  * second through the service's own worker pool, measured before and after, mean used); 7. a
  * paced probe of GET /health while logins saturate the hash workers (7L: those logins).
  */
-import type { BenchContext, ScenarioGroup } from "./context.ts";
-import { measureHashing } from "./hashing.ts";
-import { load as measure, round2, row, timed, versus, watch, wrkLine } from "./measure.ts";
-import type { Row } from "./report.ts";
-import { expectApi } from "./seed.ts";
-import { runWrk } from "./wrk.ts";
+import type { BenchContext, ScenarioGroup } from "../context.ts";
+import { measureHashing } from "../hashing.ts";
+import { load as measure, round2, row, timed, versus, watch, wrkLine } from "../measure.ts";
+import type { Row } from "../report.ts";
+import { expectApi } from "../seed.ts";
+import { runWrk } from "../wrk.ts";
 
 const LOGIN = { threads: 1, connections: 8, timeoutS: 30 };
 // A paced probe (4 connections, 10 ms pause each) measures latency, not its own queueing.

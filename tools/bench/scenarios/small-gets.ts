@@ -4,10 +4,10 @@
  * org. Each of 2–4 also against its floor (row "<n>f"): a bare Deno.serve answering the very
  * bytes the service answered, the best any server can do with that response.
  */
-import type { BenchContext, ScenarioGroup } from "./context.ts";
-import { interleaved, pairedRatio, row, type Target, wrkLine } from "./measure.ts";
-import { record, startHello, startReplay } from "./processes.ts";
-import { expectApi } from "./seed.ts";
+import type { BenchContext, ScenarioGroup } from "../context.ts";
+import { interleaved, pairedRatio, row, type Target, wrkLine } from "../measure.ts";
+import { record, startHello, startReplay } from "../processes.ts";
+import { expectApi } from "../seed.ts";
 
 // Small client settings for 2 cores: one wrk thread leaves the other core to the server.
 const SATURATE = { threads: 1, connections: 32 };
