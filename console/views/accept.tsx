@@ -1,6 +1,6 @@
 /**
  * Accept an invitation from its link (`#/accept/<token>`): signed in, with the current account
- * (API.md: an existing user's bearer token, no password); signed out, as a new user choosing a
+ * (docs/api.md: an existing user's bearer token, no password); signed out, as a new user choosing a
  * password, or by signing in first with an existing account.
  */
 import { useState } from "hono/jsx/dom";

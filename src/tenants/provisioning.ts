@@ -1,6 +1,6 @@
 /**
- * Provisioning (DESIGN.md, "Org lifecycle"): a resumable state machine recorded on the org
- * document, so that the reconciler can finish or roll back whatever a crash interrupts. No step
+ * Provisioning (docs/architecture.md, "Org lifecycle"): a resumable state machine recorded on the
+ * org document, so that the reconciler can finish or roll back whatever a crash interrupts. No step
  * relies on a multi-document transaction.
  */
 import { ObjectId } from "mongodb";
@@ -94,7 +94,7 @@ export async function assertMayCreateOrg(
   }
 }
 
-/** Create an org, its database and its owner (DESIGN.md steps 1–4). */
+/** Create an org, its database and its owner (docs/architecture.md, "Org lifecycle", steps 1–4). */
 export async function createOrg(
   deps: Deps,
   input: CreateOrgInput,

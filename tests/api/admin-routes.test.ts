@@ -1,8 +1,8 @@
 /**
- * The operator routes (API.md, "Operators") through HTTP over the real database: 403 for anyone
- * but an operator on every `/v1/admin` path of the OpenAPI document, an operator's sign-in
- * outside any org, every admin route, suspension as the members' tokens see it, and orgs
- * created by an operator with the invitation of their first owner.
+ * The operator routes (docs/operating.md, "Operators") through HTTP over the real database: 403 for
+ * anyone but an operator on every `/v1/admin` path of the OpenAPI document, an operator's sign-in
+ * outside any org, every admin route, suspension as the members' tokens see it, and orgs created by
+ * an operator with the invitation of their first owner.
  */
 import { ObjectId } from "mongodb";
 import { assert, assertEquals, assertProblem } from "../support/assert.ts";

@@ -1,7 +1,7 @@
 /**
  * What the database refuses or would make too large: an aggregation's results are bounded in
  * bytes, and a pipeline, filter or value the database refuses is 400 with its reason, never
- * 500 and never logged as an error (API.md, "Tenant data").
+ * 500 and never logged as an error (docs/data-api.md).
  */
 import type { CommandStartedEvent } from "mongodb";
 import { assert, assertEquals, assertProblem } from "../support/assert.ts";

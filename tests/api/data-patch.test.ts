@@ -1,6 +1,6 @@
 /**
  * PATCH computes the document it would make, checks it like an insert before writing, and
- * writes it only over the version it was computed from (API.md, "Tenant data").
+ * writes it only over the version it was computed from (docs/data-api.md).
  */
 import { BSON, type Document } from "mongodb";
 import { assert, assertEquals, assertProblem } from "../support/assert.ts";

@@ -1,6 +1,6 @@
 /**
- * Operators (API.md, "Operators") through their domain functions over the real database: the
- * platform role and its task, the org list and detail, suspend and resume as the API's tokens
+ * Operators (docs/operating.md, "Operators") through their domain functions over the real database:
+ * the platform role and its task, the org list and detail, suspend and resume as the API's tokens
  * see them, move requests, deployments and jobs.
  */
 import { ObjectId } from "mongodb";

@@ -1,8 +1,8 @@
 /**
- * The direction of imports (../shared/DESIGN.md, "Layers") and the absence of import cycles:
- * read from `deno info --json` over every module of src/ and console/, so an import against the
- * direction, or two files that import each other (directly or around a longer circle), fail
- * here, not in review.
+ * The direction of imports (docs/architecture.md, "Layers and the direction of imports") and the
+ * absence of import cycles: read from `deno info --json` over every module of src/ and console/, so
+ * an import against the direction, or two files that import each other (directly or around a longer
+ * circle), fail here, not in review.
  */
 import { assert, assertEquals } from "../support/assert.ts";
 
@@ -191,7 +191,7 @@ async function readImportGraph(): Promise<Edge[]> {
 let graph: Promise<Edge[]> | undefined;
 const importGraph = () => graph ??= readImportGraph();
 
-Deno.test("layers: no module imports against the direction of DESIGN.md", async () => {
+Deno.test("layers: no module imports against the direction of docs/architecture.md", async () => {
   const found: string[] = [];
   for (const { from, to, typeOnly } of await importGraph()) {
     const why = violation(from, to, typeOnly);
