@@ -18,7 +18,7 @@ export interface FieldError {
   message: string;
 }
 
-/** The body of every error response (API.md, "Conventions"). */
+/** The body of every error response (docs/api.md, "Conventions"). */
 export interface Problem {
   type: string;
   title: string;

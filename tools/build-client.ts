@@ -1,6 +1,6 @@
 /**
  * `deno task build:client`: the typed client (src/client.ts) as an npm package a frontend in
- * another repository installs, in `dist/client/` (DESIGN.md, "The client package for
+ * another repository installs, in `dist/client/` (docs/architecture.md, "The client package for
  * frontends"):
  *
  * - `index.js`: src/client.ts bundled as ESM by `deno bundle`, `hono/client` left external;

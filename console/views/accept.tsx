@@ -2,7 +2,7 @@
  * Accept an invitation from its link (`#/accept/<token>` or `#/accept?token=<token>`). It first
  * says what the invitation is (the org, who invited, the role), or plainly that the link is
  * spent or expired; then, signed in, with the current account
- * (API.md: an existing user's bearer token, no password); signed out, as a new user choosing a
+ * (docs/api.md: an existing user's bearer token, no password); signed out, as a new user choosing a
  * password, or by signing in first with an existing account.
  */
 import { useState } from "hono/jsx/dom";

@@ -1,6 +1,6 @@
 /**
  * Create an org. Signed out: with a new account as its owner, then signed in to it. Signed in:
- * another org owned by the same user (API.md: a bearer token and `{ name }` alone), then
+ * another org owned by the same user (docs/api.md: a bearer token and `{ name }` alone), then
  * switched to it.
  */
 import { type Problem, problemOf } from "../../src/client.ts";

@@ -1,5 +1,5 @@
 /**
- * An org's API keys (API.md, "API keys"): owners and admins create, list and revoke them (the
+ * An org's API keys (docs/api-keys.md): owners and admins create, list and revoke them (the
  * routes declare who; keys themselves may not). A key is shown once, when it is created.
  */
 import { recordEvent } from "../audit/audit.ts";

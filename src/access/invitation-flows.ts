@@ -1,5 +1,5 @@
 /**
- * Invitations (API.md, "Members and invitations"): owners and admins invite by email, an
+ * Invitations (docs/api.md, "Routes"): owners and admins invite by email, an
  * invitation works once and only while its inviter may still grant its role.
  */
 import { recordEvent } from "../audit/audit.ts";

@@ -1,5 +1,5 @@
 /**
- * Members and their roles (API.md, "Members and invitations"). Roles: owner > admin > member.
+ * Members and their roles (docs/api.md, "Routes"). Roles: owner > admin > member.
  * An owner may make any change; an admin moves people between member and admin only; an org
  * always keeps at least one owner (409 `last_owner`).
  */

@@ -1,7 +1,7 @@
 /**
- * Operators (API.md, "Operators"): users with the platform role `operator`. The role is granted
- * and revoked only from the command line (`deno task operator`), never over HTTP; every admin
- * action checks it through the short-TTL cache, so a revocation reaches every instance within
+ * Operators (docs/operating.md, "Operators"): users with the platform role `operator`. The role is
+ * granted and revoked only from the command line (`deno task operator`), never over HTTP; every
+ * admin action checks it through the short-TTL cache, so a revocation reaches every instance within
  * the cache period and this one at once.
  */
 import { tag } from "../platform/cache.ts";

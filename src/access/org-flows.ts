@@ -1,5 +1,5 @@
 /**
- * An org as its members and the public see it (API.md, "Organizations", and the compatibility
+ * An org as its members and the public see it (docs/api.md, "Routes", and the compatibility
  * routes): creating one signed in or not, reading it, renaming and deleting one's own.
  */
 import type { Deps } from "../platform/deps.ts";

@@ -1,5 +1,5 @@
 /**
- * Password reset by mail (API.md, "Email: verification, password reset, invitations by mail"):
+ * Password reset by mail (docs/api.md, "Accounts by mail"):
  * whoever reads the mailbox chooses a new password; every session of the user ends.
  */
 import type { Deps } from "../platform/deps.ts";

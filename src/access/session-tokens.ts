@@ -21,7 +21,7 @@ import {
 } from "./sign-in.ts";
 
 /**
- * Rotate a refresh token (API.md `POST /v1/auth/refresh`). The org and membership are checked
+ * Rotate a refresh token (`POST /v1/auth/refresh`, docs/api.md). The org and membership are checked
  * before the token is spent, so a database error part-way answers 503 and leaves the session
  * and its current token as they were: the client retries.
  */

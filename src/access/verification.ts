@@ -1,5 +1,5 @@
 /**
- * Email verification (API.md, "Email: verification, password reset, invitations by mail"): a
+ * Email verification (docs/api.md, "Accounts by mail"): a
  * mail with a link (24 hours, once) proves that the address is the user's. New users start
  * unverified; users from before count as unverified.
  */

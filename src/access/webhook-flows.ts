@@ -1,5 +1,5 @@
 /**
- * An org's webhook endpoints as owners and admins manage them (API.md, "Webhooks"): create
+ * An org's webhook endpoints as owners and admins manage them (docs/webhooks.md): create
  * (the secret shown once), list, change, delete, a test event, the delivery log and its retry.
  * The URL rule is checked here on every save; the sender checks it again at every attempt.
  */

@@ -1,5 +1,5 @@
 /**
- * What a PATCH makes of a document, computed in the service (API.md, "Tenant data"), so that
+ * What a PATCH makes of a document, computed in the service (docs/data-api.md), so that
  * the result is checked like an insert before anything is written, and the write is made
  * conditional on the version it was computed from.
  *

@@ -1,9 +1,9 @@
 /**
  * The one sanitizer of what clients send into their database: filters, documents, patches,
- * sorts, projections and aggregation pipelines (API.md, "Tenant data").
+ * sorts, projections and aggregation pipelines (docs/data-api.md).
  *
  * Everything is an allow-list: field paths and the operators, stages and accumulators named in
- * API.md, nothing else — so `$where`, `$function`, `$expr`, `$regex`, `$lookup`, `$out`,
+ * docs/data-api.md, nothing else — so `$where`, `$function`, `$expr`, `$regex`, `$lookup`, `$out`,
  * `$merge` and any operator added to MongoDB later never reach the driver. Input is bounded in
  * depth (20) and size before anything walks it further, and no path may name the hidden write
  * stamp, so clients can neither read, filter on nor write it.
@@ -604,7 +604,9 @@ function stage(value: unknown, path: string, budget: Budget): Document {
   throw new Refused(at, `${name} is not allowed`);
 }
 
-/** A pipeline: 400 `invalid_pipeline` unless every stage is one API.md allows, sanitized. */
+/**
+ * A pipeline: 400 `invalid_pipeline` unless every stage is one docs/data-api.md allows, sanitized.
+ */
 export function sanitizePipeline(value: unknown): Document[] {
   return run("invalid_pipeline", () => {
     if (!Array.isArray(value) || value.length > MAX_STAGES) {

@@ -1,5 +1,5 @@
 /**
- * The org's events (API.md, "Webhooks"): the catalogue, and the one call that emits one.
+ * The org's events (docs/webhooks.md): the catalogue, and the one call that emits one.
  *
  * ```ts
  * await emitEvent(deps, {

@@ -8,7 +8,7 @@
  * the check (src/platform/webhook-http.ts), so DNS that changes between the check and the
  * connection cannot redirect it. The body `{ type, timestamp, data }` is signed per Standard
  * Webhooks; a 2xx within 10 s is success, a `410 Gone` disables the endpoint at once, anything
- * else is retried on the schedule of API.md (5 s … 10 h, then failed), and an endpoint whose
+ * else is retried on the schedule of docs/webhooks.md (5 s … 10 h, then failed), and an endpoint whose
  * deliveries have all failed for 5 days is disabled.
  */
 import type { Deps } from "../platform/deps.ts";
@@ -41,12 +41,12 @@ export interface WebhookKindOptions {
   onDisabled?: (endpoint: Endpoint, reason: DisableReason) => Promise<void>;
   /** The system resolver by default. */
   resolve?: Resolver;
-  /** API.md's schedule scaled by `WEBHOOK_RETRY_SCALE` by default. */
+  /** The documented schedule (docs/webhooks.md) scaled by `WEBHOOK_RETRY_SCALE` by default. */
   schedule?: Schedule;
   timeoutMs?: number;
 }
 
-/** The schedule of API.md, every wait multiplied by `scale` (the test-only WEBHOOK_RETRY_SCALE). */
+/** The schedule of docs/webhooks.md, every wait multiplied by `scale` (the test-only WEBHOOK_RETRY_SCALE). */
 export function webhookSchedule(scale: number): Schedule {
   return { delaysMs: WEBHOOK_SCHEDULE.delaysMs.map((d) => Math.max(1, Math.round(d * scale))) };
 }

@@ -70,7 +70,7 @@ export function provideDeps(deps: Deps): MiddlewareHandler {
 
 /**
  * Anyone may call the route: the explicit marker of an anonymous route, so that every route
- * declares its access (tests/routes.test.ts fails on one that declares none).
+ * declares its access (tests/rules/routes.test.ts fails on one that declares none).
  */
 export const publicAccess = createMiddleware<{ Variables: DepsVariables }>(
   function publicAccess(_c, next) {

@@ -24,7 +24,7 @@ const canonical = (text: string) => {
 };
 
 /**
- * The client address (API.md, "Authentication and sessions"): the connection's peer, or, when
+ * The client address (docs/architecture.md, "Identity and access"): the connection's peer, or, when
  * the peer is a trusted proxy, the right-most X-Forwarded-For hop that is not itself one. Only
  * hops appended by trusted proxies are believed: walking from the right stops at the first
  * other address, so whatever the client wrote to the left of it is never read. `*` trusts any

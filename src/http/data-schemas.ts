@@ -1,4 +1,4 @@
-/** Schemas of the document API (API.md, "Tenant data"); they also make its OpenAPI document. */
+/** Schemas of the document API (docs/data-api.md); they also make its OpenAPI document. */
 import { z } from "@hono/zod-openapi";
 import { pathParam, Slug } from "./schemas.ts";
 

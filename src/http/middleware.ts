@@ -49,7 +49,7 @@ export function baseHeaders(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** What a page on an allowed origin may send and read (API.md, "Conventions", CORS). */
+/** What a page on an allowed origin may send and read (docs/configuration.md, "CORS"). */
 const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match"];
 const CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "X-Request-Id"];
 const CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];

@@ -24,7 +24,7 @@ export const ProblemSchema = z.object({
   status: z.number().int().openapi({ example: 400 }),
   detail: z.string(),
   code: z.enum(ERROR_CODES).openapi({
-    description: "Stable machine-readable error code (API.md lists what each means)",
+    description: "Stable machine-readable error code (docs/api.md lists what each means)",
     example: "validation_failed",
   }),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional().openapi({

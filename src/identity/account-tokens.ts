@@ -1,6 +1,6 @@
 /**
  * The `account_tokens` collection: the secrets of the links a mail carries to prove a mailbox
- * (API.md, "Email: verification, password reset, invitations by mail"): a password reset's and
+ * (docs/api.md, "Accounts by mail"): a password reset's and
  * an email verification's. Only this module names the collection.
  *
  * A token is 256 random bits (base64url, with a prefix naming its purpose); only its SHA-256 is

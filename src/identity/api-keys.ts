@@ -1,5 +1,5 @@
 /**
- * The `api_keys` collection: an org's keys for machines (API.md, "API keys"). A key is
+ * The `api_keys` collection: an org's keys for machines (docs/api-keys.md). A key is
  * `osk_<id>_<secret>`: `<id>` is the document's id (24 hex), `<secret>` 256 random bits in
  * base64url without padding (43 characters). Only sha256(secret) is stored; the key itself is
  * shown once, when it is made. Revoking a key deletes its document.

@@ -1,6 +1,6 @@
 /**
  * The `invitations` collection. An invitation has two tokens: one shown once to the inviter,
- * one mailed to the invitee (API.md, "Email"); only their sha256 is stored. Either accepts it,
+ * one mailed to the invitee (docs/api.md, "Accounts by mail"); only their sha256 is stored. Either accepts it,
  * and accepting spends both (they name one document). An invitation is pending until accepted,
  * revoked or expired.
  */

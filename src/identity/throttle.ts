@@ -134,7 +134,7 @@ export async function undoAddressAttempt(db: Db, ip: string): Promise<void> {
   await giveBack(db, passwordKeys("", ip).ip);
 }
 
-/** Mails of one kind to one address per hour (API.md: at most 3, against mail bombing). */
+/** Mails of one kind to one address per hour (docs/api.md: at most 3, against mail bombing). */
 export const MAIL_LIMIT = 3;
 
 /**

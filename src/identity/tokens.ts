@@ -1,5 +1,5 @@
 /**
- * Access tokens: short-lived HS256 JWTs scoped to one org (API.md, "Authentication"), or, for an
+ * Access tokens: short-lived HS256 JWTs scoped to one org (docs/api.md, "Conventions"), or, for an
  * operator who belongs to no org, to none: such a token carries neither `org` nor `role`.
  */
 import { ID_PATTERN } from "../platform/ids.ts";

@@ -6,7 +6,7 @@ interface UserDoc {
   _id: ObjectId;
   email: string;
   passwordHash: string;
-  /** Platform staff (API.md, "Operators"); granted only by `deno task operator`. */
+  /** Platform staff (docs/operating.md, "Operators"); granted only by `deno task operator`. */
   platformRole?: PlatformRole;
   /** Set when a mail sent to `email` proved the address; absent (users from before): false. */
   emailVerifiedAt?: Date;

@@ -1,8 +1,8 @@
 /**
- * What operators do (API.md, "Operators"): see every org whatever its status, suspend and
- * resume one, move one to another deployment, see the deployments and the jobs. Whether the
- * caller is an operator is checked before any of these (src/access/operators.ts); what an
- * operator does to an org goes to that org's audit log.
+ * What operators do (docs/operating.md, "Operators"): see every org whatever its status, suspend
+ * and resume one, move one to another deployment, see the deployments and the jobs. Whether the
+ * caller is an operator is checked before any of these (src/access/operators.ts); what an operator
+ * does to an org goes to that org's audit log.
  */
 import { recordEvent, type RequestContext } from "../audit/audit.ts";
 import { emitEvent } from "../events/catalogue.ts";

@@ -1,6 +1,6 @@
 /**
  * Periodic maintenance under one lease: the org reconciler, the sweeper of expired documents
- * (the stand-in for TTL indexes on servers without them, DESIGN.md), and pending tenant
+ * (the stand-in for TTL indexes on servers without them, docs/architecture.md), and pending tenant
  * migrations of orgs made before them.
  */
 import type { Deps } from "../platform/deps.ts";

@@ -1,9 +1,10 @@
 /**
- * Tenant migrations across every org (DESIGN.md, "Tenant migrations"): every org below the
- * latest schema, a few at a time, each under its own lease (a second run at the same time skips
- * the orgs the first is migrating), recorded per org in `org_migrations` (what ran, what failed),
- * past any org that fails. The org's `schemaVersion` is what is pending, so a run that stopped
- * resumes where it stopped: the orgs it finished are no longer below the latest schema.
+ * Tenant migrations across every org (docs/architecture.md, "Tenant migrations and deployments"):
+ * every org below the latest schema, a few at a time, each under its own lease (a second run at the
+ * same time skips the orgs the first is migrating), recorded per org in `org_migrations` (what ran,
+ * what failed), past any org that fails. The org's `schemaVersion` is what is pending, so a run
+ * that stopped resumes where it stopped: the orgs it finished are no longer below the latest
+ * schema.
  *
  * An org's lease is short and renewed while its migrations run, so the orgs a killed run was
  * migrating are free again soon. A run comes back to the orgs it skipped for a lease once the

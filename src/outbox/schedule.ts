@@ -15,7 +15,10 @@ export const MAIL_SCHEDULE: Schedule = {
   delaysMs: [5 * s, 30 * s, 2 * min, 10 * min, 30 * min, 1 * h, 2 * h, 4 * h, 8 * h, 8 * h],
 };
 
-/** Webhook deliveries (API.md "Webhooks"): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h. */
+/**
+ * Webhook deliveries (docs/architecture.md, "Mail: one durable outbox"): 5 s, 5 min, 30 min,
+ * 2 h, 5 h, 10 h and 10 h.
+ */
 export const WEBHOOK_SCHEDULE: Schedule = {
   delaysMs: [5 * s, 5 * min, 30 * min, 2 * h, 5 * h, 10 * h, 10 * h],
 };

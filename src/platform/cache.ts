@@ -1,8 +1,9 @@
 /**
  * The per-instance cache of master data on the hot paths (token checks, `/v1/me`, org by slug).
- * Entries live at most `ttlMs` from the start of the load that read them (≤ 5 s: API.md's bound
- * for changes to reach every instance) and carry tags (`session:<id>`, `user:<id>`, `org:<id>`, `apikey:<id>`);
- * a change made on this instance forgets the tags it touches at once. Concurrent misses for one key share one load.
+ * Entries live at most `ttlMs` from the start of the load that read them (≤ 5 s: the contract's
+ * bound for changes to reach every instance) and carry tags (`session:<id>`, `user:<id>`,
+ * `org:<id>`, `apikey:<id>`); a change made on this instance forgets the tags it touches at once.
+ * Concurrent misses for one key share one load.
  */
 export interface Cache {
   get<T>(key: string, load: () => Promise<{ value: T; tags: string[] }>): Promise<T>;

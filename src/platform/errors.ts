@@ -201,7 +201,7 @@ export const noRoute = (method: string, path: string) =>
   new AppError(404, "not_found", `No route for ${method} ${path}`);
 export const internal = make(500, "internal", "An unexpected error occurred");
 
-// The document API's (API.md, "Tenant data").
+// The document API's (docs/data-api.md).
 /** 400 for a filter the service or the database server will not run; `errors` say where. */
 export const invalidFilter = (detail: string, errors: FieldError[]) =>
   new AppError(400, "invalid_filter", detail, { errors });

@@ -1,4 +1,4 @@
-/** The signed cursor of keyset paging; tests/paging.test.ts pages through the database. */
+/** The signed cursor of keyset paging; tests/api/paging.test.ts pages through the database. */
 import { ObjectId } from "mongodb";
 import { AppError } from "./errors.ts";
 import { decodeCursor, encodeCursor, type KeysetOptions, type SortField } from "./paging.ts";

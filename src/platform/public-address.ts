@@ -1,5 +1,5 @@
 /**
- * The address rule of outgoing webhook requests (API.md, "Webhooks"): a target must be a public
+ * The address rule of outgoing webhook requests (docs/webhooks.md): a target must be a public
  * unicast address. Loopback (and every name under `localhost`), private, link-local, CGNAT,
  * multicast, unspecified, documentation, benchmarking and other reserved ranges are refused, and
  * so is an IPv4-mapped, NAT64, 6to4 or Teredo IPv6 address (they carry an IPv4 address or reach

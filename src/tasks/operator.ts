@@ -1,9 +1,9 @@
 /**
  * `deno task operator add|remove <email>`: grant or revoke the platform role `operator`
- * (API.md, "Operators"). The only way to change it: there is no HTTP route for it. The user must
- * exist. Exit code 0 when the user has (add) or lacks (remove) the role afterwards, 1 when no
- * user has the email, 64 on a usage error. Running instances see the change within their cache
- * period (at most 5 s).
+ * (docs/operating.md, "Operators"). The only way to change it: there is no HTTP route for it. The
+ * user must exist. Exit code 0 when the user has (add) or lacks (remove) the role afterwards, 1
+ * when no user has the email, 64 on a usage error. Running instances see the change within their
+ * cache period (at most 5 s).
  */
 import { setOperator } from "../access/operators.ts";
 import { openTask, parseArgs } from "./cli.ts";

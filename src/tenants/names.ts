@@ -1,4 +1,4 @@
-/** Organization names and the slugs derived from them (API.md, "Names"). */
+/** Organization names and the slugs derived from them (docs/api.md, "Conventions"). */
 import { invalidField } from "../platform/errors.ts";
 
 export const NAME_MIN = 3;

@@ -1,6 +1,6 @@
 /**
- * Placement (DESIGN.md, "Deployments and placement"): a new org goes to the cluster an
- * operator names, else to the one holding the fewest orgs.
+ * Placement (docs/architecture.md, "Tenant migrations and deployments"): a new org goes to the
+ * cluster an operator names, else to the one holding the fewest orgs.
  */
 import { type Database, DEFAULT_CLUSTER } from "../platform/db.ts";
 import { invalidField } from "../platform/errors.ts";

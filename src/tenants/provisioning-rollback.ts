@@ -1,5 +1,5 @@
 /**
- * Undoing a provisioning that did not finish (DESIGN.md, "Org lifecycle"): the reconciler's
+ * Undoing a provisioning that did not finish (docs/architecture.md, "Org lifecycle"): the reconciler's
  * rollback of an org stuck in `provisioning`, and the creator's own undo when a step fails or a
  * rollback decided first.
  */

@@ -1,6 +1,6 @@
 /**
- * Provisioning (DESIGN.md, "Org lifecycle"): a resumable state machine recorded on the org
- * document, so that the reconciler can finish or roll back whatever a crash interrupts. No step
+ * Provisioning (docs/architecture.md, "Org lifecycle"): a resumable state machine recorded on the
+ * org document, so that the reconciler can finish or roll back whatever a crash interrupts. No step
  * relies on a multi-document transaction. Who will own the org is src/tenants/new-owner.ts's;
  * undoing an unfinished provisioning is src/tenants/provisioning-rollback.ts's.
  */
@@ -33,7 +33,7 @@ export interface NewOrg {
 }
 
 /**
- * Create an org, its database and its owner (DESIGN.md steps 1–4), under the creation policy
+ * Create an org, its database and its owner (docs/architecture.md, "Org lifecycle", steps 1–4), under the creation policy
  * (ORG_CREATION, the per-address and per-user limits). Whether the caller is an operator is the
  * caller's to check (src/access/org-flows.ts).
  */

@@ -22,7 +22,7 @@ const WRITE: Scope[] = ["data:write"];
 const MANAGE: Scope[] = ["collections:manage"];
 
 /**
- * API.md's scope rules, by operation. An operation missing here (a newer route) is expected to
+ * docs/api.md's scope rules, by operation. An operation missing here (a newer route) is expected to
  * refuse every key until it declares its scope and is added here.
  */
 const COVERED_BY: Record<string, Scope[]> = {

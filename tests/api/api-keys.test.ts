@@ -1,5 +1,5 @@
 /**
- * API keys (API.md, "API keys"): created by owners and admins and shown once, listed without
+ * API keys (docs/api-keys.md): created by owners and admins and shown once, listed without
  * secrets, revoked at once here and within 5 s elsewhere; scoped to their org; expiry, last use
  * at most once a minute, suspended and deleted orgs; the audit log names the key.
  */

@@ -1,5 +1,5 @@
 /**
- * Typed errors in the client (API.md, "The typed client for frontends"): after `if (!res.ok)`,
+ * Typed errors in the client (docs/api.md, "The typed client for frontends"): after `if (!res.ok)`,
  * `res.status` narrows to the error statuses the route declares, and `problemOf` gives a
  * `Problem` whose `code` is one of the catalogue's. The branches below are type-checked by
  * `deno test` (a status the route does not declare is a compile error), then run.

@@ -1,5 +1,5 @@
 /**
- * The OpenAPI document is a contract too (API.md, "Conventions"): what third-party tools read
+ * The OpenAPI document is a contract too (docs/api.md, "Conventions"): what third-party tools read
  * from /openapi.json must be what the service does.
  *
  * - `redocly lint` (recommended rules) finds no error in the served document;

@@ -1,5 +1,5 @@
 /**
- * Password reset by mail (API.md, "Email: verification, password reset, invitations by mail"),
+ * Password reset by mail (docs/api.md, "Accounts by mail"),
  * through the typed client and HTTP, with mail going through the outbox to a real SMTP server on
  * a loopback port: each test reads the mail that arrived and follows its link.
  */
@@ -18,7 +18,7 @@ import {
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { createMailApp, PUBLIC_URL, tokenOf } from "../support/mailbox.ts";
 import { linkIn } from "../support/smtp.ts";
-import { sleep, waitUntil } from "../support/wait.ts";
+import { sleep, waitUntil } from "../../tools/lib/wait.ts";
 import { createMailer } from "../../src/platform/mail.ts";
 import { MAIL_KIND, mailKind, queueMail } from "../../src/outbox/mail.ts";
 import { sendDue } from "../../src/outbox/sender.ts";

@@ -1,5 +1,5 @@
 /**
- * Email verification and invitations by mail (API.md, "Email: verification, password reset,
+ * Email verification and invitations by mail (docs/api.md, "Email: verification, password reset,
  * invitations by mail"), through the typed client, with mail going through the outbox to a real
  * SMTP server on a loopback port: each test follows the link of the mail that arrived.
  */
@@ -15,7 +15,7 @@ import {
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { createMailApp } from "../support/mailbox.ts";
 import { linkIn } from "../support/smtp.ts";
-import { sleep } from "../support/wait.ts";
+import { sleep } from "../../tools/lib/wait.ts";
 import { problemOf } from "../../src/client.ts";
 import { tag } from "../../src/platform/cache.ts";
 

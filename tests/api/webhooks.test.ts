@@ -1,5 +1,5 @@
 /**
- * Webhooks (API.md, "Webhooks") against the real database and a real HTTP receiver on a loopback
+ * Webhooks (docs/webhooks.md) against the real database and a real HTTP receiver on a loopback
  * port (tests/support/webhooks.ts) that verifies EVERY delivery with the `standardwebhooks`
  * package. Retries are made quick with the test-only WEBHOOK_RETRY_SCALE; loopback receivers
  * need WEBHOOK_ALLOW_PRIVATE=1, except in the tests of the address rule, which run without it.
@@ -14,7 +14,7 @@ import {
   type TestApp,
 } from "../support/app.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { sleep, waitUntil } from "../support/wait.ts";
+import { sleep, waitUntil } from "../../tools/lib/wait.ts";
 import { type Receiver, startReceiver } from "../support/webhooks.ts";
 import { webhookSender } from "../../src/access/webhook-flows.ts";
 import { WEBHOOK_KIND } from "../../src/events/catalogue.ts";

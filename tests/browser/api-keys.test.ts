@@ -15,7 +15,7 @@ import {
   serviceEnv,
   spawnService,
 } from "../support/service.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 

@@ -26,7 +26,7 @@ import {
   serviceEnv,
   spawnService,
 } from "../support/service.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 
 /** The first document's `n` on the page, read from its preview. */
 const ns = async (page: Page) =>

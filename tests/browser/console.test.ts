@@ -18,7 +18,7 @@ import {
   serviceEnv,
   spawnService,
 } from "../support/service.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 
 const SHOTS = `${ROOT}results/screenshots`;
 const WIDE = { width: 1280, height: 860 };

@@ -18,7 +18,7 @@ import {
   spawnService,
 } from "../support/service.ts";
 import { linkIn, startSmtpServer } from "../support/smtp.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 import { freePort } from "../../src/platform/embedded/ferretdb.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -7,7 +7,7 @@
 import { chromium } from "playwright-core";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { dbClient, dropService, PASSWORD, serviceEnv, spawnService } from "../support/service.ts";
-import { waitUntil } from "../support/wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 import { startReceiver } from "../support/webhooks.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -91,7 +91,7 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
   const pick = <T>(xs: T[]): T => xs[Math.floor(rng() * xs.length)];
   const env = serviceEnv({
     // Not 0: with the reconciler running every second, a grace of 0 also rolls back creates
-    // that are still running in the live instance (they answer 503; tests/provisioning.test.ts
+    // that are still running in the live instance (they answer 503; tests/ops/provisioning.test.ts
     // races the two on purpose). Two seconds is far longer than a create takes here and far
     // shorter than the cycle.
     PROVISIONING_GRACE_SECONDS: String(param("CRASH_GRACE_SECONDS", 2, 2)),

@@ -7,7 +7,7 @@
  */
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { CHROMIUM } from "../../tools/chromium.ts";
-import { ROOT } from "./spawn.ts";
+import { ROOT } from "../../tools/lib/spawn.ts";
 
 export const SHOTS = `${ROOT}results/screenshots`;
 export const WIDE = { width: 1280, height: 860 };

@@ -3,7 +3,7 @@
  * built, then installed with `npm` into a fresh Node project beside `hono` (and whatever else
  * the caller lists), as the README tells a frontend team to.
  */
-import { ROOT } from "./spawn.ts";
+import { ROOT } from "../../tools/lib/spawn.ts";
 
 export interface InstalledClient {
   /** The Node project: package.json, node_modules/@orgservice/client, node_modules/hono. */

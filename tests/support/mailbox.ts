@@ -9,7 +9,7 @@ import type { Schedule } from "../../src/outbox/schedule.ts";
 import { startOutboxSender } from "../../src/outbox/sender.ts";
 import { createTestApp, type TestApp, type TestAppOptions } from "./app.ts";
 import { linkIn, type Received, type SmtpServer, startSmtpServer } from "./smtp.ts";
-import { waitUntil } from "./wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 
 export const PUBLIC_URL = "https://orgs.example.com";
 const FAST: Schedule = { delaysMs: [50, 100, 200, 400, 800] };

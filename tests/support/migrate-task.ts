@@ -1,6 +1,6 @@
 /**
  * `deno task migrate` (src/tasks/migrate.ts) with migrations a test adds after the service's
- * own, for tests/migrate.test.ts to run as a child process. Set by the environment:
+ * own, for tests/ops/migrate.test.ts to run as a child process. Set by the environment:
  *
  * - MIGRATE_UP_TO: the last version (default: one after the service's latest, L): migrations
  *   L+1..N named `test-N`, each counting its runs in the org's collection `vN` (so a test sees

@@ -8,8 +8,8 @@ import { freePort } from "../../src/platform/embedded/ferretdb.ts";
 import { mongoUri, PASSWORD, SECRET } from "./app.ts";
 
 export { PASSWORD, SECRET };
-export { ROOT, type Service, spawnService } from "./spawn.ts";
-export { sleep, waitUntil } from "./wait.ts";
+export { ROOT, type Service, spawnService } from "../../tools/lib/spawn.ts";
+export { sleep, waitUntil } from "../../tools/lib/wait.ts";
 
 /** `deno task soak` sets SOAK=1: every size parameter takes its soak default. */
 export const SOAK = Deno.env.get("SOAK") === "1";

@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { freePort } from "../../src/platform/embedded/ferretdb.ts";
-import { waitUntil } from "./wait.ts";
+import { waitUntil } from "../../tools/lib/wait.ts";
 
 export interface Received {
   /** The envelope: who the server was told to deliver to (RCPT TO). */

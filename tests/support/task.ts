@@ -4,7 +4,7 @@
  */
 import type { TestApp } from "./app.ts";
 import { mongoUri, SECRET } from "./app.ts";
-import { type Service, spawnDeno } from "./spawn.ts";
+import { type Service, spawnDeno } from "../../tools/lib/spawn.ts";
 
 /** The environment of a task over the same master database and tenant prefix as `app`. */
 export function taskEnv(app: TestApp, extra: Record<string, string> = {}): Record<string, string> {

@@ -11,26 +11,26 @@
  * --profile  run the service with --cpu-prof into results/prof/<timestamp>/ and summarise it
  * --only=    scenario numbers to run (their ceilings run too), e.g. --only=3,4
  *
- * Each scenario group is a module of tools/bench/ (see GROUPS); 9 and 10 measure the embedded
- * database itself, 11 and 12 start embedded servers of their own; 13 (tools/bench/scenarios/
- * mail.ts) starts an SMTP server and a service of its own that mails to it.
+ * Each scenario group is a module of tools/bench/scenarios/ (see GROUPS); 9 and 10 measure the
+ * embedded database itself, 11 and 12 start embedded servers of their own; 13 (mail.ts) starts an
+ * SMTP server and a service of its own that mails to it.
  */
 import { loadConfig } from "../../src/platform/config.ts";
 import { startFerretDB } from "../../src/platform/embedded/ferretdb.ts";
 import { type BenchContext, type ScenarioGroup, TIMING } from "./context.ts";
-import { dataApi } from "./data-api.ts";
+import { dataApi } from "./scenarios/data-api.ts";
 import { apiKeys } from "./scenarios/api-keys.ts";
-import { indexedLookup } from "./indexed-lookup.ts";
-import { logins } from "./logins.ts";
+import { indexedLookup } from "./scenarios/indexed-lookup.ts";
+import { logins } from "./scenarios/logins.ts";
 import { summarizeProfiles } from "./measure.ts";
-import { orgCreation } from "./org-creation.ts";
-import { migrateTask } from "./migrate.ts";
+import { orgCreation } from "./scenarios/org-creation.ts";
+import { migrateTask } from "./scenarios/migrate.ts";
 import { mail } from "./scenarios/mail.ts";
-import { orgMove } from "./move.ts";
+import { orgMove } from "./scenarios/move.ts";
 import { startService } from "./processes.ts";
 import { markdown, type Report, type Row, writeReport } from "./report.ts";
-import { scale } from "./scale.ts";
-import { smallGets } from "./small-gets.ts";
+import { scale } from "./scenarios/scale.ts";
+import { smallGets } from "./scenarios/small-gets.ts";
 import { createAccount, login } from "./seed.ts";
 import { ensureWrk } from "./wrk.ts";
 import { webhooks } from "./scenarios/webhooks.ts";

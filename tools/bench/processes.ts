@@ -1,5 +1,5 @@
 /** Child processes of the bench: the service (production mode), the hello-world ceiling. */
-import { spawnDeno, type SpawnOptions } from "../../tests/support/spawn.ts";
+import { spawnDeno, type SpawnOptions } from "../lib/spawn.ts";
 
 export interface Child {
   pid: number;

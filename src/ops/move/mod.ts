@@ -1,7 +1,7 @@
 /**
- * Moving an org's database to another cluster (DESIGN.md, "Deployments and placement"), as a
- * job whose state records how far it got, so that a crash at any point resumes from there.
- * One module per phase:
+ * Moving an org's database to another cluster (docs/architecture.md, "Tenant migrations and
+ * deployments"), as a job whose state records how far it got, so that a crash at any point resumes
+ * from there. One module per phase:
  *
  * 0. request.ts: the request queues the job and is recorded in the org's audit log;
  * 1. mark.ts: mark the org `move` (reads and writes continue; writers now check the org afresh

@@ -1,4 +1,7 @@
-/** Operator routes (API.md, "Operators"): every one is for operators only, anyone else 403. */
+/**
+ * Operator routes (docs/operating.md, "Operators"): every one is for operators only, anyone else
+ * 403.
+ */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, noKeys, operator } from "../../http/access.ts";
 import {

@@ -1,4 +1,4 @@
-/** An org's API keys (API.md, "API keys"). */
+/** An org's API keys (docs/api-keys.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, noKeys, orgScope, role } from "../../http/access.ts";
 import { noStore } from "../../http/middleware.ts";

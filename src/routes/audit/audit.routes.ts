@@ -1,4 +1,4 @@
-/** An org's audit log (API.md, "Audit"). */
+/** An org's audit log (docs/api.md, "Routes"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { AUDIT_EVENTS } from "../../audit/audit.ts";
 import { auth, orgScope, role, scope } from "../../http/access.ts";

@@ -1,4 +1,4 @@
-/** Sign-in and session routes (API.md, "Authentication and sessions"). */
+/** Sign-in and session routes (docs/architecture.md, "Identity and access"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, publicAccess, sessionsOnly } from "../../http/access.ts";
 import { noStore } from "../../http/middleware.ts";

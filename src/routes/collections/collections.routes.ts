@@ -1,4 +1,4 @@
-/** Collections of the org's own database (API.md, "Tenant data"). */
+/** Collections of the org's own database (docs/data-api.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, orgScope, role, scope } from "../../http/access.ts";
 import { CollectionParams, CollectionSchema } from "../../http/data-schemas.ts";

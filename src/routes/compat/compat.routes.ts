@@ -1,5 +1,5 @@
 /**
- * The original service's contract (API.md, "Compatibility routes"): thin adapters over the same
+ * The original service's contract (docs/api.md, "Routes"): thin adapters over the same
  * domain functions, cached lookups and policies as v1, deprecated in the OpenAPI document. `organization_name` is matched through
  * its slug, so "Acme Corp", "acme corp" and "acme-corp" name the same org.
  */

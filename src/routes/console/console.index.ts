@@ -1,5 +1,5 @@
 /**
- * The web console (API.md, "Web console"): a page, its stylesheet and its script, all served by
+ * The web console (docs/console.md): a page, its stylesheet and its script, all served by
  * the service (no CDN). The script is `console/` bundled at first use (src/http/console-bundle.ts).
  */
 import type { Context } from "hono";

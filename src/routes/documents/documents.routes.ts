@@ -1,4 +1,4 @@
-/** Documents of the org's own collections (API.md, "Tenant data"). */
+/** Documents of the org's own collections (docs/data-api.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, orgScope, scope } from "../../http/access.ts";
 import {

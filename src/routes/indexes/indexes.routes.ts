@@ -1,4 +1,4 @@
-/** A collection's indexes after its creation (API.md, "Tenant data"). */
+/** A collection's indexes after its creation (docs/data-api.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, orgScope, role, scope } from "../../http/access.ts";
 import { CollectionParams, IndexSchema } from "../../http/data-schemas.ts";

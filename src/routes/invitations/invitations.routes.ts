@@ -1,4 +1,4 @@
-/** Invitations to an org, and accepting one (API.md, "Members and invitations"). */
+/** Invitations to an org, and accepting one (docs/api.md, "Routes"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   auth,

@@ -1,4 +1,4 @@
-/** The signed-in user's own routes (API.md, "Authentication and sessions"). */
+/** The signed-in user's own routes (docs/architecture.md, "Identity and access"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, sessionsOnly } from "../../http/access.ts";
 import {

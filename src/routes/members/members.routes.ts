@@ -1,4 +1,4 @@
-/** Members of an org (API.md, "Members and invitations"). */
+/** Members of an org (docs/api.md, "Routes"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, noKeys, orgScope, scope } from "../../http/access.ts";
 import {

@@ -1,4 +1,4 @@
-/** Organization routes (API.md, "Organizations"). */
+/** Organization routes (docs/api.md, "Routes"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, noKeys, optionalAuth, orgScope, role } from "../../http/access.ts";
 import {

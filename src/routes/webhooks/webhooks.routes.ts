@@ -1,4 +1,4 @@
-/** Webhook endpoints of an org and their deliveries (API.md, "Webhooks"). */
+/** Webhook endpoints of an org and their deliveries (docs/webhooks.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auth, noKeys, orgScope, role } from "../../http/access.ts";
 import { noStore } from "../../http/middleware.ts";

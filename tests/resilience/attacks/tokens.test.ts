@@ -1,5 +1,5 @@
 /**
- * Attacks with tokens, beyond tests/auth.test.ts (which covers forged, expired, wrong-algorithm
+ * Attacks with tokens, beyond tests/api/auth.test.ts (which covers forged, expired, wrong-algorithm
  * and malformed JWTs on /v1/me): tokens whose session, membership, user or org is gone are
  * refused everywhere, and malformed Authorization headers over real HTTP are 401.
  */

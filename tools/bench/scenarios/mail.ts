@@ -1,5 +1,5 @@
 /**
- * Scenario 13, mail through the outbox (API.md, "Email"), against a real SMTP server on a
+ * Scenario 13, mail through the outbox (docs/api.md, "Accounts by mail"), against a real SMTP server on a
  * loopback port (the `smtp-server` package, in the bench process):
  *
  * - 13a: throughput: a burst of mails queued at once, sent by one sender loop (4 SMTP

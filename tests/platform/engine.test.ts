@@ -1,0 +1,188 @@
+/**
+ * What the service relies on from its database, checked through the official driver against
+ * the server the tests run on (the embedded one unless MONGO_URI says otherwise): conditional
+ * writes are atomic, a unique index holds under concurrency, and an equality filter or an
+ * ObjectId lower bound on an indexed field uses the index.
+ */
+import { MongoClient, MongoServerError, ObjectId } from "mongodb";
+import { assert, assertEquals } from "../support/assert.ts";
+import { dbTest, mongoUri } from "../support/app.ts";
+
+const CONCURRENCY = 50;
+
+async function withCollection(
+  fn: (coll: ReturnType<ReturnType<MongoClient["db"]>["collection"]>) => Promise<void>,
+) {
+  // A pool as large as the concurrency, so every operation really is in flight at once.
+  const client = new MongoClient(mongoUri(), { maxPoolSize: CONCURRENCY });
+  const db = client.db(`engine_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`);
+  try {
+    await fn(db.collection("items"));
+  } finally {
+    await db.dropDatabase().catch(() => {});
+    await client.close();
+  }
+}
+
+const times = <T>(n: number, fn: (i: number) => Promise<T>) =>
+  Promise.all(Array.from({ length: n }, (_, i) => fn(i)));
+
+Deno.test(
+  "50 concurrent conditional findOneAndUpdate of one document: exactly 1 succeeds",
+  dbTest,
+  async () => {
+    await withCollection(async (coll) => {
+      await coll.insertOne({ _id: "doc" as never, n: 0 });
+      const results = await times(
+        CONCURRENCY,
+        (i) =>
+          coll.findOneAndUpdate({ _id: "doc" as never, n: 0 }, { $inc: { n: 1 }, $set: { by: i } }),
+      );
+      assertEquals(results.filter((r) => r !== null).length, 1, "successes");
+      const doc = await coll.findOne({ _id: "doc" as never });
+      assertEquals(doc?.n, 1);
+    });
+  },
+);
+
+Deno.test("50 concurrent $inc of one document end at 50", dbTest, async () => {
+  await withCollection(async (coll) => {
+    await coll.insertOne({ _id: "counter" as never, n: 0 });
+    const results = await times(
+      CONCURRENCY,
+      () => coll.updateOne({ _id: "counter" as never }, { $inc: { n: 1 } }),
+    );
+    assertEquals(results.reduce((s, r) => s + r.modifiedCount, 0), CONCURRENCY, "modified");
+    assertEquals((await coll.findOne({ _id: "counter" as never }))?.n, CONCURRENCY);
+  });
+});
+
+Deno.test(
+  "20 queued jobs and 50 concurrent claimers: each job is claimed exactly once",
+  dbTest,
+  async () => {
+    await withCollection(async (coll) => {
+      const JOBS = 20;
+      await coll.insertMany(Array.from({ length: JOBS }, (_, i) => ({ job: i, status: "queued" })));
+      const claims = await times(CONCURRENCY, async (claimer) => {
+        const mine: number[] = [];
+        for (;;) {
+          const job = await coll.findOneAndUpdate(
+            { status: "queued" },
+            { $set: { status: "claimed", claimer } },
+            { returnDocument: "after" },
+          );
+          if (!job) return mine;
+          assertEquals(job.claimer, claimer, "the document returned is the one this claimer set");
+          mine.push(job.job);
+        }
+      });
+      const claimed = claims.flat().sort((a, b) => a - b);
+      assertEquals(claimed, Array.from({ length: JOBS }, (_, i) => i), "every job once");
+      const stored = await coll.find({}).toArray();
+      for (const doc of stored) {
+        assertEquals(doc.status, "claimed");
+        assert(claims[doc.claimer].includes(doc.job), `job ${doc.job} stored with its claimer`);
+      }
+    });
+  },
+);
+
+Deno.test("a unique index holds under 50 concurrent inserts of one key", dbTest, async () => {
+  await withCollection(async (coll) => {
+    await coll.createIndex({ key: 1 }, { unique: true });
+    const results = await times(CONCURRENCY, (i) =>
+      coll.insertOne({ key: "same", i }).then(
+        () => "inserted",
+        (e) => {
+          if (e instanceof MongoServerError && e.code === 11000) return "duplicate";
+          throw e;
+        },
+      ));
+    assertEquals(results.filter((r) => r === "inserted").length, 1, "inserted");
+    assertEquals(results.filter((r) => r === "duplicate").length, CONCURRENCY - 1, "duplicates");
+    assertEquals(await coll.countDocuments({ key: "same" }), 1);
+  });
+});
+
+Deno.test("conditional deleteOne under concurrency deletes once", dbTest, async () => {
+  await withCollection(async (coll) => {
+    await coll.insertOne({ _id: "gone" as never, state: "open" });
+    const results = await times(
+      CONCURRENCY,
+      () => coll.deleteOne({ _id: "gone" as never, state: "open" }),
+    );
+    assertEquals(results.reduce((s, r) => s + r.deletedCount, 0), 1, "deleted");
+  });
+});
+
+/** Whether a query plan reads an index (PostgreSQL's plan under FerretDB, or MongoDB's). */
+const usesIndex = (plan: unknown) => /Index Cond|IXSCAN/.test(JSON.stringify(plan));
+
+Deno.test(
+  "an equality filter on an indexed field uses an index, and stops once it is dropped",
+  dbTest,
+  async () => {
+    await withCollection(async (coll) => {
+      await coll.insertMany(
+        Array.from({ length: 2_000 }, (_, i) => ({ email: `u${i}@x.test`, i })),
+      );
+      await coll.createIndex({ email: 1 }, { name: "email_1" });
+      const query = () => coll.find({ email: "u1234@x.test" });
+      const withIndex = await query().explain();
+      assert(usesIndex(withIndex), `uses an index: ${JSON.stringify(withIndex)}`);
+      assertEquals((await query().toArray()).map((d) => d.i), [1234]);
+
+      await coll.dropIndex("email_1");
+      const without = await query().explain();
+      assert(!usesIndex(without), `no index left to use: ${JSON.stringify(without)}`);
+      assertEquals((await query().toArray()).map((d) => d.i), [1234]);
+    });
+  },
+);
+
+Deno.test(
+  "an ObjectId lower bound on an indexed field uses an index and finds what MongoDB would",
+  dbTest,
+  async () => {
+    await withCollection(async (coll) => {
+      const stamps = Array.from(
+        { length: 2_000 },
+        (_, i) => ObjectId.createFromTime(1_700_000_000 + i),
+      );
+      await coll.insertMany(stamps.map((stamp, i) => ({ i, stamp })));
+      const bound = stamps[1_990];
+      // Values of other types than ObjectId under the same field, and arrays holding ObjectIds
+      // on either side of the bound: a pushed-down bound must keep what the filter matches.
+      await coll.insertMany([
+        { i: -1, stamp: [stamps[0], stamps[1_999]] },
+        { i: -2, stamp: [stamps[0]] },
+        { i: -3, stamp: "ffffffffffffffffffffffff" },
+        { i: -4, stamp: 12 },
+        { i: -5, stamp: null },
+        { i: -6 },
+        { i: -7, stamp: { nested: stamps[1_999] } },
+      ]);
+      await coll.createIndex({ stamp: 1 }, { name: "stamp_1" });
+      // The table's statistics (FerretDB runs PostgreSQL's ANALYZE for it; MongoDB needs none):
+      // without them PostgreSQL guesses a range matches a third of the rows and reads them all.
+      await coll.db.command({ collStats: coll.collectionName });
+      const ids = async (filter: Record<string, unknown>) =>
+        (await coll.find(filter).toArray()).map((d) => d.i as number).sort((a, b) => a - b);
+      const above = [-1, ...Array.from({ length: 9 }, (_, k) => 1_991 + k)];
+      assertEquals(await ids({ stamp: { $gt: bound } }), above);
+      assertEquals(await ids({ stamp: { $gte: bound } }), [-1, 1_990, ...above.slice(1)]);
+      // An array matches when one element meets each bound, as in MongoDB.
+      assertEquals(await ids({ stamp: { $gte: bound, $lt: stamps[1_995] } }), [
+        -1,
+        1_990,
+        1_991,
+        1_992,
+        1_993,
+        1_994,
+      ]);
+      const plan = await coll.find({ stamp: { $gte: bound } }).explain();
+      assert(usesIndex(plan), `uses an index: ${JSON.stringify(plan)}`);
+    });
+  },
+);
