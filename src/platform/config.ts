@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { invalidProxyEntries } from "./addresses.ts";
+import { isExactOrigin, parseClusters } from "./config-values.ts";
 import { toHex } from "./encoding.ts";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -350,50 +351,6 @@ function mailConfig(e: z.infer<typeof schema>, problems: string[]): MailConfig {
     publicUrl,
     serviceName: e.SERVICE_NAME,
   };
-}
-
-/** `https://app.example.com` or `http://localhost:5173`: an origin as a browser sends it. */
-function isExactOrigin(value: string): boolean {
-  // Host names of letters, digits, dots and hyphens, or a bracketed IPv6 address; no wildcard.
-  if (!/^https?:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/.test(value)) return false;
-  try {
-    return new URL(value).origin === value;
-  } catch {
-    return false;
-  }
-}
-
-const CLUSTER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
-const MONGO_URL = /^mongodb(\+srv)?:\/\//;
-
-/** `MONGO_CLUSTERS`: a JSON object of cluster names (not `default`) to MongoDB URIs. */
-function parseClusters(raw: string | undefined, problems: string[]): Record<string, string> {
-  if (raw === undefined) return {};
-  const fail = (why: string) => {
-    problems.push(`MONGO_CLUSTERS: ${why}`);
-    return {};
-  };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return fail("must be a JSON object of cluster names to MongoDB URIs");
-  }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-    return fail("must be a JSON object of cluster names to MongoDB URIs");
-  }
-  const clusters: Record<string, string> = {};
-  for (const [name, uri] of Object.entries(parsed)) {
-    if (name === "default") return fail("`default` is MONGO_URI; name the others");
-    if (!CLUSTER_NAME.test(name)) {
-      return fail(`name ${JSON.stringify(name)} must match ${CLUSTER_NAME.source}`);
-    }
-    if (typeof uri !== "string" || !MONGO_URL.test(uri)) {
-      return fail(`${name} must be a URI starting with mongodb:// or mongodb+srv://`);
-    }
-    clusters[name] = uri;
-  }
-  return clusters;
 }
 
 function randomSecret(): string {
