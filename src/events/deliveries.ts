@@ -31,6 +31,11 @@ import {
 
 /** A delivery's answer must come within this. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
+/**
+ * Deliveries sent at the same time by one process: each mostly waits for a receiver (up to
+ * `DELIVERY_TIMEOUT_MS`), so more than mail's four SMTP connections.
+ */
+export const DELIVERY_CONCURRENCY = 16;
 /** An endpoint whose deliveries have all failed this long is disabled. */
 export const FAILING_DISABLE_MS = 5 * 86_400_000;
 
@@ -98,6 +103,7 @@ export function webhookKind(deps: Deps, options: WebhookKindOptions = {}): Outbo
 
   return {
     schedule,
+    concurrency: DELIVERY_CONCURRENCY,
     async send(item: OutboxItem): Promise<Outcome> {
       const p = item.payload as DeliveryPayload;
       const endpoint = await signingEndpoint(master, p.orgId, p.endpointId);
