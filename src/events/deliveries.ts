@@ -101,12 +101,28 @@ export function webhookKind(deps: Deps, options: WebhookKindOptions = {}): Outbo
     }
   };
 
+  /**
+   * The endpoint's reads under way: an attempt that starts while one is under way shares its
+   * answer (as fresh as a read of its own, which would have run at the same time), so a burst
+   * of deliveries to one endpoint reads it once, not once per delivery.
+   */
+  const reading = new Map<string, Promise<SigningEndpoint | null>>();
+  const readEndpoint = (orgId: string, id: string) => {
+    const key = `${orgId}/${id}`;
+    let read = reading.get(key);
+    if (!read) {
+      read = signingEndpoint(master, orgId, id).finally(() => reading.delete(key));
+      reading.set(key, read);
+    }
+    return read;
+  };
+
   return {
     schedule,
     concurrency: DELIVERY_CONCURRENCY,
     async send(item: OutboxItem): Promise<Outcome> {
       const p = item.payload as DeliveryPayload;
-      const endpoint = await signingEndpoint(master, p.orgId, p.endpointId);
+      const endpoint = await readEndpoint(p.orgId, p.endpointId);
       let target: { url: string; secret: string };
       if (endpoint) {
         if (!endpoint.enabled) {
