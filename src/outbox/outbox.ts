@@ -159,18 +159,22 @@ const CANDIDATES_PER_CLAIM = 2;
 
 /**
  * Claim up to `limit` due items among `kinds` for `leaseMs`, due first among those read; an
- * empty array when nothing is due. Three round trips whatever `limit` is:
+ * empty array when nothing is due. Two round trips whatever `limit` is, three when another
+ * claimer took some of the items meanwhile:
  *
- * 1. read up to `limit × 2` due items (`_id`, `attempts`, `dueAt`), without a sort: FerretDB on
- *    PostgreSQL filters `dueAt` and sorts in memory, after reading every pending item (only the
- *    equality on `status`, and on `kind` when there is one, is left to PostgreSQL), while an
- *    unsorted read with a limit stops after the first due ones — a claim that sorted cost time
- *    in proportion to the backlog. On MongoDB the `status_due` index hands them over in `dueAt`
- *    order anyway;
+ * 1. read up to `limit × 2` due items, without a sort: FerretDB on PostgreSQL filters `dueAt`
+ *    and sorts in memory, after reading every pending item (only the equality on `status`, and
+ *    on `kind` when there is one, is left to PostgreSQL), while an unsorted read with a limit
+ *    stops after the first due ones — a claim that sorted cost time in proportion to the
+ *    backlog. On MongoDB the `status_due` index hands them over in `dueAt` order anyway;
  * 2. claim the `limit` due first in one batch of conditional updates, each on `_id`, still
  *    `pending` and due, and `attempts` as read: an item claimed by anyone since it was read has
- *    more attempts and is left alone (two claimers never both win);
- * 3. read the items this batch won (by its `claim`, a fresh id), in the order they were due.
+ *    more attempts and is left alone (two claimers never both win). When every update matched,
+ *    the items are what was read with the claim applied (nothing but a claim changes an
+ *    item's content, and a claim would have changed `attempts`);
+ * 3. otherwise, read the items this batch won (by its `claim`, a fresh id).
+ *
+ * The items come in the order they were due.
  */
 export async function claimDueBatch(
   db: Db,
@@ -181,7 +185,7 @@ export async function claimDueBatch(
   const kind = req.kinds.length === 1 ? req.kinds[0] : { $in: req.kinds };
   const candidates = (await outbox(db).find(
     { ...due, kind },
-    { projection: { _id: 1, attempts: 1, dueAt: 1 }, limit: req.limit * CANDIDATES_PER_CLAIM },
+    { limit: req.limit * CANDIDATES_PER_CLAIM },
   ).toArray())
     .sort((a, b) =>
       a.dueAt.getTime() - b.dueAt.getTime() ||
@@ -189,25 +193,27 @@ export async function claimDueBatch(
     )
     .slice(0, req.limit);
   if (!candidates.length) return [];
-  const claim = crypto.randomUUID();
-  const lease = {
-    $set: {
-      dueAt: new Date(req.now.getTime() + req.leaseMs),
-      claim,
-      holder: req.holder,
-      updatedAt: req.now,
-    },
-    $inc: { attempts: 1 },
+  const claimed = {
+    dueAt: new Date(req.now.getTime() + req.leaseMs),
+    claim: crypto.randomUUID(),
+    holder: req.holder,
+    updatedAt: req.now,
   };
   const r = await outbox(db).bulkWrite(
     candidates.map((c) => ({
-      updateOne: { filter: { _id: c._id, ...due, attempts: c.attempts }, update: lease },
+      updateOne: {
+        filter: { _id: c._id, ...due, attempts: c.attempts },
+        update: { $set: claimed, $inc: { attempts: 1 } },
+      },
     })),
     { ordered: false },
   );
+  if (r.modifiedCount === candidates.length) {
+    return candidates.map((c) => toItem({ ...c, ...claimed, attempts: c.attempts + 1 }));
+  }
   if (r.modifiedCount === 0) return [];
   const order = new Map(candidates.map((c, i) => [c._id.toHexString(), i]));
-  const won = await outbox(db).find({ status: "pending", claim }).toArray();
+  const won = await outbox(db).find({ status: "pending", claim: claimed.claim }).toArray();
   return won.map(toItem).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 }
 

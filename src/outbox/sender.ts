@@ -3,8 +3,8 @@
  * hands each to its kind's `send`, and records the outcome — sent, due again after the kind's
  * schedule, or failed. Each kind has its own lane: up to its `concurrency` sends at a time,
  * claimed in batches of as many as the lane has room for (src/outbox/outbox.ts,
- * `claimDueBatch`), so one slow kind never holds up another and a backlog costs one claim per
- * batch, not per item. A lane looks for due items when this process queued one of its kind
+ * `claimDueBatch`; once a quarter of its room is free while sends are under way), so one slow
+ * kind never holds up another and a backlog costs one claim per batch, not per item. A lane looks for due items when this process queued one of its kind
  * (at once), every `pollMs` (items queued by other instances, retries coming due), and as its
  * sends finish while its last claim came back full; a claim that finds fewer than asked stops
  * it until then. Nothing is claimed that is not sent at once: a killed process holds at most
@@ -155,7 +155,12 @@ function createPump(
   const running = new Set<Promise<void>>();
   let notify = () => {};
   let claimed = 0;
-  const ready = (l: Lane) => l.wanted && l.inFlight < l.limit;
+  /**
+   * A lane with sends under way claims once a quarter of its room is free: a batch per few
+   * items, not a claim per finished send. An idle lane claims at once.
+   */
+  const ready = (l: Lane) =>
+    l.wanted && (l.inFlight === 0 || l.limit - l.inFlight >= Math.ceil(l.limit / 4));
   const start = (lane: Lane, item: OutboxItem) => {
     lane.inFlight++;
     const p: Promise<void> = sendClaimed(deps, lane.kind, item, opts.leaseMs)
