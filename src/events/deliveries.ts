@@ -31,6 +31,11 @@ import {
 
 /** A delivery's answer must come within this. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
+/**
+ * Deliveries sent at the same time by one process: each mostly waits for a receiver (up to
+ * `DELIVERY_TIMEOUT_MS`), so more than mail's four SMTP connections.
+ */
+export const DELIVERY_CONCURRENCY = 16;
 /** An endpoint whose deliveries have all failed this long is disabled. */
 export const FAILING_DISABLE_MS = 5 * 86_400_000;
 
@@ -96,11 +101,28 @@ export function webhookKind(deps: Deps, options: WebhookKindOptions = {}): Outbo
     }
   };
 
+  /**
+   * The endpoint's reads under way: an attempt that starts while one is under way shares its
+   * answer (as fresh as a read of its own, which would have run at the same time), so a burst
+   * of deliveries to one endpoint reads it once, not once per delivery.
+   */
+  const reading = new Map<string, Promise<SigningEndpoint | null>>();
+  const readEndpoint = (orgId: string, id: string) => {
+    const key = `${orgId}/${id}`;
+    let read = reading.get(key);
+    if (!read) {
+      read = signingEndpoint(master, orgId, id).finally(() => reading.delete(key));
+      reading.set(key, read);
+    }
+    return read;
+  };
+
   return {
     schedule,
+    concurrency: DELIVERY_CONCURRENCY,
     async send(item: OutboxItem): Promise<Outcome> {
       const p = item.payload as DeliveryPayload;
-      const endpoint = await signingEndpoint(master, p.orgId, p.endpointId);
+      const endpoint = await readEndpoint(p.orgId, p.endpointId);
       let target: { url: string; secret: string };
       if (endpoint) {
         if (!endpoint.enabled) {

@@ -6,9 +6,12 @@
  *
  * - **Queued once per key**: `key` is unique, so a step that is retried (after a crash, by a
  *   client) queues nothing twice. Keys name their cause, e.g. `mail:reset:<token id>`.
- * - **Leased**: a claim is one conditional update of a `pending` item that is due; it moves
- *   `dueAt` to the end of the lease and stamps a fresh `claim`. An instance that dies holding it
- *   simply lets the lease run out: the item is due again and the next claim takes it.
+ * - **Leased**: a claim is a conditional update of a `pending` item that is due and has been
+ *   claimed exactly as often as when it was read (`attempts`, which every claim increments): two
+ *   claimers never both win. It moves `dueAt` to the end of the lease and stamps a fresh `claim`.
+ *   An instance that dies holding it simply lets the lease run out: the item is due again and
+ *   the next claim takes it. Claims come in batches (`claimDueBatch`): one read of a few due
+ *   items, one write claiming them, one read of those won.
  * - **Outcome recorded by the claim's holder only**: `sent` (never claimed again), `failed`, or
  *   due again later (the kind's schedule). Every write is conditional on `claim`, so a holder
  *   whose lease was taken over writes nothing.
@@ -86,10 +89,13 @@ export async function ensureOutboxIndexes(db: Db): Promise<void> {
 }
 
 /** Sender loops of this process, woken when something is queued here (others poll). */
-const listeners = new Set<() => void>();
+const listeners = new Set<(kind?: string) => void>();
 
-/** Call `wake` whenever this process queues an item; returns the unsubscribe function. */
-export function onQueued(wake: () => void): () => void {
+/**
+ * Call `wake` whenever this process queues an item (with its kind; none when the kind is not
+ * known); returns the unsubscribe function.
+ */
+export function onQueued(wake: (kind?: string) => void): () => void {
   listeners.add(wake);
   return () => listeners.delete(wake);
 }
@@ -134,7 +140,7 @@ export async function enqueue(
     if (!there) throw e;
     return { id: there._id.toHexString(), queued: false };
   }
-  for (const wake of listeners) wake();
+  for (const wake of listeners) wake(req.kind);
   return { id: doc._id.toHexString(), queued: true };
 }
 
@@ -146,24 +152,74 @@ export interface ClaimRequest {
 }
 
 /**
- * Claim the item due first among `kinds`, in ONE conditional update (two claimers never both
- * win), for `leaseMs`. Null when nothing is due.
+ * How many due items a batch claim reads per item it asks for: the due first among them are
+ * claimed, and a few lost to another instance's claim meanwhile leave the batch still full.
  */
-export async function claimDue(db: Db, req: ClaimRequest): Promise<OutboxItem | null> {
-  const d = await outbox(db).findOneAndUpdate(
-    { status: "pending", kind: { $in: req.kinds }, dueAt: { $lte: req.now } },
-    {
-      $set: {
-        dueAt: new Date(req.now.getTime() + req.leaseMs),
-        claim: crypto.randomUUID(),
-        holder: req.holder,
-        updatedAt: req.now,
+const CANDIDATES_PER_CLAIM = 2;
+
+/**
+ * Claim up to `limit` due items among `kinds` for `leaseMs`, due first among those read; an
+ * empty array when nothing is due. Two round trips whatever `limit` is, three when another
+ * claimer took some of the items meanwhile:
+ *
+ * 1. read up to `limit × 2` due items, without a sort: FerretDB on PostgreSQL filters `dueAt`
+ *    and sorts in memory, after reading every pending item (only the equality on `status`, and
+ *    on `kind` when there is one, is left to PostgreSQL), while an unsorted read with a limit
+ *    stops after the first due ones — a claim that sorted cost time in proportion to the
+ *    backlog. On MongoDB the `status_due` index hands them over in `dueAt` order anyway;
+ * 2. claim the `limit` due first in one batch of conditional updates, each on `_id`, still
+ *    `pending` and due, and `attempts` as read: an item claimed by anyone since it was read has
+ *    more attempts and is left alone (two claimers never both win). When every update matched,
+ *    the items are what was read with the claim applied (nothing but a claim changes an
+ *    item's content, and a claim would have changed `attempts`);
+ * 3. otherwise, read the items this batch won (by its `claim`, a fresh id).
+ *
+ * The items come in the order they were due.
+ */
+export async function claimDueBatch(
+  db: Db,
+  req: ClaimRequest & { limit: number },
+): Promise<OutboxItem[]> {
+  if (req.limit < 1 || !req.kinds.length) return [];
+  const due = { status: "pending" as const, dueAt: { $lte: req.now } };
+  const kind = req.kinds.length === 1 ? req.kinds[0] : { $in: req.kinds };
+  const candidates = (await outbox(db).find(
+    { ...due, kind },
+    { limit: req.limit * CANDIDATES_PER_CLAIM },
+  ).toArray())
+    .sort((a, b) =>
+      a.dueAt.getTime() - b.dueAt.getTime() ||
+      a._id.toHexString().localeCompare(b._id.toHexString())
+    )
+    .slice(0, req.limit);
+  if (!candidates.length) return [];
+  const claimed = {
+    dueAt: new Date(req.now.getTime() + req.leaseMs),
+    claim: crypto.randomUUID(),
+    holder: req.holder,
+    updatedAt: req.now,
+  };
+  const r = await outbox(db).bulkWrite(
+    candidates.map((c) => ({
+      updateOne: {
+        filter: { _id: c._id, ...due, attempts: c.attempts },
+        update: { $set: claimed, $inc: { attempts: 1 } },
       },
-      $inc: { attempts: 1 },
-    },
-    { sort: { dueAt: 1 }, returnDocument: "after" },
+    })),
+    { ordered: false },
   );
-  return d ? toItem(d) : null;
+  if (r.modifiedCount === candidates.length) {
+    return candidates.map((c) => toItem({ ...c, ...claimed, attempts: c.attempts + 1 }));
+  }
+  if (r.modifiedCount === 0) return [];
+  const order = new Map(candidates.map((c, i) => [c._id.toHexString(), i]));
+  const won = await outbox(db).find({ status: "pending", claim: claimed.claim }).toArray();
+  return won.map(toItem).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+}
+
+/** Claim one due item among `kinds` for `leaseMs` (see `claimDueBatch`); null when none is due. */
+export async function claimDue(db: Db, req: ClaimRequest): Promise<OutboxItem | null> {
+  return (await claimDueBatch(db, { ...req, limit: 1 }))[0] ?? null;
 }
 
 const underClaim = (item: OutboxItem) => ({

@@ -20,7 +20,7 @@ import { createMailer } from "../../../src/platform/mail.ts";
 import { MAIL_KIND, mailKind, queueMail } from "../../../src/outbox/mail.ts";
 import { startOutboxSender } from "../../../src/outbox/sender.ts";
 import type { BenchContext, ScenarioGroup } from "../context.ts";
-import { percentile, round1, round2 } from "../measure.ts";
+import { percentile, round1, round2, watch } from "../measure.ts";
 import { startService } from "../processes.ts";
 import { runWrk } from "../wrk.ts";
 
@@ -209,6 +209,8 @@ async function forgotBurst(ctx: BenchContext, sink: Awaited<ReturnType<typeof st
   });
   const probe = runWrk({ ...PROBE, url: `${base}/health`, durationS: probeS });
   await new Promise((r) => setTimeout(r, 1000));
+  // Who uses the 2 cores during the burst: the service, the database, this process (the load).
+  const cpu = { service: watch(service.pid), db: watch(ctx.ferret.pid), load: watch(Deno.pid) };
   const statuses = new Map<number, number>();
   const started = performance.now();
   let next = 0;
@@ -224,6 +226,9 @@ async function forgotBurst(ctx: BenchContext, sink: Awaited<ReturnType<typeof st
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const burstS = (performance.now() - started) / 1000;
+  const used = Object.fromEntries(
+    Object.entries(cpu).map(([k, v]) => [k, (v.stop(), v.take().cpuPct)]),
+  ) as Record<keyof typeof cpu, number>;
   const w = await probe;
   // Let the outbox send what it will, then count.
   const allowed = known * BARS.mailsPerAddress;
@@ -247,7 +252,9 @@ async function forgotBurst(ctx: BenchContext, sink: Awaited<ReturnType<typeof st
     bar: `p99 < ${BARS.probeP99Ms} ms`,
     pass: w.p99Ms < BARS.probeP99Ms,
     load: `probe: ${PROBE.connections} connections, ${PROBE.delayMs} ms pause, ${probeS} s; ` +
-      `burst: ${concurrency} concurrent callers, ${round1(requests / burstS)} req/s`,
+      `burst: ${concurrency} concurrent callers, ${round1(requests / burstS)} req/s; CPU during ` +
+      `the burst (100% = one core): service ${used.service}%, database ${used.db}% (FerretDB; ` +
+      `PostgreSQL not counted), load generator ${used.load}%`,
   });
   ctx.rows.push({
     id: "13d",
