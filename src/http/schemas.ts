@@ -224,6 +224,8 @@ export const TAGS = [
   { name: "members", description: "An org's members and its invitations" },
   { name: "audit", description: "An org's audit log" },
   { name: "data", description: "The org's own database: collections and documents" },
+  { name: "api-keys", description: "An org's API keys for its backends and scripts" },
+  { name: "webhooks", description: "An org's webhook endpoints and their deliveries" },
   { name: "admin", description: "Operators (platform staff): every org, deployments, jobs" },
   {
     name: "compatibility",

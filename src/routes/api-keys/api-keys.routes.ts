@@ -56,6 +56,7 @@ const CreateApiKey = z.strictObject({
 export const create = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/api-keys",
+  operationId: "createApiKey",
   tags: ["api-keys"],
   summary: "Create an API key (owner or admin); the key is in this answer only",
   description: "The key (`osk_<id>_<secret>`) is shown once: only a hash of its secret is " +
@@ -73,6 +74,7 @@ export const create = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/api-keys",
+  operationId: "listApiKeys",
   tags: ["api-keys"],
   summary: "List the org's API keys (owner or admin); never their secrets",
   security: bearer,
@@ -84,6 +86,7 @@ export const list = createRoute({
 export const remove = createRoute({
   method: "delete",
   path: "/v1/orgs/{slug}/api-keys/{id}",
+  operationId: "revokeApiKey",
   tags: ["api-keys"],
   summary: "Revoke an API key (owner or admin)",
   description: "The key stops working at once on this instance and within 5 seconds on every " +

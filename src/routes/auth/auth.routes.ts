@@ -96,6 +96,7 @@ export const AcceptedSchema = z.object({ status: z.literal("accepted") });
 export const forgotPassword = createRoute({
   method: "post",
   path: "/v1/auth/password/forgot",
+  operationId: "forgotPassword",
   tags: ["auth"],
   summary: "Mail a password reset link",
   middleware: [publicAccess, noStore] as const,
@@ -104,12 +105,13 @@ export const forgotPassword = createRoute({
     "`<PUBLIC_URL>/console/#/reset?token=...` is sent; at most 3 such mails per email per hour " +
     "(further requests: still 202, no mail). 503 `mail_disabled` when the service sends no mail.",
   request: jsonBody(z.strictObject({ email: Email })),
-  responses: { 202: json(AcceptedSchema, "Accepted"), ...errors(400) },
+  responses: { 202: json(AcceptedSchema, "Accepted"), ...errors(400, 413, 415) },
 });
 
 export const resetPassword = createRoute({
   method: "post",
   path: "/v1/auth/password/reset",
+  operationId: "resetPassword",
   tags: ["auth"],
   summary: "Choose a new password with the token of a reset mail",
   middleware: [publicAccess, noStore] as const,
@@ -119,19 +121,20 @@ export const resetPassword = createRoute({
     "spent, expired or altered: 400 `invalid_token`, nothing changed. Counted by the client " +
     "address's throttle (LOGIN_ADDRESS_LIMIT per 15 minutes; 429 with Retry-After).",
   request: jsonBody(z.strictObject({ token: MailToken, newPassword: Password })),
-  responses: { 204: { description: "The password is replaced" }, ...errors(400, 429) },
+  responses: { 204: { description: "The password is replaced" }, ...errors(400, 413, 415, 429) },
 });
 
 export const verifyEmail = createRoute({
   method: "post",
   path: "/v1/auth/email/verify",
+  operationId: "verifyEmail",
   tags: ["auth"],
   summary: "Verify an email address with the token of a verification mail",
   middleware: [publicAccess, noStore] as const,
   description: "A token works once, for 24 hours; a newer verification mail replaces it. " +
     "Unknown, spent, expired or altered: 400 `invalid_token`, nothing changed.",
   request: jsonBody(z.strictObject({ token: MailToken })),
-  responses: { 204: { description: "The email address is verified" }, ...errors(400) },
+  responses: { 204: { description: "The email address is verified" }, ...errors(400, 413, 415) },
 });
 
 export type LoginRoute = typeof login;

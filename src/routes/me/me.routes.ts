@@ -61,6 +61,7 @@ export const password = createRoute({
 export const emailVerification = createRoute({
   method: "post",
   path: "/v1/me/email/verification",
+  operationId: "requestEmailVerification",
   tags: ["auth"],
   summary: "Mail a new verification link to the signed-in user's address",
   description: "Earlier verification links stop working. 409 `already_verified`; at most 3 " +

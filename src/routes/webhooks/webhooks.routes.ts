@@ -65,6 +65,7 @@ const URL_RULE = "The URL must be `https://` (also `http://` outside production)
 export const create = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/webhooks",
+  operationId: "createWebhook",
   tags: ["webhooks"],
   summary: "Add a webhook endpoint (owner or admin); its signing secret is shown once",
   description: `${URL_RULE} At most 10 endpoints per org (403 \`quota_exceeded\`). The ` +
@@ -78,13 +79,14 @@ export const create = createRoute({
   },
   responses: {
     201: json(WebhookSchema.extend({ secret: z.string() }), "Created; `secret` shown once"),
-    ...errors(400, 401, 403, 404),
+    ...errors(400, 401, 403, 404, 413, 415),
   },
 });
 
 export const list = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/webhooks",
+  operationId: "listWebhooks",
   tags: ["webhooks"],
   summary: "List the org's webhook endpoints (owner or admin); secrets are never shown again",
   security: bearer,
@@ -96,6 +98,7 @@ export const list = createRoute({
 export const patch = createRoute({
   method: "patch",
   path: "/v1/orgs/{slug}/webhooks/{id}",
+  operationId: "updateWebhook",
   tags: ["webhooks"],
   summary: "Change a webhook endpoint, or enable or disable it (owner or admin)",
   description: `${URL_RULE} Enabling clears the failure streak; deliveries failed while it was ` +
@@ -111,12 +114,13 @@ export const patch = createRoute({
       enabled: z.boolean().optional(),
     })),
   },
-  responses: { 200: json(WebhookSchema, "The endpoint"), ...errors(400, 401, 403, 404) },
+  responses: { 200: json(WebhookSchema, "The endpoint"), ...errors(400, 401, 403, 404, 413, 415) },
 });
 
 export const remove = createRoute({
   method: "delete",
   path: "/v1/orgs/{slug}/webhooks/{id}",
+  operationId: "deleteWebhook",
   tags: ["webhooks"],
   summary: "Delete a webhook endpoint (owner or admin); its pending deliveries are not sent",
   security: bearer,
@@ -128,6 +132,7 @@ export const remove = createRoute({
 export const test = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/webhooks/{id}/test",
+  operationId: "testWebhook",
   tags: ["webhooks"],
   summary: "Send a `webhook.test` event to this endpoint (owner or admin)",
   description: "Queued at once; its delivery shows in the log. A disabled endpoint is 409.",
@@ -143,6 +148,7 @@ export const test = createRoute({
 export const deliveries = createRoute({
   method: "get",
   path: "/v1/orgs/{slug}/webhooks/{id}/deliveries",
+  operationId: "listWebhookDeliveries",
   tags: ["webhooks"],
   summary: "An endpoint's deliveries, newest first (owner or admin)",
   security: bearer,
@@ -154,6 +160,7 @@ export const deliveries = createRoute({
 export const retry = createRoute({
   method: "post",
   path: "/v1/orgs/{slug}/webhooks/{id}/deliveries/{deliveryId}/retry",
+  operationId: "retryWebhookDelivery",
   tags: ["webhooks"],
   summary: "Send a delivery again now (owner or admin)",
   description: "A pending delivery is due at once; a succeeded or failed one is attempted once " +
