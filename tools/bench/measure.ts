@@ -87,6 +87,9 @@ export interface Target {
   child: Child;
   path: string;
   token?: string;
+  method?: string;
+  /** A JSON body for `method`. */
+  body?: string;
 }
 
 export interface Interleaved extends Load {
@@ -108,17 +111,22 @@ export async function interleaved(
   sliceS: number,
   warmS: number,
 ): Promise<Map<string, Interleaved>> {
-  const url = (t: Target) => `${t.child.url}${t.path}`;
-  for (const t of targets) await runWrk({ ...opts, token: t.token, url: url(t), durationS: warmS });
+  const wrk = (t: Target, durationS: number) =>
+    runWrk({
+      ...opts,
+      token: t.token,
+      method: t.method,
+      body: t.body,
+      url: `${t.child.url}${t.path}`,
+      durationS,
+    });
+  if (warmS > 0) { for (const t of targets) await wrk(t, warmS); }
   const runs = new Map(targets.map((t) => [t.id, [] as Load[]]));
   for (let r = 0; r < rounds; r++) {
     for (const t of targets) {
       const proc = watch(t.child.pid);
       try {
-        const w = await timed(
-          t.id,
-          () => runWrk({ ...opts, token: t.token, url: url(t), durationS: sliceS }),
-        );
+        const w = await timed(t.id, () => wrk(t, sliceS));
         runs.get(t.id)!.push({ w, ...proc.take(), load: "" });
       } finally {
         proc.stop();

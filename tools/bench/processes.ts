@@ -84,12 +84,14 @@ export interface ServiceOptions {
   env: Record<string, string>;
   /** Write a V8 CPU profile of the service here when it stops. */
   profileDir?: string;
+  /** The entry point (default `src/main.ts`; tools/bench/compare.ts runs an older build's). */
+  script?: string;
 }
 
 /** The service as `deno run --allow-all src/main.ts` (the spawner the tests use). */
 export function startService(opts: ServiceOptions): Promise<Child> {
   const prof = opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [];
-  return spawn("src/main.ts", {
+  return spawn(opts.script ?? "src/main.ts", {
     flags: [...prof, "--allow-all"],
     env: { ...opts.env, MONGO_URI: opts.mongoUri },
     waitPath: "/health",

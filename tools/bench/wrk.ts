@@ -1,4 +1,5 @@
 /** Running `wrk` with tools/bench/request.lua, and installing it when it is missing. */
+import { type Machine, thisMachine } from "../chromium.ts";
 
 const SCRIPT = new URL("./request.lua", import.meta.url).pathname;
 
@@ -81,34 +82,36 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   };
 }
 
-async function hasWrk(): Promise<boolean> {
-  try {
-    await new Deno.Command("wrk", { args: ["-v"], stdout: "null", stderr: "null" }).output();
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
+/** The command that installs it, as the user should type it. */
+export function wrkInstallCommand(root: boolean): string {
+  const sudo = root ? "" : "sudo ";
+  return `${sudo}apt-get update && ${sudo}DEBIAN_FRONTEND=noninteractive apt-get install -y wrk`;
+}
+
+/**
+ * Make sure `wrk` is on PATH: when it is missing and this process is root with apt-get (a fresh
+ * Debian or Ubuntu machine, CI), install Debian's package without a question asked, waiting up
+ * to 5 minutes for a package lock another apt holds (a fresh machine's unattended upgrades);
+ * otherwise throw with the command to run.
+ */
+export async function ensureWrk(machine: Machine = thisMachine): Promise<void> {
+  if (await machine.has("wrk")) return;
+  const root = machine.uid() === 0;
+  const missing = "The bench drives the service with wrk, which is not installed.";
+  if (!root || !await machine.has("apt-get")) {
+    throw new Error(`${missing} Install it with:\n  ${wrkInstallCommand(root)}`);
   }
-}
-
-async function run(cmd: string, args: string[]): Promise<boolean> {
-  const child = new Deno.Command(cmd, {
-    args,
-    env: { DEBIAN_FRONTEND: "noninteractive" },
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  return (await child.status).success;
-}
-
-/** Make sure `wrk` is on PATH: install the Debian package when running as root, else explain. */
-export async function ensureWrk(): Promise<void> {
-  if (await hasWrk()) return;
-  const howTo = "wrk is not installed. Install it (Debian/Ubuntu: `sudo apt-get update && " +
-    "sudo apt-get install -y wrk`) and run `deno task bench` again";
-  if (Deno.uid() !== 0) throw new Error(howTo);
-  console.error("wrk is not installed: apt-get update && apt-get install -y wrk");
-  const ok = await run("apt-get", ["update"]) && await run("apt-get", ["install", "-y", "wrk"]);
-  if (!ok || !await hasWrk()) throw new Error(howTo);
+  console.error(`${missing} Installing Debian's wrk package: ${wrkInstallCommand(true)}`);
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  const lock = ["-o", "DPkg::Lock::Timeout=300"];
+  try {
+    await machine.run("apt-get", [...lock, "update"], env);
+    await machine.run("apt-get", [...lock, "install", "-y", "wrk"], env);
+  } catch (e) {
+    throw new Error(
+      `${missing} Installing it failed: ${(e as Error).message}\n` +
+        `Install it with:\n  ${wrkInstallCommand(true)}`,
+    );
+  }
+  if (!await machine.has("wrk")) throw new Error(`${missing} apt-get installed wrk, not on PATH.`);
 }
