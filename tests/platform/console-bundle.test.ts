@@ -72,7 +72,7 @@ Deno.test("console bundle: a module the console starts to import joins its input
     assertEquals(await consoleSourceKey(root), before, "a file nothing imports is no input");
     await Deno.writeTextFile(
       new URL("console/main.tsx", root),
-      `import "../../src/client-extra.ts";\n${await Deno.readTextFile(
+      `import "../src/client-extra.ts";\n${await Deno.readTextFile(
         new URL("console/main.tsx", root),
       )}`,
     );
