@@ -55,24 +55,8 @@ interface OutboxDoc {
   sentAt?: Date;
 }
 
-export interface OutboxItem {
-  id: string;
-  key: string;
-  kind: string;
-  status: OutboxStatus;
-  payload: Document;
-  secret?: Document;
-  attempts: number;
-  dueAt: Date;
-  claim?: string;
-  holder?: string;
-  lastError?: string;
-  response?: string;
-  lastStatus?: number;
-  createdAt: Date;
-  updatedAt: Date;
-  sentAt?: Date;
-}
+/** An item as the module's callers see it: its `_id` as the string `id`. */
+export type OutboxItem = Omit<OutboxDoc, "_id"> & { id: string };
 
 const outbox = (db: Db) => db.collection<OutboxDoc>("outbox");
 
