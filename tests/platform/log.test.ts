@@ -63,7 +63,7 @@ Deno.test("a warning is written at once, after the info lines logged before it",
 
 Deno.test("the service's logger writes what it gathered when the process exits", async () => {
   const code = `import { createLogger } from "${new URL(
-    "../src/platform/log.ts",
+    "../../src/platform/log.ts",
     import.meta.url,
   )}";
     const log = createLogger("info");
