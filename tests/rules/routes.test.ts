@@ -83,7 +83,7 @@ async function routeObjects(): Promise<{ name: string; middleware: unknown[] }[]
   const found = [];
   for (const dir of Deno.readDirSync(new URL("../../src/routes/", import.meta.url))) {
     if (!dir.isDirectory) continue;
-    const file = new URL(`../src/routes/${dir.name}/${dir.name}.routes.ts`, import.meta.url);
+    const file = new URL(`../../src/routes/${dir.name}/${dir.name}.routes.ts`, import.meta.url);
     try {
       Deno.statSync(file);
     } catch {
