@@ -1,7 +1,8 @@
 -- The one request shape of every wrk run, configured from the environment by tools/bench/wrk.ts
 -- (wrk gives each thread its own Lua state, so a global table would not reach done()):
---   BENCH_METHOD, BENCH_BODY (JSON), BENCH_TOKEN (bearer), BENCH_DELAY_MS (pause between a
---   connection's requests, for a paced probe instead of a saturating one).
+--   BENCH_METHOD, BENCH_BODY (JSON), BENCH_BODIES (JSON bodies one per line, sent in turn, so
+--   that, e.g., sign-ins spread over several accounts), BENCH_TOKEN (bearer), BENCH_DELAY_MS
+--   (pause between a connection's requests, for a paced probe instead of a saturating one).
 -- done() prints one JSON line prefixed with "WRK_JSON ".
 
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
@@ -10,6 +11,19 @@ local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then
   wrk.body = body
   wrk.headers["Content-Type"] = "application/json"
+end
+
+local bodies = {}
+for line in string.gmatch(os.getenv("BENCH_BODIES") or "", "[^\n]+") do
+  table.insert(bodies, line)
+end
+if #bodies > 0 then
+  wrk.headers["Content-Type"] = "application/json"
+  local turn = 0
+  function request()
+    turn = turn % #bodies + 1
+    return wrk.format(nil, nil, nil, bodies[turn])
+  end
 end
 
 local token = os.getenv("BENCH_TOKEN")

@@ -13,6 +13,8 @@ export interface WrkOptions {
   method?: string;
   /** A JSON body (sent with `Content-Type: application/json`). */
   body?: string;
+  /** JSON bodies sent in turn instead of `body` (each thread goes through them in order). */
+  bodies?: string[];
   token?: string;
   /** Pause between one connection's requests: a paced probe rather than a saturating one. */
   delayMs?: number;
@@ -54,6 +56,7 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
     env: {
       BENCH_METHOD: o.method ?? "GET",
       BENCH_BODY: o.body ?? "",
+      BENCH_BODIES: (o.bodies ?? []).join("\n"),
       BENCH_TOKEN: o.token ?? "",
       BENCH_DELAY_MS: String(o.delayMs ?? 0),
     },
