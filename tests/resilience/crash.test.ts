@@ -99,6 +99,7 @@ Deno.test("crash safety: SIGKILL at random moments loses no acknowledged operati
     ACCESS_TOKEN_TTL_SECONDS: "86400",
     // Every create comes from this one address, far more than an hour's default allowance.
     ORG_CREATE_LIMIT: "0",
+    INVITATION_LIMIT: "0",
   });
   const client: MongoClient = dbClient();
   const master: Db = client.db(env.MASTER_DB);

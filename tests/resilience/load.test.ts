@@ -63,7 +63,12 @@ Deno.test(`load: ${CLIENTS} clients for ${SECONDS} s lose no write and answer no
   ...dbTest,
 }, async () => {
   // The seed creates ORGS orgs from this one address.
-  const env = serviceEnv({ LOG_LEVEL: "warn", ORG_CREATE_LIMIT: "0" });
+  const env = serviceEnv({
+    LOG_LEVEL: "warn",
+    // Orgs and invitations in bulk, from one address: no creation limits.
+    ORG_CREATE_LIMIT: "0",
+    INVITATION_LIMIT: "0",
+  });
   const service = await spawnService(env);
   const mongo = dbClient();
   const orgs: OrgState[] = [];

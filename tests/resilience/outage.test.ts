@@ -49,8 +49,9 @@ Deno.test("database outage: 503 with Retry-After, no hang, no 500, recovery with
     MONGO_URI: server.uri,
     DB_TIMEOUT_MS: String(DB_TIMEOUT_MS),
     LOG_LEVEL: "warn",
-    // Clients create orgs throughout, all from this one address.
+    // Clients create orgs and invitations throughout, all from this one address.
     ORG_CREATE_LIMIT: "0",
+    INVITATION_LIMIT: "0",
   });
   const service = await spawnService(env);
   const samples: Sample[] = [];
