@@ -5,8 +5,7 @@
  * circle), fail here, not in review.
  */
 import { assert, assertEquals } from "../support/assert.ts";
-
-const ROOT = new URL("../../", import.meta.url);
+import { type Edge, importEdges, ROOT } from "../support/module-graph.ts";
 
 /** Layers from the bottom up; a module may import its own layer or one to its left. */
 const ORDER = [
@@ -70,15 +69,6 @@ async function sourceFiles(dir: string): Promise<string[]> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   return out;
-}
-
-interface InfoModule {
-  specifier: string;
-  dependencies?: {
-    specifier: string;
-    code?: { specifier: string };
-    type?: { specifier: string };
-  }[];
 }
 
 /**
@@ -148,45 +138,13 @@ export function importCycles(edges: readonly (readonly [string, string])[]): str
   }).sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-interface Edge {
-  from: string;
-  to: string;
-  /** Only types cross it (`import type`): nothing runs. */
-  typeOnly: boolean;
-}
-
 /** Every import between two files of the repository, from `deno info --json` over src/ and console/. */
 async function readImportGraph(): Promise<Edge[]> {
   const files = [...await sourceFiles("src"), ...await sourceFiles("console")];
   assert(files.length > 20, `expected the source tree, found ${files.length} files`);
-  const dir = await Deno.makeTempDir();
-  try {
-    const entry = `${dir}/all.ts`;
-    const lines = files.map((f) => `import ${JSON.stringify(new URL(f, ROOT).href)};`);
-    await Deno.writeTextFile(entry, lines.join("\n") + "\n");
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", entry],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert(out.success, new TextDecoder().decode(out.stderr));
-    const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: InfoModule[] };
-    const rel = (spec: string) => spec.startsWith(ROOT.href) ? spec.slice(ROOT.href.length) : null;
-    const edges: Edge[] = [];
-    for (const m of info.modules) {
-      const from = rel(m.specifier);
-      if (!from || from.startsWith("tmp")) continue;
-      for (const d of m.dependencies ?? []) {
-        const to = rel(d.code?.specifier ?? d.type?.specifier ?? "");
-        if (to) edges.push({ from, to, typeOnly: !d.code });
-      }
-    }
-    assert(edges.length > 50, `expected the import graph, read ${edges.length} edges`);
-    return edges;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const edges = await importEdges(files);
+  assert(edges.length > 50, `expected the import graph, read ${edges.length} edges`);
+  return edges;
 }
 
 let graph: Promise<Edge[]> | undefined;
