@@ -4,7 +4,8 @@
  * works against the data API from outside the browser; the list shows its prefix, scopes and
  * last use; revoking it (after confirming) makes it stop working.
  */
-import { chromium, type Dialog, type Page } from "playwright-core";
+import type { Dialog, Page } from "playwright-core";
+import { launchChromium } from "../support/browser.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import {
   call,
@@ -17,8 +18,6 @@ import {
 } from "../support/service.ts";
 import { waitUntil } from "../../tools/lib/wait.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-
 const heading = (page: Page, name: string) =>
   page.getByRole("heading", { level: 1, name, exact: true });
 
@@ -29,18 +28,7 @@ Deno.test("the console's API keys: create, copy once, use, list, revoke", {
   const dataDir = await Deno.makeTempDir({ prefix: "orgservice-keys-" });
   const service = await spawnService(serviceEnv({ DATA_DIR: dataDir, LOG_LEVEL: "warn" }));
   const base = service.url;
-  // The launch flags of tests/browser/console.test.ts.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchChromium();
   const id = crypto.randomUUID().slice(0, 8);
   const owner = await createOrgOverHttp(base, `Keys ${id}`, `keys-${id}@example.com`);
   const slug = owner.org.slug;

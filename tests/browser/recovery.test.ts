@@ -5,7 +5,8 @@
  * playwright-core) opens the link of the mail that arrived, as a person would. Screenshots go
  * to results/screenshots/.
  */
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../support/browser.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import {
   call,
@@ -21,7 +22,6 @@ import { linkIn, startSmtpServer } from "../support/smtp.ts";
 import { waitUntil } from "../../tools/lib/wait.ts";
 import { freePort } from "../../src/platform/embedded/ferretdb.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = `${ROOT}results/screenshots`;
 const NEW_PASSWORD = "a fresh passphrase from the mail";
 
@@ -48,17 +48,7 @@ Deno.test("the console: forgot password by mail, and confirming the email from t
     PUBLIC_URL: base,
   }));
   await Deno.mkdir(SHOTS, { recursive: true });
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser: Browser = await launchChromium();
   const id = crypto.randomUUID().slice(0, 8);
   const linkTo = async (address: string, page: string, n = 1) => {
     const links = () =>

@@ -4,13 +4,11 @@
  * receiver verifies with `standardwebhooks`, see the delivery succeed in the log, retry it (same
  * `webhook-id`), disable the endpoint. The browser may reach only the service.
  */
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/browser.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { dbClient, dropService, PASSWORD, serviceEnv, spawnService } from "../support/service.ts";
 import { waitUntil } from "../../tools/lib/wait.ts";
 import { startReceiver } from "../support/webhooks.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 Deno.test("the console's Webhooks page: add (secret once), test, deliveries, retry, disable", {
   sanitizeOps: false,
@@ -26,17 +24,7 @@ Deno.test("the console's Webhooks page: add (secret once), test, deliveries, ret
   });
   const service = await spawnService(env);
   const base = service.url;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchChromium();
   const outside: string[] = [];
   const errors: string[] = [];
   const id = crypto.randomUUID().slice(0, 8);
