@@ -34,7 +34,10 @@ export interface BenchContext {
   ferret: { uri: string; pid: number };
   /** The service under test (production mode). */
   service: Child;
-  /** A signed-up owner and their access token. */
+  /**
+   * A signed-up owner and their access token, signed in again at the start of each group: an
+   * access token lives 15 minutes and a full run lasts longer.
+   */
   account: Account;
   token: string;
   rows: Row[];
