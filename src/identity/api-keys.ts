@@ -57,9 +57,12 @@ export interface ApiKey {
   lastUsedAt: Date | null;
 }
 
-/** A key as its check needs it: the stored hash beside what the key may do. */
+/**
+ * A key as its check needs it: the stored hash (decoded once, when read: a cached key is checked
+ * on every request) beside what the key may do.
+ */
 export interface StoredApiKey extends ApiKey {
-  secretHash: string;
+  secretHash: Uint8Array;
 }
 
 const apiKeys = (db: Db) => db.collection<ApiKeyDoc>("api_keys");
@@ -97,9 +100,8 @@ const hashSecret = (secret: string) => createHash("sha256").update(secret).diges
 
 /** Does `secret` hash to the stored hash? Compared in constant time. */
 export function secretMatches(stored: StoredApiKey, secret: string): boolean {
-  const expected = Buffer.from(stored.secretHash, "hex");
   const given = hashSecret(secret);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return stored.secretHash.length === given.length && timingSafeEqual(stored.secretHash, given);
 }
 
 /** Store a new key; returns it and the key text, which is never stored. */
@@ -136,7 +138,7 @@ export async function insertApiKey(
 /** The key with this id (a well-formed id: see `parseApiKey`), with its hash, or null. */
 export async function findApiKey(db: Db, id: string): Promise<StoredApiKey | null> {
   const d = await apiKeys(db).findOne({ _id: new ObjectId(id) });
-  return d ? { ...toApiKey(d), secretHash: d.secretHash } : null;
+  return d ? { ...toApiKey(d), secretHash: Buffer.from(d.secretHash, "hex") } : null;
 }
 
 /** One page of an org's keys, oldest first (never their hashes). */
