@@ -1,8 +1,8 @@
 /**
  * What the service relies on from its database, checked through the official driver against
  * the server the tests run on (the embedded one unless MONGO_URI says otherwise): conditional
- * writes are atomic, a unique index holds under concurrency, and an equality filter or an
- * ObjectId lower bound on an indexed field uses the index.
+ * writes are atomic, a unique index holds under concurrency, and an equality filter, a `$in`
+ * list or an ObjectId lower bound on an indexed field uses the index.
  */
 import { MongoClient, MongoServerError, ObjectId } from "mongodb";
 import { assert, assertEquals } from "../support/assert.ts";
@@ -183,6 +183,66 @@ Deno.test(
       ]);
       const plan = await coll.find({ stamp: { $gte: bound } }).explain();
       assert(usesIndex(plan), `uses an index: ${JSON.stringify(plan)}`);
+    });
+  },
+);
+
+Deno.test(
+  "a $in list on an indexed field uses an index and finds what MongoDB would",
+  dbTest,
+  async () => {
+    await withCollection(async (coll) => {
+      await coll.insertMany(
+        Array.from({ length: 2_000 }, (_, i) => ({ i, k: `k${i}`, n: i % 500 })),
+      );
+      // Arrays, numbers of other types and values the list does not hold under the same fields:
+      // a pushed-down list must keep every document the filter matches.
+      await coll.insertMany([
+        { i: -1, k: ["x", "k7"], n: [499, 1_000] },
+        { i: -2, k: "K7", n: 7.0 },
+        { i: -3, k: null, n: "7" },
+        { i: -4 },
+      ]);
+      await coll.createIndex({ k: 1 }, { name: "k_1" });
+      await coll.createIndex({ n: 1 }, { name: "n_1" });
+      const ids = async (filter: Record<string, unknown>) =>
+        (await coll.find(filter).toArray()).map((d) => d.i as number).sort((a, b) => a - b);
+      assertEquals(await ids({ k: { $in: ["k7", "k1999", "nope"] } }), [-1, 7, 1_999]);
+      assertEquals(await ids({ n: { $in: [7, 1_000] } }), [-2, -1, 7, 507, 1_007, 1_507]);
+      // A value of a type the list cannot push down (null, a regex) still finds what it should.
+      assertEquals(await ids({ k: { $in: [null, "k3"] } }), [-4, -3, 3]);
+      assertEquals(await ids({ k: { $in: [/^K7$/, "k4"] } }), [-2, 4]);
+      assertEquals(await ids({ k: { $in: [] } }), []);
+      // With the other conditions beside it, each still applies.
+      assertEquals(await ids({ k: { $in: ["k7", "k8"] }, n: 8 }), [8]);
+      const byId = await coll.find({}, { limit: 3, sort: { i: 1 } }).toArray();
+      const wanted = { _id: { $in: byId.map((d) => d._id) } };
+      assertEquals(await ids(wanted), byId.map((d) => d.i as number));
+
+      for (const filter of [{ k: { $in: ["k7", "k1999"] } }, { n: { $in: [7, 8] } }, wanted]) {
+        const plan = await coll.find(filter).explain();
+        assert(usesIndex(plan), `${JSON.stringify(filter)} uses an index: ${JSON.stringify(plan)}`);
+      }
+    });
+  },
+);
+
+Deno.test(
+  "listDatabases names every database by name alone, and sizes them without nameOnly",
+  dbTest,
+  async () => {
+    await withCollection(async (coll) => {
+      await coll.insertOne({ i: 1 });
+      const admin = coll.db.client.db("admin").admin();
+      const named = await admin.listDatabases({ nameOnly: true });
+      const mine = named.databases.filter((d) => d.name === coll.db.databaseName);
+      assertEquals(mine, [{ name: coll.db.databaseName }]);
+      const sized = await admin.listDatabases();
+      const full = sized.databases.find((d) => d.name === coll.db.databaseName);
+      assert(
+        full && typeof full.sizeOnDisk === "number" && full.sizeOnDisk > 0,
+        JSON.stringify(full),
+      );
     });
   },
 );
