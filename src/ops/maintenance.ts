@@ -9,6 +9,7 @@ import { deleteExpiredAccountTokens } from "../identity/account-tokens.ts";
 import { deleteExpiredInvitations } from "../identity/invitations.ts";
 import { deleteExpiredSessions } from "../identity/sessions.ts";
 import { deleteExpiredThrottles } from "../identity/throttle.ts";
+import { repeat } from "../platform/async.ts";
 import { acquireLease } from "../platform/leases.ts";
 import { deleteFinishedBefore } from "../outbox/outbox.ts";
 import { describeError } from "../platform/log.ts";
@@ -36,9 +37,9 @@ export const AUDIT_SWEEP_BATCH = 200;
  * Passes between two searches for tenant databases that no org owns (the first pass searches;
  * a database is dropped once two searches at least `ORPHAN_CONFIRM_MS` apart agree), and for
  * references to orgs that are gone. Such databases are rare (a crash while a provisioning was
- * being rolled back, a request under way while its org was deleted), and listing the
- * databases is a pass's most expensive query on FerretDB, which computes every database's size
- * even with `nameOnly` (~3 s of its CPU at 5,000 databases).
+ * being rolled back, a request under way while its org was deleted), and listing every
+ * database is not free at tens of thousands of them (the embedded FerretDB sized each one even
+ * with `nameOnly`, ~3 s of its CPU at 5,000, until tools/ferretdb/patches/0006).
  */
 export const ORPHAN_SEARCH_EVERY = 10;
 
@@ -97,19 +98,17 @@ export async function runMaintenance(
   return true;
 }
 
-/** Run at once and then every interval until the returned stop function is called. */
+/**
+ * Run at once and then an interval after each pass ends, until the returned stop function is
+ * called. Passes never overlap: on the embedded server a pass over large collections can outlast
+ * the interval, and a timer per interval stacked passes that recounted the same collections side
+ * by side.
+ */
 export function startMaintenance(deps: Deps): () => Promise<void> {
-  let running: Promise<unknown> = Promise.resolve();
   const state: MaintenanceState = {};
-  const pass = () => {
-    running = runMaintenance(deps, state).catch((e) =>
-      deps.log.warn("maintenance pass failed; will retry", describeError(e))
-    );
-  };
-  pass();
-  const timer = setInterval(pass, deps.config.reconcileIntervalSeconds * 1000);
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return repeat(
+    deps.config.reconcileIntervalSeconds * 1000,
+    () => runMaintenance(deps, state),
+    (e) => deps.log.warn("maintenance pass failed; will retry", describeError(e)),
+  );
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
-import { pause, sleep, withTimeout } from "./async.ts";
+import { pause, repeat, sleep, withTimeout } from "./async.ts";
 
 Deno.test("sleep() rejects with the signal's reason when it aborts during the wait", async () => {
   const stop = new AbortController();
@@ -34,4 +34,27 @@ Deno.test("withTimeout() gives the value in time, else null, and ignores a late 
   assertEquals(await withTimeout(late, 10), null);
   fail(new Error("too late to matter")); // no unhandled rejection
   await assertRejects(() => withTimeout(Promise.reject(new Error("early")), 1000), "early");
+});
+
+Deno.test("repeat() never starts a run while one is under way, and its stop waits for it", async () => {
+  let running = 0;
+  let most = 0;
+  let runs = 0;
+  const errors: unknown[] = [];
+  // Each run lasts far longer than the interval: a timer per interval would overlap them.
+  const stop = repeat(5, async () => {
+    running++;
+    most = Math.max(most, running);
+    await sleep(40);
+    running--;
+    if (++runs === 2) throw new Error("a failed run");
+  }, (e) => errors.push(e));
+  while (runs < 4) await sleep(10);
+  await stop();
+  assertEquals(most, 1, "one run at a time");
+  assertEquals(running, 0, "stop() resolved after the run under way ended");
+  assertEquals(errors.map((e) => (e as Error).message), ["a failed run"]);
+  const after = runs;
+  await sleep(60);
+  assertEquals(runs, after, "no run after stop()");
 });

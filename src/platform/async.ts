@@ -41,6 +41,30 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * Run `work` at once and then `ms` after each run ends, until the returned function is called,
+ * which resolves once the run under way, if any, has ended. Runs never overlap: one that
+ * outlasts the interval delays the next rather than running beside it. A run's failure goes to
+ * `onError` and the next run comes as usual.
+ */
+export function repeat(
+  ms: number,
+  work: () => Promise<unknown>,
+  onError: (e: unknown) => void,
+): () => Promise<void> {
+  const stop = new AbortController();
+  const loop = (async () => {
+    while (!stop.signal.aborted) {
+      await work().catch(onError);
+      await pause(ms, stop.signal);
+    }
+  })();
+  return async () => {
+    stop.abort();
+    await loop;
+  };
+}
+
+/**
  * `p`'s value, or null when it takes longer than `ms`. `p` keeps running; its late outcome,
  * failure included, is ignored.
  */
