@@ -2,7 +2,7 @@
  * What the service relies on from its database, checked through the official driver against
  * the server the tests run on (the embedded one unless MONGO_URI says otherwise): conditional
  * writes are atomic, a unique index holds under concurrency, and an equality filter, a `$in`
- * list or an ObjectId lower bound on an indexed field uses the index.
+ * list or an ObjectId lower bound on an indexed field uses the index, and a count is exact.
  */
 import { MongoClient, MongoServerError, ObjectId } from "mongodb";
 import { assert, assertEquals } from "../support/assert.ts";
@@ -243,6 +243,29 @@ Deno.test(
         full && typeof full.sizeOnDisk === "number" && full.sizeOnDisk > 0,
         JSON.stringify(full),
       );
+    });
+  },
+);
+
+Deno.test(
+  "a whole collection's count (estimatedDocumentCount) is exact, and a count with a query, skip or limit still applies them",
+  dbTest,
+  async () => {
+    await withCollection(async (coll) => {
+      // A collection that does not exist counts 0, as on MongoDB.
+      assertEquals(await coll.estimatedDocumentCount(), 0);
+      await coll.insertMany(Array.from({ length: 1_234 }, (_, i) => ({ i, odd: i % 2 === 1 })));
+      assertEquals(await coll.estimatedDocumentCount(), 1_234);
+      await coll.deleteMany({ i: { $lt: 34 } });
+      assertEquals(await coll.estimatedDocumentCount(), 1_200);
+      const count = (cmd: Record<string, unknown>) =>
+        coll.db.command({ count: coll.collectionName, ...cmd }).then((r) => r.n as number);
+      assertEquals(await count({}), 1_200);
+      assertEquals(await count({ query: { odd: true } }), 600);
+      assertEquals(await count({ skip: 1_150 }), 50);
+      assertEquals(await count({ limit: 7 }), 7);
+      await coll.deleteMany({});
+      assertEquals(await coll.estimatedDocumentCount(), 0);
     });
   },
 );
