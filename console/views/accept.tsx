@@ -117,6 +117,7 @@ function Accept({ route, session, me }: ViewProps) {
           messages={{
             forbidden: "This invitation was sent to another email. Sign out, then open the " +
               "link again to sign in with that email.",
+            email_unverified: JOINED_UNVERIFIED,
           }}
         />
       </section>
@@ -160,7 +161,10 @@ function Accept({ route, session, me }: ViewProps) {
             <button type="submit" class="primary" disabled={action.busy}>
               Create account and join
             </button>
-            <ProblemNote problem={action.problem} />
+            <ProblemNote
+              problem={action.problem}
+              messages={{ email_unverified: JOINED_UNVERIFIED }}
+            />
           </form>
         )
         : (
@@ -172,6 +176,10 @@ function Accept({ route, session, me }: ViewProps) {
     </section>
   );
 }
+
+/** REQUIRE_VERIFIED_EMAIL: the member has joined, but signs in once the address is confirmed. */
+const JOINED_UNVERIFIED = "You have joined. Confirm your email address with the link we mailed " +
+  "you, then sign in.";
 
 export const acceptView: View = {
   name: "accept",

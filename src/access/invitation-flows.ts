@@ -38,7 +38,7 @@ import {
 import { findOrgById, type Org } from "../tenants/orgs.ts";
 import { isOperator } from "./operators.ts";
 import type { CallerScope, Scope } from "./scope.ts";
-import { type OrgTokenPair, startSession } from "./sign-in.ts";
+import { assertMayHaveTokens, type OrgTokenPair, startSession } from "./sign-in.ts";
 import { sendVerificationMail } from "./verification.ts";
 
 /**
@@ -290,9 +290,8 @@ export async function acceptInvitation(
     throw e;
   }
   deps.cache.forget(tag.user(user.id));
-  if (createdUser && !user.emailVerified) {
-    await sendVerificationMail(deps, user, { orgName: org.name, onLimit: "skip" });
-  }
+  const mailed = createdUser && !user.emailVerified;
+  if (mailed) await sendVerificationMail(deps, user, { orgName: org.name, onLimit: "skip" });
   await recordEvent(deps, org, "member.joined", {
     ...ctx,
     actor: { userId: user.id, email: user.email },
@@ -307,5 +306,7 @@ export async function acceptInvitation(
     data: { userId: user.id, email: user.email, role: inv.role },
     key: `member.joined:${inv.id}`,
   });
+  // The member has joined either way; tokens only for a verified address when that is required.
+  await assertMayHaveTokens(deps, user, { mailed });
   return await startSession(deps, user, org, inv.role);
 }

@@ -11,6 +11,7 @@ import { findOrgById } from "../tenants/orgs.ts";
 import type { ActorScope, CallerScope } from "./scope.ts";
 import { isOperator } from "./operators.ts";
 import {
+  assertMayHaveTokens,
   type Grant,
   NOT_YOURS,
   type OrgTokenPair,
@@ -61,6 +62,10 @@ export async function refresh(
  * an operator's session outside any org, nothing, while the user is still an operator.
  */
 async function grantOf(deps: Deps, session: Session): Promise<Grant> {
+  if (deps.config.requireVerifiedEmail) {
+    const user = await findUserById(deps.db.master, session.userId);
+    if (user) await assertMayHaveTokens(deps, user);
+  }
   if (session.orgId === null) {
     if (!await isOperator(deps, session.userId)) {
       throw unauthorized("The session's user is no longer an operator");
@@ -107,5 +112,6 @@ export async function switchOrg(
   const target = orgs.find((o) => o.org.slug === org || o.org.id === org);
   if (!user || !target) throw orgNotFound(NOT_YOURS);
   assertNotSuspended(target.org);
+  await assertMayHaveTokens(deps, user);
   return await startSession(deps, user, target.org, target.m.role);
 }

@@ -81,6 +81,21 @@ export async function startSession(
   return await startGrantedSession(deps, user, { org, role }) as OrgTokenPair;
 }
 
+/**
+ * REQUIRE_VERIFIED_EMAIL: no tokens for an unverified address, whichever way a client asks
+ * (sign-in, accepting an invitation, switching orgs, refresh): 403 `email_unverified`, and a new
+ * verification mail (at most 3 an hour; `mailed` when one went already).
+ */
+export async function assertMayHaveTokens(
+  deps: Deps,
+  user: User,
+  opts: { mailed?: boolean } = {},
+): Promise<void> {
+  if (!deps.config.requireVerifiedEmail || user.emailVerified) return;
+  if (!opts.mailed) await sendVerificationMail(deps, user, { onLimit: "skip" });
+  throw emailUnverified();
+}
+
 /** Start a session for `user` with `grant` (an org and role, or none: an operator's). */
 async function startGrantedSession(deps: Deps, user: User, grant: Grant): Promise<TokenPair> {
   const { session, refreshToken } = await createSession(
@@ -133,10 +148,7 @@ export async function login(
   }
   await undoPasswordAttempt(db, email, ctx.ip);
   // REQUIRE_VERIFIED_EMAIL: only after the throttle and the right password, so no oracle.
-  if (deps.config.requireVerifiedEmail && !user.emailVerified) {
-    await sendVerificationMail(deps, user, { onLimit: "skip" });
-    throw emailUnverified();
-  }
+  await assertMayHaveTokens(deps, user);
   const orgs = await usableOrgs(deps, user.id);
 
   let chosen: { org: Org; m: Membership } | undefined;

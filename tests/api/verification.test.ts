@@ -147,6 +147,71 @@ Deno.test(
 );
 
 Deno.test(
+  "REQUIRE_VERIFIED_EMAIL=1: no way to tokens skips it: accepting an invitation, refresh and switching orgs are 403 email_unverified too",
+  dbTest,
+  async () => {
+    await using m = await createMailApp({ REQUIRE_VERIFIED_EMAIL: "1" });
+    const t = m.app;
+    const created = await t.client().v1.orgs.$post({
+      json: { name: "Gate Co", admin: { email: "gate@example.com", password: PASSWORD } },
+    });
+    assertEquals(created.status, 201);
+    const ownerId = (await okJson(created)).admin!.id;
+    assertEquals((await verify(t, await m.tokenFrom("gate@example.com", "verify", 1))).status, 204);
+    const signedIn = await login(t, "gate@example.com", PASSWORD);
+    assertEquals(signedIn.status, 200);
+    const owner = await okJson(signedIn);
+
+    // Accepting through the inviter's token: the new member joins, but gets no tokens before
+    // the address is verified, and is sent one verification mail (besides the invitation's).
+    const invited = await t.client(owner.accessToken).v1.orgs[":slug"].invitations.$post({
+      param: { slug: "gate-co" },
+      json: { email: "joiner@example.com", role: "member" },
+    });
+    const shown = (await okJson(invited)).token;
+    const accepted = await t.client().v1.invitations.accept.$post({
+      json: { token: shown, password: PASSWORD },
+    });
+    assertEquals(accepted.status, 403);
+    assertEquals((await problemOf(accepted))?.code, "email_unverified");
+    const members = await okJson(
+      await t.client(owner.accessToken).v1.orgs[":slug"].members.$get({
+        param: { slug: "gate-co" },
+        query: {},
+      }),
+    );
+    assert(members.items.some((i) => i.email === "joiner@example.com"), "joined all the same");
+    const joinerVerify = await m.tokenFrom("joiner@example.com", "verify", 1);
+    await sleep(300);
+    assertEquals(m.mailsTo("joiner@example.com").length, 2, "the invitation and one verification");
+    assertEquals((await verify(t, joinerVerify)).status, 204);
+    assertEquals((await login(t, "joiner@example.com", PASSWORD)).status, 200);
+
+    // A user whose tokens predate the rule (their address unverified): refresh and switching
+    // orgs answer 403 and leave the refresh token current, to be used once the address is.
+    const second = await createOrgSignedIn(t, owner.accessToken, "Gate Two");
+    await t.deps.db.master.collection("users").updateOne(
+      { email: "gate@example.com" },
+      { $unset: { emailVerifiedAt: "" } },
+    );
+    t.deps.cache.forget(tag.user(ownerId));
+    const refresh = (refreshToken: string) =>
+      t.client().v1.auth.refresh.$post({ json: { refreshToken } });
+    const refused = await refresh(second.refreshToken);
+    assertEquals(refused.status, 403);
+    assertEquals((await problemOf(refused))?.code, "email_unverified");
+    const switched = await t.client(second.token).v1.auth.switch.$post({
+      json: { org: "gate-co" },
+    });
+    assertEquals(switched.status, 403);
+    assertEquals((await problemOf(switched))?.code, "email_unverified");
+    // Each refusal sent a new mail (at most 3 an hour): the latest link verifies.
+    assertEquals((await verify(t, await m.tokenFrom("gate@example.com", "verify", 3))).status, 204);
+    assertEquals((await refresh(second.refreshToken)).status, 200);
+  },
+);
+
+Deno.test(
   "invitations are mailed with a token of their own: either accepts, one spends both; the mailed one verifies a new user, the inviter's does not",
   dbTest,
   async () => {

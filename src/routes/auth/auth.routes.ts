@@ -51,7 +51,10 @@ export const refresh = createRoute({
   summary: "Rotate a refresh token",
   middleware: [publicAccess, sessionsOnly, noStore] as const,
   description: "The presented token is spent. Presenting a spent token again revokes the " +
-    "whole session (401 `refresh_reused`). A 503 leaves the presented token current: retry it.",
+    "whole session (401 `refresh_reused`). A 503 leaves the presented token current: retry it. " +
+    "With REQUIRE_VERIFIED_EMAIL=1, an unverified user's session answers 403 " +
+    "`email_unverified` (and a new verification mail, at most 3 an hour) and the token stays " +
+    "current, for use once the address is verified.",
   request: jsonBody(z.strictObject({ refreshToken: z.string().min(1).max(200) })),
   responses: {
     200: json(SignInPairSchema, "A new token pair"),
@@ -76,7 +79,9 @@ export const switchOrg = createRoute({
   operationId: "switchOrg",
   tags: ["auth"],
   summary: "Get a token pair for another org of the signed-in user",
-  description: "Starts a new session in that org; the current session stays valid.",
+  description: "Starts a new session in that org; the current session stays valid. With " +
+    "REQUIRE_VERIFIED_EMAIL=1, an unverified user is 403 `email_unverified` (and a new " +
+    "verification mail, at most 3 an hour).",
   security: bearer,
   middleware: [auth, sessionsOnly, noStore] as const,
   request: jsonBody(z.strictObject({ org: OrgRef })),

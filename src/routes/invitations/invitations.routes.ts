@@ -128,7 +128,10 @@ export const accept = createRoute({
     "`sign_in_required` (sign in, or choose a password) for any email, and another user's " +
     "token is 403 for any email. An unknown, used, revoked or " +
     "expired token, or one whose inviter may no longer grant its role, is 404 " +
-    "`invitation_not_found`.",
+    "`invitation_not_found`. With REQUIRE_VERIFIED_EMAIL=1, a user whose address is not " +
+    "verified (a new user through the token shown to the inviter) joins all the same, but the " +
+    "answer is 403 `email_unverified` instead of tokens, with a verification mail: sign in once " +
+    "it is verified.",
   security: optionalBearer,
   middleware: [optionalAuth, sessionsOnly, noStore] as const,
   request: jsonBody(z.strictObject({
