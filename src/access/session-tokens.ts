@@ -59,7 +59,9 @@ export async function refresh(
 
 /**
  * What a session's next token pair grants: its org (active) and the member's current role; for
- * an operator's session outside any org, nothing, while the user is still an operator.
+ * an operator's session outside any org, nothing, while the user is still an operator. With
+ * REQUIRE_VERIFIED_EMAIL, no pair at all for an unverified user (the refresh's check, so the
+ * token is not spent).
  */
 async function grantOf(deps: Deps, session: Session): Promise<Grant> {
   if (deps.config.requireVerifiedEmail) {
