@@ -14,6 +14,10 @@ import { MAIL_KIND, mailKind } from "./outbox/mail.ts";
 import { startOutboxSender } from "./outbox/sender.ts";
 import { WEBHOOK_KIND } from "./events/catalogue.ts";
 import { webhookSender } from "./access/webhook-flows.ts";
+import { drainable, stoppingApp } from "./http/drain.ts";
+
+/** How long a stop waits for the requests under way before it closes the server anyway. */
+const DRAIN_MS = 20_000;
 
 async function main(): Promise<number> {
   const config = loadConfigOrExit(Deno.env.toObject());
@@ -39,11 +43,13 @@ async function main(): Promise<number> {
   const { deps } = service;
 
   const app = createApp(deps);
+  const stopApp = stoppingApp(deps);
+  const gate = drainable(app.fetch, (req, info) => stopApp.fetch(req, info));
   const server = Deno.serve({
     port: config.port,
     hostname: config.host,
     onListen: ({ hostname, port }) => log.info("listening", { url: `http://${hostname}:${port}` }),
-  }, app.fetch);
+  }, gate.fetch);
   const stopMaintenance = startMaintenance(deps);
   const stopJobs = startJobRunner(deps, { [MOVE_JOB]: moveJobHandler() });
   const leaseMs = config.outboxLeaseSeconds * 1000;
@@ -63,7 +69,10 @@ async function main(): Promise<number> {
   }
   const signal = await stopping;
   log.info("shutting down", { signal });
-  // Stop accepting, let in-flight requests finish, then close the database and the hashers.
+  // Take no new request (503) and let those under way finish (src/http/drain.ts says why), stop
+  // accepting, then close the database and the hashers.
+  const unsent = await gate.drain(DRAIN_MS);
+  if (unsent) log.warn("stopping with requests still under way", { requests: unsent });
   await server.shutdown();
   await stopMaintenance();
   // A job under way is handed back: another instance (or this one restarted) resumes it.
