@@ -2,14 +2,14 @@
  * Stopping without dropping a request. Deno 2.9's `server.shutdown()` is meant to close the
  * listener and let the requests under way finish, but now and then (in 6 of 183 runs of
  * tests/resilience/shutdown.test.ts) it closes every HTTP/1.1 connection whose request is still
- * being handled, at once and with no answer. So the process
- * never calls it with a request in flight: on SIGTERM it first stops taking new requests (each
- * is answered 503 `unavailable` with `Retry-After`, by `stopping`), waits until every request
- * it took has been answered and sent, and only then shuts the server down.
+ * being handled, at once and with no answer. So the process never calls it with a request in
+ * flight: on SIGTERM it first stops taking new requests (each is answered by `stopping`, 503
+ * `unavailable` with `Retry-After`), waits until every request it took has been answered and
+ * sent, and only then shuts the server down.
  */
+import { Hono } from "hono";
 import type { Deps } from "../platform/deps.ts";
 import { unavailable } from "../platform/errors.ts";
-import { Hono } from "hono";
 import type { AppEnv } from "./env.ts";
 import { accessLog, baseHeaders, cors } from "./middleware.ts";
 import { problem } from "./problem.ts";
