@@ -3,7 +3,7 @@
  * unset), the master indexes and the dependencies. The one bootstrap of `src/main.ts`, the
  * command-line tasks (src/tasks/) and the tests.
  */
-import { sleep } from "./platform/async.ts";
+import { laterWork, sleep } from "./platform/async.ts";
 import { type EmbeddedServer, startFerretDB } from "./platform/embedded/ferretdb.ts";
 import { createCache } from "./platform/cache.ts";
 import { type Config, ConfigError, loadConfig } from "./platform/config.ts";
@@ -73,11 +73,17 @@ export function createDeps(opts: DepsOptions): Deps {
     now,
     hooks: opts.hooks ?? {},
     instanceId: crypto.randomUUID(),
+    later: laterWork(),
   };
 }
 
-/** Release what `createDeps` opened. */
+/** How long closing waits for work started after an answer (an audit entry, a queued mail). */
+const LATER_WORK_MS = 10_000;
+
+/** Let work started after an answer end, then release what `createDeps` opened. */
 export async function closeDeps(deps: Deps): Promise<void> {
+  const left = await deps.later.settled(LATER_WORK_MS);
+  if (left) deps.log.warn("closing with work after an answer unfinished", { tasks: left });
   deps.hasher.close();
   await deps.db.close();
 }

@@ -42,11 +42,10 @@ export async function forgotPassword(deps: Deps, input: { email: string }): Prom
     countMail(db, "password_reset", email, now),
   ]);
   if (!user || !limit.allowed) return;
-  setTimeout(() => {
-    mailResetLink(deps, user).catch((e) =>
-      deps.log.warn("password reset mail not queued", describeError(e))
-    );
-  }, 0);
+  deps.later.run(
+    () => mailResetLink(deps, user),
+    (e) => deps.log.warn("password reset mail not queued", describeError(e)),
+  );
 }
 
 /** Store a reset token for `user`, then queue its mail under a key derived from it. */

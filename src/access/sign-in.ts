@@ -184,11 +184,9 @@ export async function login(
  */
 function auditFailedLogin(deps: Deps, user: User, ctx: RequestContext): void {
   const actor = { ...ctx, actor: { userId: user.id, email: user.email } };
-  setTimeout(() => {
-    (async () => {
-      for (const { org } of await usableOrgs(deps, user.id)) {
-        await recordEvent(deps, org, "login.failed", actor, { email: user.email });
-      }
-    })().catch((e) => deps.log.warn("failed sign-in not audited", describeError(e)));
-  }, 0);
+  deps.later.run(async () => {
+    for (const { org } of await usableOrgs(deps, user.id)) {
+      await recordEvent(deps, org, "login.failed", actor, { email: user.email });
+    }
+  }, (e) => deps.log.warn("failed sign-in not audited", describeError(e)));
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
-import { pause, repeat, sleep, withTimeout } from "./async.ts";
+import { laterWork, pause, repeat, sleep, withTimeout } from "./async.ts";
 
 Deno.test("sleep() rejects with the signal's reason when it aborts during the wait", async () => {
   const stop = new AbortController();
@@ -57,4 +57,33 @@ Deno.test("repeat() never starts a run while one is under way, and its stop wait
   const after = runs;
   await sleep(60);
   assertEquals(runs, after, "no run after stop()");
+});
+
+Deno.test("laterWork(): a task runs after the current turn; settled() waits for it and any it runs", async () => {
+  const later = laterWork();
+  const order: string[] = [];
+  later.run(async () => {
+    order.push("first");
+    await sleep(30);
+    later.run(async () => {
+      await sleep(30);
+      order.push("second, run by the first");
+    }, () => {});
+  }, () => {});
+  order.push("answer");
+  assertEquals(await later.settled(5_000), 0);
+  assertEquals(order, ["answer", "first", "second, run by the first"]);
+});
+
+Deno.test("laterWork(): a failure goes to its handler; settled() gives up after its time", async () => {
+  const later = laterWork();
+  const errors: unknown[] = [];
+  later.run(() => Promise.reject(new Error("boom")), (e) => errors.push(e));
+  assertEquals(await later.settled(1_000), 0);
+  assertEquals(errors.map((e) => (e as Error).message), ["boom"]);
+  const { promise: never, resolve } = Promise.withResolvers<void>();
+  later.run(() => never, () => {});
+  assertEquals(await later.settled(50), 1, "one task still under way");
+  resolve();
+  assertEquals(await later.settled(1_000), 0);
 });

@@ -106,3 +106,36 @@ export async function eachLimited<T>(
   };
   await settled(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
+
+/**
+ * Work a request starts once its answer has gone (so that the answer's timing does not show it),
+ * kept track of so that a stopping process lets it end before it closes the database.
+ */
+export interface Later {
+  /** Run `task` on the next turn of the event loop; its failure goes to `onError`. */
+  run(task: () => Promise<void>, onError: (e: unknown) => void): void;
+  /** Resolves once every task run so far has ended, or after `ms`, with the number left. */
+  settled(ms: number): Promise<number>;
+}
+
+export function laterWork(): Later {
+  const pending = new Set<Promise<void>>();
+  return {
+    run(task, onError) {
+      const p: Promise<void> = new Promise((resolve) => setTimeout(resolve, 0))
+        .then(task)
+        .catch(onError)
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    },
+    async settled(ms) {
+      const deadline = Date.now() + ms;
+      // Again while tasks remain: one that ends may have run another.
+      while (pending.size) {
+        const left = deadline - Date.now();
+        if (left <= 0 || await withTimeout(Promise.all(pending), left) === null) break;
+      }
+      return pending.size;
+    },
+  };
+}

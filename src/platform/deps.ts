@@ -4,6 +4,7 @@ import type { Database } from "./db.ts";
 import type { Hasher } from "./hasher.ts";
 import type { Cache } from "./cache.ts";
 import type { Logger } from "./log.ts";
+import type { Later } from "./async.ts";
 
 export type ProvisioningStep = "claimed" | "database" | "owner" | "decided";
 export type DeletionStep = "marked" | "database" | "references" | "document" | "outcome";
@@ -41,4 +42,6 @@ export interface Deps {
   hooks: Hooks;
   /** Identifies this process as a lease holder. */
   instanceId: string;
+  /** Work started after an answer has gone; closing the dependencies waits for it. */
+  later: Later;
 }

@@ -313,3 +313,29 @@ Deno.test(
     assert(!mail.parsed.subject?.includes("\n"));
   },
 );
+
+Deno.test(
+  "work done after the answer survives a stop: a reset asked just before closing gets its mail queued, a wrong password its audit entry",
+  dbTest,
+  async () => {
+    const t = await createTestApp();
+    const owner = await createOrgAndLogin(t, "Stop Co", "ada@example.com");
+    assertEquals((await forgot(t, "ada@example.com")).status, 202);
+    assertEquals((await login(t, "ada@example.com", `${PASSWORD}-wrong`)).status, 401);
+    // The process stops at once (src/main.ts closes the dependencies after the last answer).
+    await t.close({ drop: false });
+
+    await using after = await createTestApp({ sameDatabaseAs: t });
+    const queued = await after.deps.db.master.collection("outbox")
+      .countDocuments({ key: { $regex: "^mail:reset:" } });
+    assertEquals(queued, 1, "the reset mail was queued before the database closed");
+    assert(
+      (await auditTypes(after, owner.org.slug)).includes("login.failed"),
+      "the failed sign-in was audited before the database closed",
+    );
+    await after.deps.db.master.dropDatabase();
+    for (const name of await after.tenantDatabases()) {
+      await after.deps.db.clients.default.db(name).dropDatabase();
+    }
+  },
+);
