@@ -3,7 +3,9 @@
  * `hc<AppType>` (src/client.ts) is typed end to end.
  */
 import type { Deps } from "./platform/deps.ts";
-import { noRoute } from "./platform/errors.ts";
+import { Hono } from "hono";
+import { noRoute, unavailable } from "./platform/errors.ts";
+import type { AppEnv } from "./http/env.ts";
 import { provideDeps, publicAccess } from "./http/access.ts";
 import { accessLog, baseHeaders, bodyLimit, cors } from "./http/middleware.ts";
 import { problem, toAppError } from "./http/problem.ts";
@@ -29,9 +31,12 @@ export const API_VERSION = "1.0.0";
 /** The error codes of the catalogue, for the typed client's `Problem` (src/client-problem.ts). */
 export type { ErrorCode } from "./platform/errors.ts";
 
-export function createApp(deps: Deps) {
-  const app = createRouter();
-  // Every middleware pass costs a share of a small response: only what this process needs runs.
+/**
+ * What every answer passes through, first: the request id and security headers, the deps, the
+ * access log, CORS. Every middleware pass costs a share of a small response: only what this
+ * process needs runs.
+ */
+function useFront(app: Hono<AppEnv>, deps: Deps) {
   app.use(baseHeaders());
   // Handlers and the access middleware declared on routes (src/http/access.ts) read `c.get("deps")`.
   app.use(provideDeps(deps));
@@ -39,6 +44,11 @@ export function createApp(deps: Deps) {
   // Before anything that can answer (the body limit, the routes, the error handlers), so that
   // every answer to an allowed origin carries its CORS headers.
   if (deps.config.corsOrigins.length) app.use(cors(deps.config.corsOrigins));
+}
+
+export function createApp(deps: Deps) {
+  const app = createRouter();
+  useFront(app, deps);
   app.on(["POST", "PUT", "PATCH", "DELETE"], "*", bodyLimit(deps.config.bodyLimitBytes));
   app.onError((err, c) => problem(c, toAppError(err, deps.log, c.get("requestId"))));
   app.notFound((c) => problem(c, noRoute(c.req.method, c.req.path)));
@@ -84,3 +94,14 @@ export function createApp(deps: Deps) {
 }
 
 export type AppType = ReturnType<typeof createApp>;
+
+/**
+ * What answers while the process stops (src/http/drain.ts): 503 `unavailable` with
+ * `Retry-After: 1` to every request, with the headers and the access-log line of any answer.
+ */
+export function createStoppingApp(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  useFront(app, deps);
+  app.all("*", (c) => problem(c, unavailable("The service is shutting down; retry shortly", 1)));
+  return app;
+}

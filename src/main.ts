@@ -2,7 +2,7 @@
  * The service process: the only place that reads the environment. Starts the embedded
  * database when MONGO_URI is unset, serves, and shuts down gracefully on SIGINT/SIGTERM.
  */
-import { createApp } from "./app.ts";
+import { createApp, createStoppingApp } from "./app.ts";
 import { createLogger, describeError } from "./platform/log.ts";
 import { startMaintenance } from "./ops/maintenance.ts";
 import { startJobRunner } from "./ops/job-runner.ts";
@@ -14,7 +14,7 @@ import { MAIL_KIND, mailKind } from "./outbox/mail.ts";
 import { startOutboxSender } from "./outbox/sender.ts";
 import { WEBHOOK_KIND } from "./events/catalogue.ts";
 import { webhookSender } from "./access/webhook-flows.ts";
-import { drainable, stoppingApp } from "./http/drain.ts";
+import { drainable } from "./http/drain.ts";
 
 /** How long a stop waits for the requests under way before it closes the server anyway. */
 const DRAIN_MS = 20_000;
@@ -43,7 +43,7 @@ async function main(): Promise<number> {
   const { deps } = service;
 
   const app = createApp(deps);
-  const stopApp = stoppingApp(deps);
+  const stopApp = createStoppingApp(deps);
   const gate = drainable(app.fetch, (req, info) => stopApp.fetch(req, info));
   const server = Deno.serve({
     port: config.port,

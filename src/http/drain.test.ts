@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
+import { sleep } from "../platform/async.ts";
 import { freePort } from "../platform/embedded/ferretdb.ts";
 import { drainable } from "./drain.ts";
 
@@ -28,7 +29,7 @@ Deno.test("drain: requests under way are served, new ones get the stopping answe
   const s = slowServer();
   try {
     const first = [s.get(), s.get()];
-    while (s.taken() < 2) await new Promise((r) => setTimeout(r, 5));
+    while (s.taken() < 2) await sleep(5);
     let drained = false;
     const draining = s.gate.drain(10_000).then((left) => {
       drained = true;
@@ -56,7 +57,7 @@ Deno.test("drain: with nothing under way it ends at once; past its grace it says
   const stuck = slowServer();
   try {
     const first = stuck.get();
-    while (stuck.taken() < 1) await new Promise((r) => setTimeout(r, 5));
+    while (stuck.taken() < 1) await sleep(5);
     assertEquals(await stuck.gate.drain(50), 1);
     stuck.release();
     assertEquals(await first, "200 served");

@@ -7,12 +7,7 @@
  * `unavailable` with `Retry-After`), waits until every request it took has been answered and
  * sent, and only then shuts the server down.
  */
-import { Hono } from "hono";
-import type { Deps } from "../platform/deps.ts";
-import { unavailable } from "../platform/errors.ts";
-import type { AppEnv } from "./env.ts";
-import { accessLog, baseHeaders, cors } from "./middleware.ts";
-import { problem } from "./problem.ts";
+import { withTimeout } from "../platform/async.ts";
 
 type Handler = (req: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>;
 
@@ -23,9 +18,9 @@ type Handler = (req: Request, info: Deno.ServeHandlerInfo) => Response | Promise
 export function drainable(serve: Handler, stopping: Handler) {
   let inFlight = 0;
   let draining = false;
-  let idle: (() => void) | undefined;
+  const idle = Promise.withResolvers<void>();
   const done = () => {
-    if (--inFlight === 0) idle?.();
+    if (--inFlight === 0 && draining) idle.resolve();
   };
   return {
     fetch(req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> {
@@ -38,32 +33,10 @@ export function drainable(serve: Handler, stopping: Handler) {
      * Answer every new request with `stopping`; resolves once no request taken before is left
      * unsent, or after `graceMs`, with the number still unsent.
      */
-    drain(graceMs: number): Promise<number> {
+    async drain(graceMs: number): Promise<number> {
       draining = true;
-      if (inFlight === 0) return Promise.resolve(0);
-      return new Promise((resolve) => {
-        const end = () => {
-          clearTimeout(timer);
-          idle = undefined;
-          resolve(inFlight);
-        };
-        const timer = setTimeout(end, graceMs);
-        idle = end;
-      });
+      if (inFlight > 0) await withTimeout(idle.promise, graceMs);
+      return inFlight;
     },
   };
-}
-
-/**
- * What answers while the process stops: 503 `unavailable` with `Retry-After: 1` to every
- * request, with the headers of any other answer (request id, security headers, CORS) and its
- * line in the access log.
- */
-export function stoppingApp(deps: Deps) {
-  const app = new Hono<AppEnv>();
-  app.use(baseHeaders());
-  if (deps.log.enabled("info")) app.use(accessLog(deps.log));
-  if (deps.config.corsOrigins.length) app.use(cors(deps.config.corsOrigins));
-  app.all("*", (c) => problem(c, unavailable("The service is shutting down; retry shortly", 1)));
-  return app;
 }
