@@ -162,7 +162,9 @@ const DESCRIPTIONS = {
   413: "Body too large (payload_too_large)",
   415: "Body is not application/json (unsupported_media_type)",
   429: "Rate limited (rate_limited): retry after Retry-After seconds",
-  503: "Database unavailable, overloaded or org in maintenance: retry after Retry-After seconds",
+  503:
+    "Database unavailable, the service stopping, overloaded or org in maintenance: retry after " +
+    "Retry-After seconds",
 } as const;
 export type DeclaredError = keyof typeof DESCRIPTIONS;
 
